@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bd-config.h"
+
+#define GROUP "berthd"
+
+void
+bd_options_clear (BdOptions *options)
+{
+  g_clear_pointer (&options->config_path, g_free);
+  g_clear_pointer (&options->state_dir, g_free);
+  g_clear_pointer (&options->http_addr, g_free);
+  g_clear_pointer (&options->dns_addr, g_free);
+  g_clear_pointer (&options->log_level, g_free);
+  g_clear_pointer (&options->sync, g_free);
+  g_clear_pointer (&options->plugin_dir, g_free);
+  g_clear_pointer (&options->disabled_plugins, g_strfreev);
+}
+
+void
+bd_config_free (BdConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_clear_pointer (&config->keyfile, g_key_file_unref);
+  g_free (config->config_path);
+  g_free (config->state_dir);
+  g_free (config->http_addr);
+  g_free (config->dns_addr);
+  g_free (config->log_level);
+  g_free (config->sync);
+  g_free (config->node_name);
+  g_free (config->datacenter);
+  g_free (config->plugin_dir);
+  g_strfreev (config->disabled_plugins);
+  g_strfreev (config->required_plugins);
+  g_free (config);
+}
+
+static char *
+default_state_dir (gboolean dev)
+{
+  if (dev)
+    {
+      g_autofree char *cwd = g_get_current_dir ();
+      return g_build_filename (cwd, ".berth", NULL);
+    }
+  if (geteuid () == 0)
+    return g_strdup ("/var/lib/berth");
+  return g_build_filename (g_get_user_data_dir (), "berth", NULL);
+}
+
+static char *
+get_string (GKeyFile *kf, const char *group, const char *key, const char *fallback)
+{
+  g_autofree char *value = g_key_file_get_string (kf, group, key, NULL);
+  if (value == NULL || *g_strstrip (value) == '\0')
+    return g_strdup (fallback);
+  return g_steal_pointer (&value);
+}
+
+static char **
+get_list (GKeyFile *kf, const char *group, const char *key)
+{
+  g_auto(GStrv) list = g_key_file_get_string_list (kf, group, key, NULL, NULL);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; list != NULL && list[i] != NULL; i++)
+    {
+      /* accept "a,b" as well as GKeyFile's "a;b" */
+      g_auto(GStrv) parts = g_strsplit (list[i], ",", -1);
+      for (guint j = 0; parts[j] != NULL; j++)
+        if (*g_strstrip (parts[j]) != '\0')
+          g_strv_builder_add (builder, parts[j]);
+    }
+  return g_strv_builder_end (builder);
+}
+
+static gboolean
+is_dns_label (const char *s)
+{
+  gsize len = strlen (s);
+
+  if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
+    return FALSE;
+  for (const char *p = s; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+BdConfig *
+bd_config_load (const BdOptions *options, GError **error)
+{
+  g_autoptr(BdConfig) config = g_new0 (BdConfig, 1);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *sysconf = g_build_filename (BERTH_SYSCONFDIR, "berth.conf", NULL);
+  g_autofree char *max_body = NULL;
+  GKeyFile *kf;
+
+  config->keyfile = kf = g_key_file_new ();
+  config->dev = options->dev;
+
+  if (options->config_path != NULL)
+    config->config_path = g_strdup (options->config_path);
+  else if (!options->dev && g_file_test (sysconf, G_FILE_TEST_EXISTS))
+    config->config_path = g_steal_pointer (&sysconf);
+
+  if (config->config_path != NULL &&
+      !g_key_file_load_from_file (kf, config->config_path, G_KEY_FILE_KEEP_COMMENTS, &local_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("Cannot read config file %s: %s"), config->config_path, local_error->message);
+      return NULL;
+    }
+
+  /* the command line wins over the file; write it back into the key file so
+   * that plugins reading the context's config see the effective values */
+  if (options->state_dir != NULL)
+    g_key_file_set_string (kf, GROUP, "state_dir", options->state_dir);
+  if (options->http_addr != NULL)
+    g_key_file_set_string (kf, GROUP, "http_addr", options->http_addr);
+  if (options->dns_addr != NULL)
+    g_key_file_set_string (kf, GROUP, "dns_addr", options->dns_addr);
+  if (options->log_level != NULL)
+    g_key_file_set_string (kf, GROUP, "log_level", options->log_level);
+  if (options->sync != NULL)
+    g_key_file_set_string (kf, GROUP, "sync", options->sync);
+  if (options->insecure)
+    g_key_file_set_boolean (kf, GROUP, "insecure", TRUE);
+  if (options->disabled_plugins != NULL)
+    {
+      g_auto(GStrv) old = get_list (kf, "plugins", "disabled");
+      g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+      g_auto(GStrv) all = NULL;
+      g_strv_builder_addv (b, (const char **) old);
+      g_strv_builder_addv (b, (const char **) options->disabled_plugins);
+      all = g_strv_builder_end (b);
+      g_key_file_set_string_list (kf, "plugins", "disabled", (const char * const *) all,
+                                  g_strv_length (all));
+    }
+
+  {
+    g_autofree char *fallback = default_state_dir (options->dev);
+    config->state_dir = get_string (kf, GROUP, "state_dir", fallback);
+  }
+  if (!g_path_is_absolute (config->state_dir))
+    {
+      g_autofree char *cwd = g_get_current_dir ();
+      g_autofree char *rel = g_steal_pointer (&config->state_dir);
+      config->state_dir = g_canonicalize_filename (rel, cwd);
+    }
+  config->http_addr = get_string (kf, GROUP, "http_addr", "127.0.0.1:8500");
+  config->dns_addr = get_string (kf, GROUP, "dns_addr", "127.0.0.1:8600");
+  config->log_level = get_string (kf, GROUP, "log_level", "message");
+  config->sync = get_string (kf, GROUP, "sync", "normal");
+  config->node_name = get_string (kf, GROUP, "node_name", g_get_host_name ());
+  config->datacenter = get_string (kf, GROUP, "datacenter", "dc1");
+  config->plugin_dir = g_strdup (options->plugin_dir);
+  config->insecure = g_key_file_get_boolean (kf, GROUP, "insecure", NULL);
+  config->disabled_plugins = get_list (kf, "plugins", "disabled");
+  config->required_plugins = get_list (kf, "plugins", "required");
+  max_body = get_string (kf, GROUP, "max_body_bytes", "1048576");
+  if (!g_ascii_string_to_unsigned (max_body, 10, 1024, G_MAXUINT32, &config->max_body_bytes, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("max_body_bytes must be a number between 1024 and %u, not “%s”"),
+                   G_MAXUINT32, max_body);
+      return NULL;
+    }
+  if (g_strcmp0 (config->sync, "normal") != 0 && g_strcmp0 (config->sync, "full") != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("sync must be “normal” or “full”, not “%s”"), config->sync);
+      return NULL;
+    }
+  if (!is_dns_label (config->datacenter))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("datacenter “%s” must be a plain DNS label"), config->datacenter);
+      return NULL;
+    }
+  return g_steal_pointer (&config);
+}
+
+gboolean
+bd_config_is_disabled (const BdConfig *config, const char *plugin)
+{
+  return g_strv_contains ((const char * const *) config->disabled_plugins, plugin);
+}
+
+gboolean
+bd_config_is_required (const BdConfig *config, const char *plugin)
+{
+  return g_strv_contains ((const char * const *) config->required_plugins, plugin);
+}

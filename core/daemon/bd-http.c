@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <gio/gunixsocketaddress.h>
+
+#include "bd-http.h"
+#include "berth-request-private.h"
+
+/* The HTTP front door: one SoupServer on TCP and on a unix socket, one
+ * catch-all handler that dispatches through the context's route table. */
+
+struct _BdHttp {
+  BerthContext *context;
+  SoupServer   *server;
+  guint64       max_body_bytes;
+  char         *tcp_address;
+  char         *unix_path;
+};
+
+static void
+respond_plain_error (BerthContext *context, SoupServerMessage *msg, guint status,
+                     const char *message, const char *allow)
+{
+  g_autoptr(BerthRequest) req = berth_request_new (context, msg, NULL);
+  if (allow != NULL)
+    berth_request_set_header (req, "Allow", allow);
+  berth_request_respond_message (req, status, message);
+}
+
+static void
+server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
+           GHashTable *query, gpointer user_data)
+{
+  BdHttp *self = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+  g_autoptr(GHashTable) params = NULL;
+  g_autoptr(BerthRequest) req = NULL;
+  BerthMethod allowed = 0;
+  BerthRoute *route;
+
+  /* the early handler already answered an oversized body */
+  if (soup_server_message_get_status (msg) != 0)
+    return;
+
+  route = berth_router_lookup (berth_context_get_router (self->context), method, path,
+                               &params, &allowed);
+  if (route == NULL)
+    {
+      if (allowed != 0)
+        {
+          g_autofree char *allow = berth_method_to_string (allowed);
+          g_autofree char *text = g_strdup_printf (_("Method %s is not allowed on %s (allowed: %s)"),
+                                                   method, path, allow);
+          respond_plain_error (self->context, msg, SOUP_STATUS_METHOD_NOT_ALLOWED, text, allow);
+        }
+      else
+        {
+          g_autofree char *text = g_strdup_printf (_("No such endpoint: %s %s"), method, path);
+          respond_plain_error (self->context, msg, SOUP_STATUS_NOT_FOUND, text, NULL);
+        }
+      return;
+    }
+
+  req = berth_request_new (self->context, msg, params);
+  berth_route_invoke (route, req);
+  berth_request_pause_if_pending (req);
+}
+
+/* Refuses a body larger than the limit from its Content-Length, before
+ * reading it. */
+static void
+early_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
+          GHashTable *query, gpointer user_data)
+{
+  BdHttp *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      length > 0 && (guint64) length > self->max_body_bytes)
+    {
+      g_autofree char *text = g_strdup_printf (_("Request body of %" G_GINT64_FORMAT
+                                                 " bytes exceeds the limit of %" G_GUINT64_FORMAT
+                                                 " bytes"),
+                                               (gint64) length, self->max_body_bytes);
+      respond_plain_error (self->context, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Connection", "close");
+    }
+}
+
+/* A chunked body has no length up front: count it as it arrives. */
+static void
+got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  BdHttp *self = user_data;
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  if (body->length > (goffset) self->max_body_bytes && soup_server_message_get_status (msg) == 0)
+    {
+      g_autofree char *text = g_strdup_printf (_("Request body exceeds the limit of %"
+                                                 G_GUINT64_FORMAT " bytes"),
+                                               self->max_body_bytes);
+      respond_plain_error (self->context, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Connection", "close");
+      /* stop keeping what is left */
+      soup_message_body_set_accumulate (body, FALSE);
+    }
+}
+
+static void
+request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), user_data);
+}
+
+static void
+request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  g_debug ("http: %s %s → %u", soup_server_message_get_method (msg),
+           g_uri_get_path (soup_server_message_get_uri (msg)),
+           soup_server_message_get_status (msg));
+}
+
+static void
+request_aborted_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  g_debug ("http: %s %s: client went away", soup_server_message_get_method (msg),
+           g_uri_get_path (soup_server_message_get_uri (msg)));
+}
+
+BdHttp *
+bd_http_new (BerthContext *context, guint64 max_body_bytes)
+{
+  BdHttp *self = g_new0 (BdHttp, 1);
+  g_autofree char *server_header = g_strdup_printf ("berthd/%s ", BERTH_VERSION);
+
+  self->context = g_object_ref (context);
+  self->max_body_bytes = max_body_bytes;
+  self->server = soup_server_new ("server-header", server_header, NULL);
+  soup_server_add_early_handler (self->server, NULL, early_cb, self, NULL);
+  soup_server_add_handler (self->server, NULL, server_cb, self, NULL);
+  g_signal_connect (self->server, "request-started", G_CALLBACK (request_started_cb), self);
+  g_signal_connect (self->server, "request-finished", G_CALLBACK (request_finished_cb), self);
+  g_signal_connect (self->server, "request-aborted", G_CALLBACK (request_aborted_cb), self);
+  return self;
+}
+
+void
+bd_http_set_max_body (BdHttp *self, guint64 max_body_bytes)
+{
+  self->max_body_bytes = max_body_bytes;
+}
+
+gboolean
+bd_parse_host_port (const char *address, guint16 default_port, GInetSocketAddress **out,
+                    GError **error)
+{
+  g_autoptr(GSocketConnectable) parsed = NULL;
+  g_autoptr(GInetAddress) inet = NULL;
+  const char *host;
+  guint16 port;
+
+  parsed = g_network_address_parse (address, default_port, error);
+  if (parsed == NULL)
+    {
+      g_prefix_error (error, _("Invalid address “%s”: "), address);
+      return FALSE;
+    }
+  host = g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed));
+  port = g_network_address_get_port (G_NETWORK_ADDRESS (parsed));
+  if (g_strcmp0 (host, "localhost") == 0)
+    inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  else
+    inet = g_inet_address_new_from_string (host);
+  if (inet == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Invalid address “%s”: “%s” is not an IP address"), address, host);
+      return FALSE;
+    }
+  *out = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (inet, port));
+  return TRUE;
+}
+
+gboolean
+bd_http_listen_tcp (BdHttp *self, const char *address, gboolean insecure, GError **error)
+{
+  g_autoptr(GInetSocketAddress) sa = NULL;
+  GInetAddress *inet;
+  GSList *uris;
+
+  if (!bd_parse_host_port (address, 8500, &sa, error))
+    return FALSE;
+  inet = g_inet_socket_address_get_address (sa);
+  if (!g_inet_address_get_is_loopback (inet) && !insecure)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   _("Refusing to serve the API on non-loopback address %s without ACLs and TLS "
+                     "(not built yet); pass --insecure to do it anyway"), address);
+      return FALSE;
+    }
+  if (!soup_server_listen (self->server, G_SOCKET_ADDRESS (sa), 0, error))
+    {
+      g_prefix_error (error, _("Cannot listen on %s: "), address);
+      return FALSE;
+    }
+  uris = soup_server_get_uris (self->server);
+  for (GSList *l = uris; l != NULL; l = l->next)
+    {
+      GUri *uri = l->data;
+      if (g_strcmp0 (g_uri_get_scheme (uri), "http") == 0 && g_uri_get_port (uri) > 0)
+        {
+          g_free (self->tcp_address);
+          if (strchr (g_uri_get_host (uri), ':') != NULL)
+            self->tcp_address = g_strdup_printf ("[%s]:%d", g_uri_get_host (uri), g_uri_get_port (uri));
+          else
+            self->tcp_address = g_strdup_printf ("%s:%d", g_uri_get_host (uri), g_uri_get_port (uri));
+        }
+    }
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return TRUE;
+}
+
+gboolean
+bd_http_listen_unix (BdHttp *self, const char *path, GError **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+
+  /* we hold the state directory's lock, so a socket file left here is stale */
+  if (g_unlink (path) < 0 && errno != ENOENT)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   _("Cannot remove stale socket %s: %s"), path, g_strerror (errno));
+      return FALSE;
+    }
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+  if (socket == NULL)
+    return FALSE;
+  address = g_unix_socket_address_new (path);
+  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
+    {
+      g_prefix_error (error, _("Cannot listen on %s: "), path);
+      return FALSE;
+    }
+  if (g_chmod (path, 0660) < 0)
+    g_warning ("cannot set mode of %s: %s", path, g_strerror (errno));
+  if (!soup_server_listen_socket (self->server, socket, 0, error))
+    {
+      g_prefix_error (error, _("Cannot listen on %s: "), path);
+      return FALSE;
+    }
+  self->unix_path = g_strdup (path);
+  return TRUE;
+}
+
+const char *
+bd_http_get_tcp_address (BdHttp *self)
+{
+  return self->tcp_address;
+}
+
+void
+bd_http_free (BdHttp *self)
+{
+  if (self == NULL)
+    return;
+  soup_server_disconnect (self->server);
+  g_clear_object (&self->server);
+  if (self->unix_path != NULL)
+    g_unlink (self->unix_path);
+  g_free (self->unix_path);
+  g_free (self->tcp_address);
+  g_clear_object (&self->context);
+  g_free (self);
+}

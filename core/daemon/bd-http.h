@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <berth.h>
+
+G_BEGIN_DECLS
+
+typedef struct _BdHttp BdHttp;
+
+BdHttp     *bd_http_new          (BerthContext *context,
+                                  guint64       max_body_bytes);
+gboolean    bd_http_listen_tcp   (BdHttp       *self,
+                                  const char   *address,
+                                  gboolean      insecure,
+                                  GError      **error);
+gboolean    bd_http_listen_unix  (BdHttp       *self,
+                                  const char   *path,
+                                  GError      **error);
+const char *bd_http_get_tcp_address (BdHttp    *self);
+void        bd_http_set_max_body (BdHttp       *self,
+                                  guint64       max_body_bytes);
+void        bd_http_free         (BdHttp       *self);
+
+gboolean    bd_parse_host_port   (const char       *address,
+                                  guint16           default_port,
+                                  GInetSocketAddress **out,
+                                  GError          **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BdHttp, bd_http_free)
+
+G_END_DECLS

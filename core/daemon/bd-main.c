@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include <berth.h>
+
+#include "bd-config.h"
+#include "bd-http.h"
+#include "bd-lock.h"
+#include "bd-log.h"
+#include "bd-node.h"
+#include "bd-notify.h"
+#include "bd-plugins.h"
+#include "bd-status.h"
+
+/* Everything the running daemon owns; it lives on main's stack. */
+typedef struct {
+  GMainLoop    *loop;
+  BdOptions     options;
+  BdConfig     *config;
+  BerthContext *context;
+  BdHttp       *http;
+  BdStatus      status;
+  int           lock_fd;
+  int           exit_code;
+} BdDaemon;
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  BdDaemon *d = user_data;
+  g_message ("berthd: shutting down");
+  bd_notify ("STOPPING=1");
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+reload_cb (gpointer user_data)
+{
+  BdDaemon *d = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BdConfig) fresh = NULL;
+
+  bd_notify ("RELOADING=1");
+  fresh = bd_config_load (&d->options, &error);
+  if (fresh == NULL)
+    {
+      g_warning ("reload: %s; keeping the current configuration", error->message);
+      bd_notify ("READY=1");
+      return G_SOURCE_CONTINUE;
+    }
+  if (!bd_log_set_level (fresh->log_level, &error))
+    g_warning ("reload: %s", error->message);
+  if (g_strcmp0 (fresh->http_addr, d->config->http_addr) != 0 ||
+      g_strcmp0 (fresh->state_dir, d->config->state_dir) != 0 ||
+      g_strcmp0 (fresh->node_name, d->config->node_name) != 0 ||
+      g_strcmp0 (fresh->datacenter, d->config->datacenter) != 0)
+    g_warning ("reload: addresses, state directory, node name and datacenter change only on restart");
+  bd_http_set_max_body (d->http, fresh->max_body_bytes);
+  berth_context_set_config (d->context, fresh->keyfile);
+  bd_plugins_reload (d->context);
+  g_message ("berthd: configuration reloaded%s%s",
+             fresh->config_path != NULL ? " from " : "",
+             fresh->config_path != NULL ? fresh->config_path : "");
+  bd_notify ("READY=1");
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+parse_options (BdDaemon *d, int *argc, char ***argv, GError **error)
+{
+  BdOptions *o = &d->options;
+  const GOptionEntry entries[] = {
+    { "dev", 0, 0, G_OPTION_ARG_NONE, &o->dev,
+      N_("Developer mode: state in ./.berth, everything on loopback"), NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config_path,
+      N_("Configuration file (GKeyFile)"), N_("FILE") },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->state_dir,
+      N_("Directory for the store and other state"), N_("DIR") },
+    { "http-addr", 0, 0, G_OPTION_ARG_STRING, &o->http_addr,
+      N_("HTTP API address (default 127.0.0.1:8500)"), N_("HOST:PORT") },
+    { "dns-addr", 0, 0, G_OPTION_ARG_STRING, &o->dns_addr,
+      N_("DNS address (default 127.0.0.1:8600)"), N_("HOST:PORT") },
+    { "log-level", 0, 0, G_OPTION_ARG_STRING, &o->log_level,
+      N_("error, warning, message, info or debug"), N_("LEVEL") },
+    { "sync", 0, 0, G_OPTION_ARG_STRING, &o->sync,
+      N_("Commit durability: normal (survives a crash) or full (survives power loss)"), N_("MODE") },
+    { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->plugin_dir,
+      N_("Load plugins from DIR"), N_("DIR") },
+    { "disable-plugin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->disabled_plugins,
+      N_("Do not load plugin NAME (repeatable)"), N_("NAME") },
+    { "insecure", 0, 0, G_OPTION_ARG_NONE, &o->insecure,
+      N_("Allow serving on non-loopback addresses without ACLs and TLS"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version and exit"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
+
+  g_option_context_set_summary (ctx, _("The Berth daemon: a datacenter in a box."));
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  return g_option_context_parse (ctx, argc, argv, error);
+}
+
+static gboolean
+ensure_state_dir (const char *dir, GError **error)
+{
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   _("Cannot create state directory %s: %s"), dir, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+start (BdDaemon *d, GError **error)
+{
+  g_autoptr(BerthStore) store = NULL;
+  g_autoptr(BerthNode) node = NULL;
+  g_autofree char *db_path = NULL;
+  g_autofree char *plugin_dir = NULL;
+  g_autoptr(GInetSocketAddress) http_sa = NULL;
+  g_autofree char *node_address = NULL;
+
+  d->config = bd_config_load (&d->options, error);
+  if (d->config == NULL)
+    return FALSE;
+  if (!bd_log_set_level (d->config->log_level, error))
+    return FALSE;
+  if (!ensure_state_dir (d->config->state_dir, error))
+    return FALSE;
+  d->lock_fd = bd_lock_acquire (d->config->state_dir, error);
+  if (d->lock_fd < 0)
+    return FALSE;
+
+  db_path = g_build_filename (d->config->state_dir, "berth.db", NULL);
+  store = berth_store_new_full (db_path,
+                                g_strcmp0 (d->config->sync, "full") == 0 ? BERTH_STORE_SYNC_FULL
+                                                                          : BERTH_STORE_SYNC_NORMAL,
+                                error);
+  if (store == NULL)
+    return FALSE;
+
+  if (!bd_parse_host_port (d->config->http_addr, 8500, &http_sa, error))
+    return FALSE;
+  node_address = g_inet_address_to_string (g_inet_socket_address_get_address (http_sa));
+  if (g_inet_address_get_is_any (g_inet_socket_address_get_address (http_sa)))
+    {
+      g_free (node_address);
+      node_address = g_strdup ("127.0.0.1");
+    }
+  node = bd_node_load (d->config->state_dir, d->config->node_name, d->config->datacenter,
+                       node_address, error);
+  if (node == NULL)
+    return FALSE;
+  if (!bd_node_register (store, node, error))
+    return FALSE;
+
+  d->context = berth_context_new ();
+  berth_context_set_store (d->context, store);
+  berth_context_set_config (d->context, d->config->keyfile);
+  berth_context_set_node (d->context, node);
+  berth_context_set_state_dir (d->context, d->config->state_dir);
+
+  d->status.started_us = g_get_monotonic_time ();
+  d->status.socket_path = g_build_filename (d->config->state_dir, "berth.sock", NULL);
+  bd_status_add_routes (d->context, &d->status);
+
+  plugin_dir = d->config->plugin_dir != NULL ? g_strdup (d->config->plugin_dir)
+                                             : bd_plugins_default_dir ();
+  if (!bd_plugins_load (d->context, plugin_dir, d->config, error))
+    return FALSE;
+  if (!bd_plugins_start (d->context, d->config, error))
+    return FALSE;
+
+  d->http = bd_http_new (d->context, d->config->max_body_bytes);
+  if (!bd_http_listen_tcp (d->http, d->config->http_addr, d->config->insecure, error))
+    return FALSE;
+  if (!bd_http_listen_unix (d->http, d->status.socket_path, error))
+    return FALSE;
+  d->status.http_address = g_strdup (bd_http_get_tcp_address (d->http));
+  return TRUE;
+}
+
+static void
+print_banner (BdDaemon *d)
+{
+  const char *addr = d->status.http_address;
+  GPtrArray *plugins = berth_context_get_plugins (d->context);
+
+  printf (_("berthd %s: node %s, datacenter %s, state in %s\n"), BERTH_VERSION,
+          d->config->node_name, d->config->datacenter, d->config->state_dir);
+  printf (_("berthd: HTTP API on http://%s/\n"), addr);
+  printf (_("berthd: unix socket %s\n"), d->status.socket_path);
+  for (guint i = 0; i < plugins->len; i++)
+    {
+      BerthPlugin *p = g_ptr_array_index (plugins, i);
+      printf (_("berthd: plugin %s: %s%s%s\n"), berth_plugin_get_name (p),
+              berth_plugin_state_to_string (berth_plugin_get_state (p)),
+              berth_plugin_get_error (p) != NULL ? " — " : "",
+              berth_plugin_get_error (p) != NULL ? berth_plugin_get_error (p) : "");
+    }
+  printf (_("berthd: DNS interface (%s) is not built yet\n"), d->config->dns_addr);
+  printf (_("berthd: ACLs are not built yet: every request is allowed, so berthd serves loopback only unless --insecure\n"));
+  if (d->config->dev)
+    {
+      printf (_("\nTry it:\n"));
+      printf ("  curl -X PUT --data-binary hello http://%s/v1/kv/greeting\n", addr);
+      printf ("  curl http://%s/v1/kv/greeting?raw\n", addr);
+      printf ("  build/core/cli/berth --socket %s kv get greeting\n", d->status.socket_path);
+      printf (_("  a browser at http://%s/api/status\n\n"), addr);
+    }
+  printf (_("berthd: ready\n"));
+  fflush (stdout);
+}
+
+int
+main (int argc, char **argv)
+{
+  BdDaemon d = { .lock_fd = -1 };
+  g_autoptr(GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  bd_log_install ();
+
+  if (!parse_options (&d, &argc, &argv, &error))
+    {
+      g_printerr ("berthd: %s\n", error->message);
+      g_printerr (_("Run “berthd --help” to see the options.\n"));
+      return 2;
+    }
+  if (d.options.version)
+    {
+      printf ("berthd %s\n", BERTH_VERSION);
+      return 0;
+    }
+
+  d.loop = g_main_loop_new (NULL, FALSE);
+  if (!start (&d, &error))
+    {
+      g_printerr ("berthd: %s\n", error->message);
+      d.exit_code = 1;
+    }
+  else
+    {
+      guint sigint = g_unix_signal_add (SIGINT, quit_cb, &d);
+      guint sigterm = g_unix_signal_add (SIGTERM, quit_cb, &d);
+      guint sighup = g_unix_signal_add (SIGHUP, reload_cb, &d);
+
+      print_banner (&d);
+      bd_notify ("READY=1");
+      g_main_loop_run (d.loop);
+      g_source_remove (sigint);
+      g_source_remove (sigterm);
+      g_source_remove (sighup);
+    }
+
+  /* stop taking requests, then stop the controllers, then the store */
+  g_clear_pointer (&d.http, bd_http_free);
+  if (d.context != NULL)
+    {
+      BerthStore *store = berth_context_get_store (d.context);
+      bd_plugins_stop (d.context);
+      if (store != NULL)
+        berth_store_close (store);
+    }
+  g_clear_object (&d.context);
+  bd_lock_release (d.lock_fd);
+  bd_config_free (d.config);
+  bd_options_clear (&d.options);
+  g_free (d.status.http_address);
+  g_free (d.status.socket_path);
+  g_main_loop_unref (d.loop);
+  return d.exit_code;
+}

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "berth-context.h"
+#include "berth-plugin.h"
+
+/**
+ * SECTION:berth-context
+ * @title: BerthContext
+ * @short_description: what every plugin is given
+ *
+ * The context holds the daemon's shared things: the store, the
+ * configuration (a #GKeyFile), this node's identity, the state directory,
+ * the route table and the plugins. The daemon fills it before the plugins
+ * start; plugins read it and add their routes to it.
+ */
+
+struct _BerthContext {
+  GObject      parent_instance;
+  BerthStore  *store;
+  GKeyFile    *config;
+  BerthNode   *node;
+  char        *state_dir;
+  BerthRouter *router;
+  GPtrArray   *plugins;
+};
+
+G_DEFINE_FINAL_TYPE (BerthContext, berth_context, G_TYPE_OBJECT)
+
+/**
+ * berth_context_new:
+ *
+ * Returns: (transfer full): an empty context
+ */
+BerthContext *
+berth_context_new (void)
+{
+  return g_object_new (BERTH_TYPE_CONTEXT, NULL);
+}
+
+/**
+ * berth_context_get_store:
+ * @self: a #BerthContext
+ *
+ * Returns: (transfer none) (nullable): the store
+ */
+BerthStore *
+berth_context_get_store (BerthContext *self)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  return self->store;
+}
+
+/**
+ * berth_context_set_store:
+ * @self: a #BerthContext
+ * @store: (nullable): the store
+ *
+ * Sets the store.
+ */
+void
+berth_context_set_store (BerthContext *self, BerthStore *store)
+{
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_set_object (&self->store, store);
+}
+
+/**
+ * berth_context_get_config:
+ * @self: a #BerthContext
+ *
+ * Returns: (transfer none): the configuration
+ */
+GKeyFile *
+berth_context_get_config (BerthContext *self)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  return self->config;
+}
+
+/**
+ * berth_context_set_config:
+ * @self: a #BerthContext
+ * @config: the configuration
+ *
+ * Replaces the configuration (on start and on reload).
+ */
+void
+berth_context_set_config (BerthContext *self, GKeyFile *config)
+{
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_return_if_fail (config != NULL);
+  g_key_file_ref (config);
+  g_clear_pointer (&self->config, g_key_file_unref);
+  self->config = config;
+}
+
+/**
+ * berth_context_dup_config_string:
+ * @self: a #BerthContext
+ * @group: a config group, e.g. `berthd` or a plugin's name
+ * @key: a key
+ * @default_value: (nullable): what to return when it is not set
+ *
+ * Returns: (transfer full) (nullable): the value or a copy of @default_value
+ */
+char *
+berth_context_dup_config_string (BerthContext *self, const char *group, const char *key,
+                                 const char *default_value)
+{
+  char *value;
+
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  value = g_key_file_get_string (self->config, group, key, NULL);
+  if (value == NULL || *value == '\0')
+    {
+      g_free (value);
+      return g_strdup (default_value);
+    }
+  return g_strstrip (value);
+}
+
+/**
+ * berth_context_get_config_uint64:
+ * @self: a #BerthContext
+ * @group: a config group
+ * @key: a key
+ * @default_value: what to return when it is not set or not a number
+ *
+ * Returns: the value
+ */
+guint64
+berth_context_get_config_uint64 (BerthContext *self, const char *group, const char *key,
+                                 guint64 default_value)
+{
+  g_autofree char *text = berth_context_dup_config_string (self, group, key, NULL);
+  guint64 value;
+
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &value, NULL))
+    {
+      if (text != NULL)
+        g_warning ("config: [%s] %s = %s is not a number; using %" G_GUINT64_FORMAT,
+                   group, key, text, default_value);
+      return default_value;
+    }
+  return value;
+}
+
+/**
+ * berth_context_get_config_boolean:
+ * @self: a #BerthContext
+ * @group: a config group
+ * @key: a key
+ * @default_value: what to return when it is not set or not a boolean
+ *
+ * Returns: the value
+ */
+gboolean
+berth_context_get_config_boolean (BerthContext *self, const char *group, const char *key,
+                                  gboolean default_value)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean value;
+
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), default_value);
+  if (!g_key_file_has_key (self->config, group, key, NULL))
+    return default_value;
+  value = g_key_file_get_boolean (self->config, group, key, &error);
+  if (error != NULL)
+    {
+      g_warning ("config: [%s] %s: %s", group, key, error->message);
+      return default_value;
+    }
+  return value;
+}
+
+/**
+ * berth_context_get_node:
+ * @self: a #BerthContext
+ *
+ * Returns: (transfer none) (nullable): this node
+ */
+BerthNode *
+berth_context_get_node (BerthContext *self)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  return self->node;
+}
+
+/**
+ * berth_context_set_node:
+ * @self: a #BerthContext
+ * @node: this node
+ *
+ * Sets this node's identity.
+ */
+void
+berth_context_set_node (BerthContext *self, BerthNode *node)
+{
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_set_object (&self->node, node);
+}
+
+/**
+ * berth_context_get_state_dir:
+ * @self: a #BerthContext
+ *
+ * Returns: (nullable): the directory holding the store and other state
+ */
+const char *
+berth_context_get_state_dir (BerthContext *self)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  return self->state_dir;
+}
+
+/**
+ * berth_context_set_state_dir:
+ * @self: a #BerthContext
+ * @state_dir: the state directory
+ *
+ * Sets the state directory.
+ */
+void
+berth_context_set_state_dir (BerthContext *self, const char *state_dir)
+{
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_free (self->state_dir);
+  self->state_dir = g_strdup (state_dir);
+}
+
+/**
+ * berth_context_get_router:
+ * @self: a #BerthContext
+ *
+ * Returns: (transfer none): the route table
+ */
+BerthRouter *
+berth_context_get_router (BerthContext *self)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  return self->router;
+}
+
+/**
+ * berth_context_add_routes: (skip)
+ * @self: a #BerthContext
+ * @specs: (array length=n_specs): routes
+ * @n_specs: how many
+ * @user_data: data for every handler
+ *
+ * Adds a static table of routes to the route table.
+ */
+void
+berth_context_add_routes (BerthContext *self, const BerthRouteSpec *specs, gsize n_specs,
+                          gpointer user_data)
+{
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  berth_router_add_specs (self->router, specs, n_specs, user_data);
+}
+
+/**
+ * berth_context_add_plugin:
+ * @self: a #BerthContext
+ * @plugin: a plugin
+ *
+ * Registers a plugin (loaded, failed or disabled alike).
+ */
+void
+berth_context_add_plugin (BerthContext *self, BerthPlugin *plugin)
+{
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_return_if_fail (BERTH_IS_PLUGIN (plugin));
+  g_ptr_array_add (self->plugins, g_object_ref (plugin));
+}
+
+/**
+ * berth_context_get_plugins:
+ * @self: a #BerthContext
+ *
+ * Returns: (transfer none) (element-type BerthPlugin): the plugins
+ */
+GPtrArray *
+berth_context_get_plugins (BerthContext *self)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  return self->plugins;
+}
+
+/**
+ * berth_context_lookup_plugin:
+ * @self: a #BerthContext
+ * @name: a plugin name
+ *
+ * Returns: (transfer none) (nullable): the plugin, or %NULL
+ */
+BerthPlugin *
+berth_context_lookup_plugin (BerthContext *self, const char *name)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  for (guint i = 0; i < self->plugins->len; i++)
+    {
+      BerthPlugin *plugin = g_ptr_array_index (self->plugins, i);
+      if (g_strcmp0 (berth_plugin_get_name (plugin), name) == 0)
+        return plugin;
+    }
+  return NULL;
+}
+
+static void
+berth_context_dispose (GObject *object)
+{
+  BerthContext *self = BERTH_CONTEXT (object);
+  g_ptr_array_set_size (self->plugins, 0);
+  g_clear_object (&self->router);
+  g_clear_object (&self->store);
+  g_clear_object (&self->node);
+  G_OBJECT_CLASS (berth_context_parent_class)->dispose (object);
+}
+
+static void
+berth_context_finalize (GObject *object)
+{
+  BerthContext *self = BERTH_CONTEXT (object);
+  g_ptr_array_unref (self->plugins);
+  g_clear_pointer (&self->config, g_key_file_unref);
+  g_free (self->state_dir);
+  G_OBJECT_CLASS (berth_context_parent_class)->finalize (object);
+}
+
+static void
+berth_context_class_init (BerthContextClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->dispose = berth_context_dispose;
+  object_class->finalize = berth_context_finalize;
+}
+
+static void
+berth_context_init (BerthContext *self)
+{
+  self->config = g_key_file_new ();
+  self->router = berth_router_new ();
+  self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
+}

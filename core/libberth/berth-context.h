@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(__BERTH_H_INSIDE__) && !defined(BERTH_COMPILATION)
+#error "Only <berth.h> can be included directly."
+#endif
+
+#include "berth-node.h"
+#include "berth-router.h"
+#include "berth-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _BerthPlugin BerthPlugin;
+
+#define BERTH_TYPE_CONTEXT (berth_context_get_type ())
+G_DECLARE_FINAL_TYPE (BerthContext, berth_context, BERTH, CONTEXT, GObject)
+
+BerthContext *berth_context_new                 (void);
+
+BerthStore   *berth_context_get_store           (BerthContext *self);
+void          berth_context_set_store           (BerthContext *self,
+                                                 BerthStore   *store);
+GKeyFile     *berth_context_get_config          (BerthContext *self);
+void          berth_context_set_config          (BerthContext *self,
+                                                 GKeyFile     *config);
+char         *berth_context_dup_config_string   (BerthContext *self,
+                                                 const char   *group,
+                                                 const char   *key,
+                                                 const char   *default_value);
+guint64       berth_context_get_config_uint64   (BerthContext *self,
+                                                 const char   *group,
+                                                 const char   *key,
+                                                 guint64       default_value);
+gboolean      berth_context_get_config_boolean  (BerthContext *self,
+                                                 const char   *group,
+                                                 const char   *key,
+                                                 gboolean      default_value);
+BerthNode    *berth_context_get_node            (BerthContext *self);
+void          berth_context_set_node            (BerthContext *self,
+                                                 BerthNode    *node);
+const char   *berth_context_get_state_dir       (BerthContext *self);
+void          berth_context_set_state_dir       (BerthContext *self,
+                                                 const char   *state_dir);
+BerthRouter  *berth_context_get_router          (BerthContext *self);
+void          berth_context_add_routes          (BerthContext         *self,
+                                                 const BerthRouteSpec *specs,
+                                                 gsize                 n_specs,
+                                                 gpointer              user_data);
+void          berth_context_add_plugin          (BerthContext *self,
+                                                 BerthPlugin  *plugin);
+GPtrArray    *berth_context_get_plugins         (BerthContext *self);
+BerthPlugin  *berth_context_lookup_plugin       (BerthContext *self,
+                                                 const char   *name);
+
+G_END_DECLS

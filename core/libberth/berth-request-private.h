@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "berth-request.h"
+
+G_BEGIN_DECLS
+
+/* Used by the front door after a handler returned without answering. */
+void berth_request_pause_if_pending (BerthRequest *self);
+
+G_END_DECLS

@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "berth-context.h"
+#include "berth-error.h"
+#include "berth-request-private.h"
+#include "berth-store.h"
+
+/**
+ * SECTION:berth-request
+ * @title: BerthRequest
+ * @short_description: one HTTP request as a route handler sees it
+ *
+ * A #BerthRequest wraps a #SoupServerMessage for a route handler: path
+ * parameters captured by the route pattern, the query, the body, the
+ * caller's token, and one way to answer. A handler may answer later (a
+ * blocking query, a write waiting for its commit): it keeps a reference to
+ * the request and calls one of the respond functions when ready; the front
+ * door pauses the message meanwhile. If the client goes away first, the
+ * request's cancellable is cancelled and responding becomes a no-op.
+ *
+ * Replies under `/v1/` carry the Consul headers `X-Consul-Index`,
+ * `X-Consul-KnownLeader` and `X-Consul-LastContact`, whatever the status,
+ * as Consul clients read them unconditionally.
+ */
+
+struct _BerthRequest {
+  GObject            parent_instance;
+
+  BerthContext      *context;
+  SoupServerMessage *message;
+  GHashTable        *query;    /* decoded, may be NULL */
+  GHashTable        *params;   /* decoded path captures, may be NULL */
+  GCancellable      *cancellable;
+  GBytes            *body;
+  guint64            index;
+  gulong             disconnected_id;
+  gboolean           responded;
+  gboolean           paused;
+  gboolean           gone;
+};
+
+G_DEFINE_FINAL_TYPE (BerthRequest, berth_request, G_TYPE_OBJECT)
+
+static void
+message_disconnected_cb (SoupServerMessage *message, gpointer user_data)
+{
+  BerthRequest *self = user_data;
+
+  self->gone = TRUE;
+  g_cancellable_cancel (self->cancellable);
+}
+
+/* Parses a query string as Go's url.ParseQuery does, which is what Consul
+ * clients expect: a bare `?recurse` is present with an empty value, `+` is
+ * a space, the first value of a repeated name wins. */
+static GHashTable *
+parse_query (const char *query)
+{
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_auto(GStrv) pairs = NULL;
+
+  if (query == NULL)
+    return table;
+  pairs = g_strsplit_set (query, "&;", -1);
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      char *eq;
+      char *name, *value;
+
+      if (pairs[i][0] == '\0')
+        continue;
+      g_strdelimit (pairs[i], "+", ' ');
+      eq = strchr (pairs[i], '=');
+      if (eq != NULL)
+        *eq = '\0';
+      name = g_uri_unescape_string (pairs[i], NULL);
+      value = g_uri_unescape_string (eq != NULL ? eq + 1 : "", NULL);
+      if (name == NULL || value == NULL || g_hash_table_contains (table, name))
+        {
+          g_free (name);
+          g_free (value);
+          continue;
+        }
+      g_hash_table_insert (table, name, value);
+    }
+  return table;
+}
+
+/**
+ * berth_request_new:
+ * @context: the daemon's #BerthContext
+ * @message: the message being served
+ * @params: (nullable) (element-type utf8 utf8): decoded path parameters
+ *
+ * Used by the front door; plugins receive requests, they do not make them.
+ *
+ * Returns: (transfer full): a new #BerthRequest
+ */
+BerthRequest *
+berth_request_new (BerthContext *context, SoupServerMessage *message, GHashTable *params)
+{
+  BerthRequest *self;
+
+  g_return_val_if_fail (BERTH_IS_CONTEXT (context), NULL);
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (message), NULL);
+
+  self = g_object_new (BERTH_TYPE_REQUEST, NULL);
+  self->context = g_object_ref (context);
+  self->message = g_object_ref (message);
+  self->query = parse_query (g_uri_get_query (soup_server_message_get_uri (message)));
+  self->params = params != NULL ? g_hash_table_ref (params) : NULL;
+  self->disconnected_id = g_signal_connect (message, "disconnected",
+                                            G_CALLBACK (message_disconnected_cb), self);
+  return self;
+}
+
+/**
+ * berth_request_get_context:
+ * @self: a #BerthRequest
+ *
+ * Returns: (transfer none): the daemon's context
+ */
+BerthContext *
+berth_request_get_context (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  return self->context;
+}
+
+/**
+ * berth_request_get_message:
+ * @self: a #BerthRequest
+ *
+ * The underlying message, for handlers that stream (server-sent events,
+ * chunked progress). Prefer the respond functions otherwise.
+ *
+ * Returns: (transfer none): the message
+ */
+SoupServerMessage *
+berth_request_get_message (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  return self->message;
+}
+
+/**
+ * berth_request_get_method:
+ * @self: a #BerthRequest
+ *
+ * Returns: the HTTP method, e.g. `GET`
+ */
+const char *
+berth_request_get_method (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  return soup_server_message_get_method (self->message);
+}
+
+/**
+ * berth_request_get_path:
+ * @self: a #BerthRequest
+ *
+ * Returns: the request path, still percent-encoded
+ */
+const char *
+berth_request_get_path (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  return g_uri_get_path (soup_server_message_get_uri (self->message));
+}
+
+/**
+ * berth_request_get_param:
+ * @self: a #BerthRequest
+ * @name: a parameter named in the route pattern (`:name` or `*name`)
+ *
+ * Returns: (nullable): the decoded value, or %NULL if the route has no such
+ *   parameter
+ */
+const char *
+berth_request_get_param (BerthRequest *self, const char *name)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  return self->params != NULL ? g_hash_table_lookup (self->params, name) : NULL;
+}
+
+/**
+ * berth_request_get_query:
+ * @self: a #BerthRequest
+ * @name: a query parameter
+ *
+ * Returns: (nullable): the decoded value (an empty string for a bare
+ *   `?name`), or %NULL when absent
+ */
+const char *
+berth_request_get_query (BerthRequest *self, const char *name)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  return self->query != NULL ? g_hash_table_lookup (self->query, name) : NULL;
+}
+
+/**
+ * berth_request_has_query:
+ * @self: a #BerthRequest
+ * @name: a query parameter
+ *
+ * Returns: whether the query names @name, with or without a value
+ */
+gboolean
+berth_request_has_query (BerthRequest *self, const char *name)
+{
+  return berth_request_get_query (self, name) != NULL;
+}
+
+/**
+ * berth_request_get_query_uint64:
+ * @self: a #BerthRequest
+ * @name: a query parameter
+ * @default_value: the value when the parameter is absent or empty
+ * @out_value: (out): the value
+ * @error: return location for a #GError
+ *
+ * Reads an unsigned decimal query parameter. Anything else is an error of
+ * %BERTH_ERROR_INVALID naming the parameter.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+berth_request_get_query_uint64 (BerthRequest *self, const char *name, guint64 default_value,
+                                guint64 *out_value, GError **error)
+{
+  const char *value;
+  guint64 parsed = 0;
+
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+
+  value = berth_request_get_query (self, name);
+  if (value == NULL || *value == '\0')
+    {
+      *out_value = default_value;
+      return TRUE;
+    }
+  if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, &parsed, NULL))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                   _("Invalid value for “%s”: “%s” is not an unsigned integer"), name, value);
+      return FALSE;
+    }
+  *out_value = parsed;
+  return TRUE;
+}
+
+/* Parses a Go-style duration ("1m30s", "250ms", "5s"); a bare number is
+ * seconds. Returns FALSE on anything else. */
+static gboolean
+parse_duration_ms (const char *text, guint64 *out_ms)
+{
+  const char *p = text;
+  double total = 0;
+
+  if (g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, out_ms, NULL))
+    {
+      *out_ms *= 1000;
+      return TRUE;
+    }
+  while (*p != '\0')
+    {
+      char *end = NULL;
+      double value = g_ascii_strtod (p, &end);
+      double unit;
+
+      if (end == p || value < 0)
+        return FALSE;
+      p = end;
+      if (g_str_has_prefix (p, "ms"))
+        unit = 1, p += 2;
+      else if (g_str_has_prefix (p, "us") || g_str_has_prefix (p, "µs"))
+        unit = 0.001, p += g_str_has_prefix (p, "us") ? 2 : strlen ("µs");
+      else if (g_str_has_prefix (p, "ns"))
+        unit = 0.000001, p += 2;
+      else if (*p == 's')
+        unit = 1000, p++;
+      else if (*p == 'm')
+        unit = 60000, p++;
+      else if (*p == 'h')
+        unit = 3600000, p++;
+      else
+        return FALSE;
+      total += value * unit;
+      if (total > (double) G_MAXUINT32 * 1000)
+        return FALSE;
+    }
+  *out_ms = (guint64) total;
+  return TRUE;
+}
+
+/**
+ * berth_request_get_query_duration:
+ * @self: a #BerthRequest
+ * @name: a query parameter such as `wait`
+ * @default_ms: the value when the parameter is absent or empty
+ * @out_ms: (out): the duration in milliseconds
+ * @error: return location for a #GError
+ *
+ * Reads a duration in Go's notation (`5s`, `1m30s`, `250ms`); a bare
+ * number is taken as seconds.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+berth_request_get_query_duration (BerthRequest *self, const char *name, guint64 default_ms,
+                                  guint64 *out_ms, GError **error)
+{
+  const char *value;
+
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), FALSE);
+  g_return_val_if_fail (out_ms != NULL, FALSE);
+
+  value = berth_request_get_query (self, name);
+  if (value == NULL || *value == '\0')
+    {
+      *out_ms = default_ms;
+      return TRUE;
+    }
+  if (!parse_duration_ms (value, out_ms))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                   _("Invalid value for “%s”: “%s” is not a duration such as 10s or 5m"),
+                   name, value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * berth_request_get_header:
+ * @self: a #BerthRequest
+ * @name: a header name
+ *
+ * Returns: (nullable): the header's value
+ */
+const char *
+berth_request_get_header (BerthRequest *self, const char *name)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  return soup_message_headers_get_one (soup_server_message_get_request_headers (self->message),
+                                       name);
+}
+
+/**
+ * berth_request_get_token:
+ * @self: a #BerthRequest
+ *
+ * The caller's ACL token, from `X-Consul-Token`, `Authorization: Bearer`
+ * or `?token=`, in that order.
+ *
+ * Returns: (nullable): the token, or %NULL if none was given
+ */
+const char *
+berth_request_get_token (BerthRequest *self)
+{
+  const char *value;
+
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+
+  value = berth_request_get_header (self, "X-Consul-Token");
+  if (value != NULL && *value != '\0')
+    return value;
+  value = berth_request_get_header (self, "Authorization");
+  if (value != NULL && g_ascii_strncasecmp (value, "Bearer ", 7) == 0)
+    return value + 7;
+  value = berth_request_get_query (self, "token");
+  if (value != NULL && *value != '\0')
+    return value;
+  return NULL;
+}
+
+/**
+ * berth_request_get_body:
+ * @self: a #BerthRequest
+ *
+ * Returns: (transfer none): the request body (empty when there is none)
+ */
+GBytes *
+berth_request_get_body (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+
+  if (self->body == NULL)
+    self->body = soup_message_body_flatten (soup_server_message_get_request_body (self->message));
+  return self->body;
+}
+
+/**
+ * berth_request_parse_json:
+ * @self: a #BerthRequest
+ * @error: return location for a #GError
+ *
+ * Parses the body as JSON. An empty or malformed body is an error of
+ * %BERTH_ERROR_INVALID with the parser's message.
+ *
+ * Returns: (transfer full): the root node, or %NULL on error
+ */
+JsonNode *
+berth_request_parse_json (BerthRequest *self, GError **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GBytes *body;
+  gsize len = 0;
+  const char *data;
+
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+
+  body = berth_request_get_body (self);
+  data = g_bytes_get_data (body, &len);
+  if (len == 0)
+    {
+      g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                           _("Request body is empty: a JSON document is required"));
+      return NULL;
+    }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, (gssize) len, &local_error))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                   _("Request body is not valid JSON: %s"), local_error->message);
+      return NULL;
+    }
+  return json_parser_steal_root (parser);
+}
+
+/**
+ * berth_request_get_cancellable:
+ * @self: a #BerthRequest
+ *
+ * Returns: (transfer none): a cancellable that is cancelled when the client
+ *   disconnects
+ */
+GCancellable *
+berth_request_get_cancellable (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  return self->cancellable;
+}
+
+/**
+ * berth_request_set_header:
+ * @self: a #BerthRequest
+ * @name: a header name
+ * @value: its value
+ *
+ * Sets a response header.
+ */
+void
+berth_request_set_header (BerthRequest *self, const char *name, const char *value)
+{
+  g_return_if_fail (BERTH_IS_REQUEST (self));
+  soup_message_headers_replace (soup_server_message_get_response_headers (self->message),
+                                name, value);
+}
+
+/**
+ * berth_request_set_index:
+ * @self: a #BerthRequest
+ * @index: the store index the answer reflects
+ *
+ * Sets the index sent as `X-Consul-Index` (by default the store's current
+ * index).
+ */
+void
+berth_request_set_index (BerthRequest *self, guint64 index)
+{
+  g_return_if_fail (BERTH_IS_REQUEST (self));
+  self->index = index;
+}
+
+/**
+ * berth_request_get_index:
+ * @self: a #BerthRequest
+ *
+ * Returns: the index set with berth_request_set_index(), or 0
+ */
+guint64
+berth_request_get_index (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), 0);
+  return self->index;
+}
+
+/**
+ * berth_request_is_responded:
+ * @self: a #BerthRequest
+ *
+ * Returns: whether an answer was given, or the client went away
+ */
+gboolean
+berth_request_is_responded (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), TRUE);
+  return self->responded || self->gone;
+}
+
+
+void
+berth_request_pause_if_pending (BerthRequest *self)
+{
+  if (!self->responded && !self->gone && !self->paused)
+    {
+      self->paused = TRUE;
+      soup_server_message_pause (self->message);
+    }
+}
+
+static void
+add_consul_headers (BerthRequest *self)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (self->message);
+  char buf[32];
+  guint64 index = self->index;
+
+  if (!g_str_has_prefix (berth_request_get_path (self), "/v1/"))
+    return;
+  if (index == 0)
+    {
+      BerthStore *store = berth_context_get_store (self->context);
+      if (store != NULL)
+        index = berth_store_get_index (store);
+    }
+  /* Consul never reports index 0: clients treat 0 as "no blocking" */
+  g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, MAX (index, 1));
+  soup_message_headers_replace (headers, "X-Consul-Index", buf);
+  soup_message_headers_replace (headers, "X-Consul-KnownLeader", "true");
+  soup_message_headers_replace (headers, "X-Consul-LastContact", "0");
+}
+
+/**
+ * berth_request_respond:
+ * @self: a #BerthRequest
+ * @status: the HTTP status
+ * @content_type: (nullable): the body's content type
+ * @body: (nullable): the body
+ *
+ * Answers the request. Only the first answer counts; answering a request
+ * whose client went away does nothing.
+ */
+void
+berth_request_respond (BerthRequest *self, guint status, const char *content_type, GBytes *body)
+{
+  gsize len = 0;
+  const char *data = NULL;
+
+  g_return_if_fail (BERTH_IS_REQUEST (self));
+
+  if (self->responded || self->gone)
+    return;
+  self->responded = TRUE;
+
+  add_consul_headers (self);
+  if (body != NULL)
+    data = g_bytes_get_data (body, &len);
+  if (data != NULL && len > 0)
+    soup_server_message_set_response (self->message,
+                                      content_type != NULL ? content_type : "application/octet-stream",
+                                      SOUP_MEMORY_COPY, data, len);
+  else if (content_type != NULL)
+    soup_message_headers_set_content_type (soup_server_message_get_response_headers (self->message),
+                                           content_type, NULL);
+  soup_server_message_set_status (self->message, status, NULL);
+  if (self->paused)
+    {
+      self->paused = FALSE;
+      soup_server_message_unpause (self->message);
+    }
+}
+
+/**
+ * berth_request_respond_json:
+ * @self: a #BerthRequest
+ * @status: the HTTP status
+ * @node: the JSON to send
+ *
+ * Answers with @node as `application/json` (indented when the query has
+ * `?pretty`).
+ */
+void
+berth_request_respond_json (BerthRequest *self, guint status, JsonNode *node)
+{
+  g_autoptr(JsonGenerator) gen = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  gsize len = 0;
+  char *text;
+
+  g_return_if_fail (BERTH_IS_REQUEST (self));
+  g_return_if_fail (node != NULL);
+
+  gen = json_generator_new ();
+  json_generator_set_root (gen, node);
+  if (berth_request_has_query (self, "pretty"))
+    json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, &len);
+  bytes = g_bytes_new_take (text, len);
+  berth_request_respond (self, status, "application/json", bytes);
+}
+
+/**
+ * berth_request_respond_message:
+ * @self: a #BerthRequest
+ * @status: the HTTP status
+ * @message: a human-readable message
+ *
+ * Answers with `{"message": message}`, the shape of every Berth error.
+ */
+void
+berth_request_respond_message (BerthRequest *self, guint status, const char *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  berth_request_respond_json (self, status, node);
+}
+
+/**
+ * berth_request_respond_error:
+ * @self: a #BerthRequest
+ * @error: what went wrong
+ *
+ * Answers with the HTTP status berth_error_to_http_status() gives for
+ * @error and a JSON body `{"message": ...}`.
+ */
+void
+berth_request_respond_error (BerthRequest *self, const GError *error)
+{
+  guint status;
+
+  g_return_if_fail (BERTH_IS_REQUEST (self));
+  g_return_if_fail (error != NULL);
+
+  status = berth_error_to_http_status (error);
+  if (status >= 500)
+    g_warning ("%s %s: %s", berth_request_get_method (self), berth_request_get_path (self),
+               error->message);
+  berth_request_respond_message (self, status, error->message);
+}
+
+static void
+berth_request_dispose (GObject *object)
+{
+  BerthRequest *self = BERTH_REQUEST (object);
+
+  if (self->message != NULL && self->disconnected_id != 0)
+    g_clear_signal_handler (&self->disconnected_id, self->message);
+  /* a handler that dropped its request without answering must not leave the
+   * client hanging */
+  if (self->message != NULL && !self->responded && !self->gone && self->paused)
+    berth_request_respond_message (self, 500, _("The request was dropped without an answer"));
+  g_clear_object (&self->message);
+  g_clear_object (&self->context);
+  G_OBJECT_CLASS (berth_request_parent_class)->dispose (object);
+}
+
+static void
+berth_request_finalize (GObject *object)
+{
+  BerthRequest *self = BERTH_REQUEST (object);
+
+  g_clear_pointer (&self->query, g_hash_table_unref);
+  g_clear_pointer (&self->params, g_hash_table_unref);
+  g_clear_pointer (&self->body, g_bytes_unref);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (berth_request_parent_class)->finalize (object);
+}
+
+static void
+berth_request_class_init (BerthRequestClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = berth_request_dispose;
+  object_class->finalize = berth_request_finalize;
+}
+
+static void
+berth_request_init (BerthRequest *self)
+{
+  self->cancellable = g_cancellable_new ();
+}

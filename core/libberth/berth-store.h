@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(__BERTH_H_INSIDE__) && !defined(BERTH_COMPILATION)
+#error "Only <berth.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include <sqlite3.h>
+
+#include "berth-txn.h"
+
+G_BEGIN_DECLS
+
+#define BERTH_TYPE_STORE (berth_store_get_type ())
+G_DECLARE_FINAL_TYPE (BerthStore, berth_store, BERTH, STORE, GObject)
+
+/**
+ * BerthStoreSync:
+ * @BERTH_STORE_SYNC_NORMAL: commits survive a crash of the process
+ *   (SQLite `synchronous=NORMAL` in WAL mode); the default.
+ * @BERTH_STORE_SYNC_FULL: commits also survive a power loss
+ *   (`synchronous=FULL`: one fsync per group commit).
+ *
+ * How hard the store works to make a commit durable.
+ */
+typedef enum {
+  BERTH_STORE_SYNC_NORMAL,
+  BERTH_STORE_SYNC_FULL,
+} BerthStoreSync;
+
+/**
+ * BerthStoreWriteFunc:
+ * @txn: the write being made
+ * @user_data: the data given with the function
+ * @error: return location for a #GError
+ *
+ * Does the work of one write inside the store's transaction. The function
+ * must call berth_txn_changed() for everything it modifies, and use
+ * berth_txn_get_index() as the index of the rows it touches. If it returns
+ * %FALSE, everything it did is rolled back and the index is not consumed;
+ * other writes of the same group commit are not affected.
+ *
+ * Returns: %TRUE on success
+ */
+typedef gboolean (*BerthStoreWriteFunc) (BerthTxn  *txn,
+                                         gpointer   user_data,
+                                         GError   **error);
+
+BerthStore *berth_store_new            (const char     *path,
+                                        GError        **error);
+BerthStore *berth_store_new_full       (const char     *path,
+                                        BerthStoreSync  sync,
+                                        GError        **error);
+void        berth_store_close          (BerthStore     *self);
+const char *berth_store_get_path       (BerthStore     *self);
+guint64     berth_store_get_index      (BerthStore     *self);
+gint        berth_store_get_schema_version (BerthStore *self,
+                                            const char *owner);
+gboolean    berth_store_migrate        (BerthStore         *self,
+                                        const char         *owner,
+                                        const char * const *steps,
+                                        GError            **error);
+
+sqlite3      *berth_store_get_db       (BerthStore     *self);
+sqlite3_stmt *berth_store_prepare      (BerthStore     *self,
+                                        const char     *sql,
+                                        GError        **error);
+gboolean      berth_store_step         (BerthStore     *self,
+                                        sqlite3_stmt   *stmt,
+                                        gboolean       *have_row,
+                                        GError        **error);
+gboolean      berth_store_exec         (BerthStore     *self,
+                                        const char     *sql,
+                                        GError        **error);
+
+void        berth_store_write_async    (BerthStore          *self,
+                                        BerthStoreWriteFunc  func,
+                                        gpointer             func_data,
+                                        GDestroyNotify       func_data_destroy,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data);
+guint64     berth_store_write_finish   (BerthStore          *self,
+                                        GAsyncResult        *result,
+                                        GError             **error);
+guint64     berth_store_write_sync     (BerthStore          *self,
+                                        BerthStoreWriteFunc  func,
+                                        gpointer             func_data,
+                                        GError             **error);
+void        berth_store_flush          (BerthStore          *self);
+
+void        berth_store_wait_async     (BerthStore          *self,
+                                        const char          *topic,
+                                        const char          *prefix,
+                                        guint64              index,
+                                        guint                timeout_ms,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data);
+gboolean    berth_store_wait_finish    (BerthStore          *self,
+                                        GAsyncResult        *result,
+                                        GError             **error);
+
+/**
+ * berth_stmt_reset:
+ * @stmt: (nullable): a statement from berth_store_prepare()
+ *
+ * Resets a cached statement so that it holds no read snapshot open. It is
+ * the cleanup function of `g_autoptr(sqlite3_stmt)`: cached statements are
+ * owned by the store and must never be finalized by the caller.
+ */
+static inline void
+berth_stmt_reset (sqlite3_stmt *stmt)
+{
+  if (stmt != NULL)
+    sqlite3_reset (stmt);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, berth_stmt_reset)
+
+G_END_DECLS

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#define __BERTH_H_INSIDE__
+
+#include "berth-context.h"
+#include "berth-enum-types.h"
+#include "berth-error.h"
+#include "berth-kv-entry.h"
+#include "berth-node.h"
+#include "berth-plugin.h"
+#include "berth-request.h"
+#include "berth-router.h"
+#include "berth-store.h"
+#include "berth-txn.h"
+
+#undef __BERTH_H_INSIDE__

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "discovery-blocking.h"
+
+/* Consul's blocking queries: `?index=N&wait=D` holds a read until what it
+ * reads changes past index N, or D (default 5 min, at most 10 min, plus up
+ * to D/16 of jitter) has passed; then it answers as usual. Every read
+ * endpoint answers through discovery_blocking_serve(), so that all of them
+ * block the same way. */
+
+#define DEFAULT_WAIT_MS (5 * 60 * 1000)
+#define MAX_WAIT_MS     (10 * 60 * 1000)
+
+typedef struct {
+  BerthRequest      *request;
+  char              *topic;
+  char              *prefix;
+  DiscoveryReadFunc  read;
+  gpointer           user_data;
+  GDestroyNotify     destroy;
+  guint64            min_index;
+  gint64             deadline_us;   /* monotonic */
+} Query;
+
+static void
+query_free (Query *q)
+{
+  if (q->destroy != NULL)
+    q->destroy (q->user_data);
+  g_clear_object (&q->request);
+  g_free (q->topic);
+  g_free (q->prefix);
+  g_free (q);
+}
+
+static void
+answer_clear (DiscoveryAnswer *answer)
+{
+  g_clear_pointer (&answer->json, json_node_unref);
+  g_clear_pointer (&answer->raw, g_bytes_unref);
+}
+
+static void
+answer_send (BerthRequest *request, DiscoveryAnswer *answer)
+{
+  berth_request_set_index (request, answer->index);
+  if (answer->json != NULL)
+    berth_request_respond_json (request, answer->status, answer->json);
+  else
+    berth_request_respond (request, answer->status,
+                           answer->raw != NULL ? "application/octet-stream" : NULL, answer->raw);
+}
+
+static void wait_done_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* Reads; answers if the data is newer than the client's index or the wait
+ * is over, waits again otherwise. Takes ownership of @q. */
+static void
+query_step (Query *q, gboolean timed_out)
+{
+  DiscoveryAnswer answer = { .status = 200 };
+  g_autoptr(GError) error = NULL;
+  BerthStore *store = berth_context_get_store (berth_request_get_context (q->request));
+  gint64 remaining_us;
+
+  if (!q->read (q->request, q->user_data, &answer, &error))
+    {
+      answer_clear (&answer);
+      berth_request_respond_error (q->request, error);
+      query_free (q);
+      return;
+    }
+  remaining_us = q->deadline_us - g_get_monotonic_time ();
+  if (q->min_index == 0 || answer.index > q->min_index || timed_out || remaining_us <= 0)
+    {
+      answer_send (q->request, &answer);
+      answer_clear (&answer);
+      query_free (q);
+      return;
+    }
+  answer_clear (&answer);
+  berth_store_wait_async (store, q->topic, q->prefix, q->min_index,
+                          (guint) MAX (1, remaining_us / 1000),
+                          berth_request_get_cancellable (q->request), wait_done_cb, q);
+}
+
+static void
+wait_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Query *q = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean woken;
+
+  woken = berth_store_wait_finish (BERTH_STORE (source), result, &error);
+  if (error != NULL)
+    {
+      /* the client went away, or the store is closing */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        berth_request_respond_error (q->request, error);
+      query_free (q);
+      return;
+    }
+  query_step (q, !woken);
+}
+
+void
+discovery_blocking_serve (BerthRequest *request, const char *topic, const char *prefix,
+                          DiscoveryReadFunc read, gpointer user_data, GDestroyNotify destroy)
+{
+  Query *q = g_new0 (Query, 1);
+  g_autoptr(GError) error = NULL;
+  guint64 wait_ms = 0;
+
+  q->request = g_object_ref (request);
+  q->topic = g_strdup (topic);
+  q->prefix = g_strdup (prefix);
+  q->read = read;
+  q->user_data = user_data;
+  q->destroy = destroy;
+
+  if (!berth_request_get_query_uint64 (request, "index", 0, &q->min_index, &error) ||
+      !berth_request_get_query_duration (request, "wait", DEFAULT_WAIT_MS, &wait_ms, &error))
+    {
+      berth_request_respond_error (request, error);
+      query_free (q);
+      return;
+    }
+  wait_ms = MIN (wait_ms, MAX_WAIT_MS);
+  /* spread the wake-ups of many clients that started together */
+  if (wait_ms >= 16)
+    wait_ms += (guint64) g_random_int_range (0, (gint32) (wait_ms / 16));
+  q->deadline_us = g_get_monotonic_time () + (gint64) wait_ms * 1000;
+  query_step (q, FALSE);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <berth.h>
+
+G_BEGIN_DECLS
+
+/* What a read endpoint answers: a status, a body (JSON or raw bytes) and
+ * the index of the data it reflects. */
+typedef struct {
+  guint     status;
+  JsonNode *json;
+  GBytes   *raw;
+  guint64   index;
+} DiscoveryAnswer;
+
+/* Computes the answer to @request; returns FALSE with @error on failure. */
+typedef gboolean (*DiscoveryReadFunc) (BerthRequest    *request,
+                                       gpointer         user_data,
+                                       DiscoveryAnswer *answer,
+                                       GError         **error);
+
+void discovery_blocking_serve (BerthRequest      *request,
+                               const char        *topic,
+                               const char        *prefix,
+                               DiscoveryReadFunc  read,
+                               gpointer           user_data,
+                               GDestroyNotify     destroy);
+
+G_END_DECLS

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <berth.h>
+#include <glib/gi18n.h>
+
+#include "discovery-json.h"
+
+/* Consul's payloads are read with Go's case-insensitive field matching:
+ * clients send "Name" or "name" alike. */
+
+JsonNode *
+discovery_json_member (JsonObject *object, const char *name)
+{
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *node;
+
+  node = json_object_get_member (object, name);
+  if (node != NULL)
+    return node;
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &member, &node))
+    if (g_ascii_strcasecmp (member, name) == 0)
+      return node;
+  return NULL;
+}
+
+/* A string member, or NULL when absent or null; any other type is an
+ * error. */
+const char *
+discovery_json_string (JsonObject *object, const char *name, GError **error)
+{
+  JsonNode *node = discovery_json_member (object, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return NULL;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("“%s” must be a string"), name);
+      return NULL;
+    }
+  return json_node_get_string (node);
+}
+
+/* An unsigned integer member; absent or null leaves @out alone. */
+gboolean
+discovery_json_uint64 (JsonObject *object, const char *name, guint64 *out, GError **error)
+{
+  JsonNode *node = discovery_json_member (object, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+      json_node_get_int (node) < 0)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                   _("“%s” must be an unsigned integer"), name);
+      return FALSE;
+    }
+  *out = (guint64) json_node_get_int (node);
+  return TRUE;
+}

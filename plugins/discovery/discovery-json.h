@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+JsonNode   *discovery_json_member     (JsonObject  *object,
+                                       const char  *name);
+const char *discovery_json_string     (JsonObject  *object,
+                                       const char  *name,
+                                       GError     **error);
+gboolean    discovery_json_uint64     (JsonObject  *object,
+                                       const char  *name,
+                                       guint64     *out,
+                                       GError     **error);
+
+G_END_DECLS

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "discovery-json.h"
+#include "discovery-kv.h"
+#include "discovery-txn.h"
+
+/* PUT /v1/txn: Consul's transactions, KV verbs only. All operations apply
+ * in one store write, or none does: the first failing operation rolls the
+ * whole write back and is reported with its position. */
+
+#define MAX_OPS 128
+
+typedef struct {
+  GArray       *ops;       /* KvOp */
+  GPtrArray    *results;   /* BerthKvEntry */
+  guint         failed_op;
+  BerthRequest *request;
+} TxnWrite;
+
+static void
+txn_write_free (TxnWrite *t)
+{
+  for (guint i = 0; i < t->ops->len; i++)
+    kv_op_clear (&g_array_index (t->ops, KvOp, i));
+  g_array_unref (t->ops);
+  g_ptr_array_unref (t->results);
+  g_clear_object (&t->request);
+  g_free (t);
+}
+
+static gboolean
+parse_op (JsonNode *node, guint i, guint64 max_value, KvOp *op, GError **error)
+{
+  JsonObject *obj, *kv;
+  JsonNode *kv_node;
+  const char *verb, *key, *value;
+  g_autoptr(GError) local_error = NULL;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Operation %u is not an object"), i);
+      return FALSE;
+    }
+  obj = json_node_get_object (node);
+  kv_node = discovery_json_member (obj, "KV");
+  if (kv_node == NULL || !JSON_NODE_HOLDS_OBJECT (kv_node))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_IMPLEMENTED,
+                   _("Operation %u: only KV operations are implemented in transactions"), i);
+      return FALSE;
+    }
+  kv = json_node_get_object (kv_node);
+  verb = discovery_json_string (kv, "Verb", &local_error);
+  if (g_strcmp0 (verb, "lock") == 0 || g_strcmp0 (verb, "unlock") == 0)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_IMPLEMENTED,
+                   _("Operation %u: sessions are not implemented yet"), i);
+      return FALSE;
+    }
+  if (verb == NULL || !discovery_kv_verb_from_string (verb, &op->verb))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Operation %u: unknown KV verb “%s”"),
+                   i, verb != NULL ? verb : "");
+      return FALSE;
+    }
+  key = discovery_json_string (kv, "Key", &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Operation %u: "), i);
+      return FALSE;
+    }
+  if ((key == NULL || *key == '\0') && op->verb != KV_VERB_GET_TREE && op->verb != KV_VERB_DELETE_TREE)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Operation %u: missing Key"), i);
+      return FALSE;
+    }
+  op->key = g_strdup (key != NULL ? key : "");
+  value = discovery_json_string (kv, "Value", &local_error);
+  if (value != NULL)
+    {
+      gsize len = 0;
+      guchar *data = g_base64_decode (value, &len);
+      op->value = g_bytes_new_take (data, len);
+      if (len > max_value)
+        {
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_TOO_LARGE,
+                       _("Operation %u: value exceeds the %" G_GUINT64_FORMAT " byte limit"),
+                       i, max_value);
+          return FALSE;
+        }
+    }
+  if (local_error != NULL ||
+      !discovery_json_uint64 (kv, "Flags", &op->flags, &local_error) ||
+      !discovery_json_uint64 (kv, "Index", &op->index, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Operation %u: "), i);
+      return FALSE;
+    }
+  if ((op->verb == KV_VERB_CAS || op->verb == KV_VERB_DELETE_CAS) &&
+      discovery_json_member (kv, "Index") == NULL)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Operation %u: %s needs an Index"),
+                   i, verb);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+txn_write_func (BerthTxn *txn, gpointer user_data, GError **error)
+{
+  TxnWrite *t = user_data;
+
+  for (guint i = 0; i < t->ops->len; i++)
+    {
+      if (!discovery_kv_apply (txn, &g_array_index (t->ops, KvOp, i), t->results, error))
+        {
+          t->failed_op = i;
+          g_ptr_array_set_size (t->results, 0);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+txn_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  TxnWrite *t = user_data;
+  BerthRequest *req = t->request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  guint64 index;
+
+  index = berth_store_write_finish (BERTH_STORE (source), result, &error);
+  if (error != NULL && !g_error_matches (error, BERTH_ERROR, BERTH_ERROR_CONFLICT) &&
+      !g_error_matches (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND))
+    {
+      berth_request_respond_error (req, error);
+      txn_write_free (t);
+      return;
+    }
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "Results");
+  if (error == NULL)
+    {
+      json_builder_begin_array (b);
+      for (guint i = 0; i < t->results->len; i++)
+        {
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "KV");
+          json_builder_add_value (b, berth_kv_entry_to_json (g_ptr_array_index (t->results, i), TRUE));
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "Errors");
+  if (error != NULL)
+    {
+      json_builder_begin_array (b);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "OpIndex");
+      json_builder_add_int_value (b, t->failed_op);
+      json_builder_set_member_name (b, "What");
+      json_builder_add_string_value (b, error->message);
+      json_builder_end_object (b);
+      json_builder_end_array (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  berth_request_set_index (req, index > 0 ? index : berth_store_get_index (BERTH_STORE (source)));
+  berth_request_respond_json (req, error == NULL ? 200 : 409, root);
+  txn_write_free (t);
+}
+
+static void
+txn_cb (BerthRequest *req, gpointer user_data)
+{
+  DiscoveryPlugin *plugin = user_data;
+  BerthStore *store = berth_context_get_store (berth_request_get_context (req));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = berth_request_parse_json (req, &error);
+  JsonArray *array;
+  TxnWrite *t;
+
+  if (root == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (root))
+    {
+      berth_request_respond_message (req, 400, _("A transaction is a JSON array of operations"));
+      return;
+    }
+  array = json_node_get_array (root);
+  if (json_array_get_length (array) > MAX_OPS)
+    {
+      g_autofree char *text = g_strdup_printf (_("A transaction holds at most %d operations, not %u"),
+                                               MAX_OPS, json_array_get_length (array));
+      berth_request_respond_message (req, 413, text);
+      return;
+    }
+
+  t = g_new0 (TxnWrite, 1);
+  t->ops = g_array_new (FALSE, TRUE, sizeof (KvOp));
+  t->results = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      KvOp op = { 0 };
+      if (!parse_op (json_array_get_element (array, i), i,
+                     discovery_plugin_get_max_value_bytes (plugin), &op, &error))
+        {
+          kv_op_clear (&op);
+          txn_write_free (t);
+          berth_request_respond_error (req, error);
+          return;
+        }
+      g_array_append_val (t->ops, op);
+    }
+  t->request = g_object_ref (req);
+  /* the TxnWrite outlives the write: the callback frees it */
+  berth_store_write_async (store, txn_write_func, t, NULL, NULL, txn_done_cb, t);
+}
+
+static const BerthRouteSpec txn_routes[] = {
+  { BERTH_METHOD_PUT, "/v1/txn", "key", BERTH_ACCESS_WRITE, txn_cb },
+};
+
+void
+discovery_txn_add_routes (DiscoveryPlugin *plugin)
+{
+  berth_context_add_routes (berth_plugin_get_context (BERTH_PLUGIN (plugin)), txn_routes,
+                            G_N_ELEMENTS (txn_routes), plugin);
+}
