@@ -12,23 +12,6 @@
  * blocking query on a prefix wakes and answers with a newer index when a
  * key under it disappears. */
 
-const char * const discovery_kv_migrations[] = {
-  /* 1 */
-  "CREATE TABLE kv ("
-  "  key BLOB PRIMARY KEY,"
-  "  value BLOB,"
-  "  flags INTEGER NOT NULL DEFAULT 0,"
-  "  create_index INTEGER NOT NULL,"
-  "  modify_index INTEGER NOT NULL,"
-  "  lock_index INTEGER NOT NULL DEFAULT 0,"
-  "  session TEXT) WITHOUT ROWID;"
-  "CREATE TABLE kv_tombstones ("
-  "  key BLOB PRIMARY KEY,"
-  "  delete_index INTEGER NOT NULL,"
-  "  deleted_at INTEGER NOT NULL) WITHOUT ROWID;",
-  NULL
-};
-
 #define TOMBSTONE_TTL_SECONDS 3600
 
 static const struct {

@@ -26,8 +26,6 @@ typedef struct {
   guint64  index;
 } KvOp;
 
-extern const char * const discovery_kv_migrations[];
-
 gboolean      discovery_kv_verb_from_string (const char   *name,
                                              KvVerb       *verb);
 void          kv_op_clear                   (KvOp         *op);

@@ -7,6 +7,7 @@
 #include "discovery-kv.h"
 #include "discovery-kv-http.h"
 #include "discovery-plugin.h"
+#include "discovery-schema.h"
 #include "discovery-txn.h"
 
 /* The discovery plugin: Consul's API. So far the KV store (with
@@ -60,7 +61,7 @@ discovery_plugin_startup (BerthPlugin *plugin, GError **error)
   BerthContext *ctx = berth_plugin_get_context (plugin);
 
   if (!berth_store_migrate (berth_context_get_store (ctx), berth_plugin_get_name (plugin),
-                            discovery_kv_migrations, error))
+                            discovery_migrations, error))
     return FALSE;
   read_config (self);
   discovery_kv_http_add_routes (self);
