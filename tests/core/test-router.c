@@ -59,6 +59,12 @@ test_match_params (void)
   g_assert_null (berth_router_lookup (router, "GET", "/v1/agent/service/deregister/", &params, NULL));
   g_assert_null (berth_router_lookup (router, "GET", "/v1/agent/service/deregister/a/b", &params, NULL));
 
+  /* a lone % (libsoup already decoded %25) stays as it is */
+  route = berth_router_lookup (router, "GET", "/v1/kv/100%/a%zz", &params, NULL);
+  g_assert_nonnull (route);
+  g_assert_cmpstr (g_hash_table_lookup (params, "key"), ==, "100%/a%zz");
+  g_clear_pointer (&params, g_hash_table_unref);
+
   /* a NUL byte cannot be part of a key */
   g_assert_null (berth_router_lookup (router, "GET", "/v1/kv/a%00b", &params, NULL));
 }
