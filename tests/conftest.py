@@ -169,6 +169,7 @@ class Berthd:
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self.http_addr_arg = None
+        self.ready_path = "/v1/status/leader"
         self.extra_args = []
         self.proc = None
         self.returncode = None
@@ -230,15 +231,18 @@ class Berthd:
                 "--log-level", "debug",
                 *[str(a) for a in extra_args]]
 
-    def start(self, extra_args=(), wait=True, http_addr=None):
-        """Start berthd.  With wait=True, return once GET /v1/status/leader
-        answers 200; fail the test if it dies or is not ready in time."""
+    def start(self, extra_args=(), wait=True, http_addr=None,
+              ready_path="/v1/status/leader"):
+        """Start berthd.  With wait=True, return once GET `ready_path`
+        (/v1/status/leader) answers 200; fail the test if it dies or is not
+        ready in time."""
         if not BERTHD.exists():
             pytest.fail(f"berthd is not built: {BERTHD} missing "
                         f"(set BERTH_BUILD_DIR)", pytrace=False)
         assert not self.running, f"{self.name} is already running"
         self.extra_args = list(extra_args)
         self.http_addr_arg = http_addr
+        self.ready_path = ready_path
         n = len(self.runs) + 1
         out = self.workdir / f"{self.name}.{n}.stdout"
         err = self.workdir / f"{self.name}.{n}.stderr"
@@ -259,10 +263,10 @@ class Berthd:
                 cwd=self.workdir, env=env)
         self.returncode = None
         if wait:
-            self.wait_ready()
+            self.wait_ready(ready_path)
         return self
 
-    def wait_ready(self, timeout=20):
+    def wait_ready(self, ready_path="/v1/status/leader", timeout=20):
         timeout *= TIME_SCALE
         deadline = time.monotonic() + timeout
         last = "no answer yet"
@@ -275,7 +279,7 @@ class Berthd:
                             f"was ready; stderr:\n{_tail(self.stderr_path)}",
                             pytrace=False)
             try:
-                r = requests.get(self.url + "/v1/status/leader", timeout=2)
+                r = requests.get(self.url + ready_path, timeout=2)
                 if r.status_code == 200:
                     return
                 last = f"HTTP {r.status_code} {r.text[:200]!r}"
@@ -350,7 +354,8 @@ class Berthd:
         else:
             self.proc = None
         args = self.extra_args if extra_args is None else extra_args
-        return self.start(args, wait=wait, http_addr=self.http_addr_arg)
+        return self.start(args, wait=wait, http_addr=self.http_addr_arg,
+                          ready_path=self.ready_path)
 
     # -- clients -----------------------------------------------------------
 

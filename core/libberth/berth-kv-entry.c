@@ -108,6 +108,9 @@ berth_kv_entry_new_from_json (JsonNode *node, GError **error)
  * @with_value: whether to include the value (`Value` is `null` otherwise,
  *   as Consul answers for writes in a transaction)
  *
+ * Flags above %G_MAXINT64 do not fit JSON-GLib's integers and come out
+ * negative; berth_kv_entry_append_json() writes them exactly.
+ *
  * Returns: (transfer full): the entry as Consul's JSON object
  */
 JsonNode *
@@ -151,6 +154,93 @@ berth_kv_entry_to_json (BerthKvEntry *self, gboolean with_value)
   json_builder_add_int_value (b, (gint64) self->modify_index);
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+/**
+ * berth_json_append_string:
+ * @out: where to append
+ * @text: a NUL-terminated string; invalid UTF-8 is replaced
+ *
+ * Appends @text as a JSON string literal, quotes included.
+ */
+void
+berth_json_append_string (GString *out, const char *text)
+{
+  g_autofree char *valid = NULL;
+
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (text != NULL);
+
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\r':
+          g_string_append (out, "\\r");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        default:
+          if (*p < 0x20)
+            g_string_append_printf (out, "\\u%04x", *p);
+          else
+            g_string_append_c (out, (char) *p);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+/**
+ * berth_kv_entry_append_json:
+ * @self: a #BerthKvEntry
+ * @out: where to append
+ * @with_value: whether to include the value (`null` otherwise)
+ *
+ * Appends the entry as Consul's JSON object. Unlike
+ * berth_kv_entry_to_json(), this keeps the full unsigned 64-bit range of
+ * `Flags`, which JSON-GLib cannot represent; the HTTP API uses it.
+ */
+void
+berth_kv_entry_append_json (BerthKvEntry *self, GString *out, gboolean with_value)
+{
+  g_return_if_fail (BERTH_IS_KV_ENTRY (self));
+  g_return_if_fail (out != NULL);
+
+  g_string_append_printf (out, "{\"LockIndex\":%" G_GUINT64_FORMAT ",\"Key\":", self->lock_index);
+  berth_json_append_string (out, self->key);
+  g_string_append_printf (out, ",\"Flags\":%" G_GUINT64_FORMAT ",\"Value\":", self->flags);
+  if (with_value && self->value != NULL && g_bytes_get_size (self->value) > 0)
+    {
+      gsize len = 0;
+      const guchar *data = g_bytes_get_data (self->value, &len);
+      g_autofree char *b64 = g_base64_encode (data, len);
+      g_string_append_c (out, '"');
+      g_string_append (out, b64);
+      g_string_append_c (out, '"');
+    }
+  else
+    g_string_append (out, "null");
+  if (self->session != NULL)
+    {
+      g_string_append (out, ",\"Session\":");
+      berth_json_append_string (out, self->session);
+    }
+  g_string_append_printf (out, ",\"CreateIndex\":%" G_GUINT64_FORMAT
+                          ",\"ModifyIndex\":%" G_GUINT64_FORMAT "}",
+                          self->create_index, self->modify_index);
 }
 
 /**

@@ -19,6 +19,12 @@ BerthKvEntry *berth_kv_entry_new_from_json     (JsonNode      *node,
 JsonNode     *berth_kv_entry_to_json           (BerthKvEntry  *self,
                                                 gboolean       with_value);
 
+void          berth_kv_entry_append_json       (BerthKvEntry  *self,
+                                                GString       *out,
+                                                gboolean       with_value);
+void          berth_json_append_string         (GString       *out,
+                                                const char    *text);
+
 const char   *berth_kv_entry_get_key           (BerthKvEntry  *self);
 GBytes       *berth_kv_entry_get_value         (BerthKvEntry  *self);
 void          berth_kv_entry_set_value         (BerthKvEntry  *self,

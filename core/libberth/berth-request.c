@@ -94,7 +94,7 @@ parse_query (const char *query)
  * berth_request_new:
  * @context: the daemon's #BerthContext
  * @message: the message being served
- * @params: (nullable) (element-type utf8 utf8): decoded path parameters
+ * @params: (nullable) (element-type utf8 utf8): path parameters
  *
  * Used by the front door; plugins receive requests, they do not make them.
  *
@@ -164,7 +164,7 @@ berth_request_get_method (BerthRequest *self)
  * berth_request_get_path:
  * @self: a #BerthRequest
  *
- * Returns: the request path, still percent-encoded
+ * Returns: the request path, percent-decoded once
  */
 const char *
 berth_request_get_path (BerthRequest *self)
@@ -178,7 +178,7 @@ berth_request_get_path (BerthRequest *self)
  * @self: a #BerthRequest
  * @name: a parameter named in the route pattern (`:name` or `*name`)
  *
- * Returns: (nullable): the decoded value, or %NULL if the route has no such
+ * Returns: (nullable): the value, or %NULL if the route has no such
  *   parameter
  */
 const char *

@@ -167,35 +167,8 @@ berth_router_add_specs (BerthRouter *self, const BerthRouteSpec *specs, gsize n_
                       specs[i].access, specs[i].handler, user_data, NULL);
 }
 
-/* Decodes %XX escapes once. libsoup has already decoded a `%25` in the
- * request path to a bare `%`, so a `%` not followed by two hex digits is
- * kept as it is. A NUL byte is refused. */
-static char *
-unescape_segment (const char *text)
-{
-  GString *out = g_string_sized_new (strlen (text));
-
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      if (p[0] == '%' && g_ascii_isxdigit (p[1]) && g_ascii_isxdigit (p[2]))
-        {
-          char c = (char) (g_ascii_xdigit_value (p[1]) << 4 | g_ascii_xdigit_value (p[2]));
-          if (c == '\0')
-            {
-              g_string_free (out, TRUE);
-              return NULL;
-            }
-          g_string_append_c (out, c);
-          p += 2;
-        }
-      else
-        g_string_append_c (out, *p);
-    }
-  return g_string_free (out, FALSE);
-}
-
-/* Matches @parts (the raw path split on '/') against a route's pattern,
- * filling @params with decoded captures. */
+/* Matches @parts (the path split on '/') against a route's pattern,
+ * filling @params with the captures. */
 static gboolean
 route_match (BerthRoute *route, char **parts, guint n_parts, GHashTable *params)
 {
@@ -207,24 +180,17 @@ route_match (BerthRoute *route, char **parts, guint n_parts, GHashTable *params)
 
       if (seg[0] == '*')
         {
-          g_autofree char *rest = g_strjoinv ("/", parts + MIN (i, n_parts));
-          char *value = unescape_segment (rest);
-          if (value == NULL)
-            return FALSE;
-          g_hash_table_insert (params, g_strdup (seg + 1), value);
+          g_hash_table_insert (params, g_strdup (seg + 1),
+                               g_strjoinv ("/", parts + MIN (i, n_parts)));
           return TRUE;
         }
       if (i >= n_parts)
         return FALSE;
       if (seg[0] == ':')
         {
-          char *value;
           if (parts[i][0] == '\0')
             return FALSE;
-          value = unescape_segment (parts[i]);
-          if (value == NULL)
-            return FALSE;
-          g_hash_table_insert (params, g_strdup (seg + 1), value);
+          g_hash_table_insert (params, g_strdup (seg + 1), g_strdup (parts[i]));
         }
       else if (strcmp (seg, parts[i]) != 0)
         return FALSE;
@@ -236,8 +202,9 @@ route_match (BerthRoute *route, char **parts, guint n_parts, GHashTable *params)
  * berth_router_lookup: (skip)
  * @self: a #BerthRouter
  * @method: the request's method
- * @path: the request's path, percent-encoded
- * @params: (out) (transfer full) (optional): the decoded path parameters of
+ * @path: the request's path, percent-decoded (as libsoup's server gives it,
+ *   and as Consul's Go server does: decoded exactly once)
+ * @params: (out) (transfer full) (optional): the path parameters of
  *   the route found
  * @allowed: (out) (optional): the methods of the routes whose pattern
  *   matched, so that a miss can answer 405 with `Allow`

@@ -266,7 +266,7 @@ berth_store_exec (BerthStore *self, const char *sql, GError **error)
 }
 
 /**
- * berth_store_prepare:
+ * berth_store_prepare: (skip)
  * @self: a #BerthStore
  * @sql: one SQL statement
  * @error: return location for a #GError
@@ -311,7 +311,7 @@ berth_store_prepare (BerthStore *self, const char *sql, GError **error)
 }
 
 /**
- * berth_store_step:
+ * berth_store_step: (skip)
  * @self: a #BerthStore
  * @stmt: a statement from berth_store_prepare()
  * @have_row: (out) (optional): set to %TRUE when a row is available

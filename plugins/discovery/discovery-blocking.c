@@ -51,7 +51,10 @@ answer_send (BerthRequest *request, DiscoveryAnswer *answer)
     berth_request_respond_json (request, answer->status, answer->json);
   else
     berth_request_respond (request, answer->status,
-                           answer->raw != NULL ? "application/octet-stream" : NULL, answer->raw);
+                           answer->raw == NULL ? NULL
+                           : answer->content_type != NULL ? answer->content_type
+                           : "application/octet-stream",
+                           answer->raw);
 }
 
 static void wait_done_cb (GObject *source, GAsyncResult *result, gpointer user_data);

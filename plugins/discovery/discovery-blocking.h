@@ -8,10 +8,11 @@ G_BEGIN_DECLS
 /* What a read endpoint answers: a status, a body (JSON or raw bytes) and
  * the index of the data it reflects. */
 typedef struct {
-  guint     status;
-  JsonNode *json;
-  GBytes   *raw;
-  guint64   index;
+  guint       status;
+  JsonNode   *json;
+  GBytes     *raw;
+  const char *content_type;   /* of @raw; application/octet-stream if NULL */
+  guint64     index;
 } DiscoveryAnswer;
 
 /* Computes the answer to @request; returns FALSE with @error on failure. */

@@ -3,6 +3,7 @@
 
 #include <berth.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "discovery-json.h"
 
@@ -60,4 +61,35 @@ discovery_json_uint64 (JsonObject *object, const char *name, guint64 *out, GErro
     }
   *out = (guint64) json_node_get_int (node);
   return TRUE;
+}
+
+/* Decodes standard, padded base64 as Go's encoding/base64 does, refusing
+ * anything else (g_base64_decode() would skip bad characters). */
+GBytes *
+discovery_base64_decode (const char *text, GError **error)
+{
+  gsize len = strlen (text);
+  gsize pad = 0;
+  guchar *data;
+  gsize out_len = 0;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = text[i];
+      if (c == '=')
+        {
+          pad++;
+          continue;
+        }
+      if (pad > 0 || !(g_ascii_isalnum (c) || c == '+' || c == '/'))
+        goto bad;
+    }
+  if (len % 4 != 0 || pad > 2)
+    goto bad;
+  data = g_base64_decode (text, &out_len);
+  return g_bytes_new_take (data, out_len);
+
+bad:
+  g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("“Value” is not valid base64"));
+  return NULL;
 }

@@ -15,4 +15,7 @@ gboolean    discovery_json_uint64     (JsonObject  *object,
                                        guint64     *out,
                                        GError     **error);
 
+GBytes     *discovery_base64_decode   (const char  *text,
+                                       GError     **error);
+
 G_END_DECLS

@@ -26,16 +26,23 @@ kv_read_free (KvRead *r)
   g_free (r);
 }
 
-static JsonNode *
-entries_to_json (GPtrArray *entries)
+/* The entries as Consul's JSON array, written directly: Flags are unsigned
+ * 64-bit, which JSON-GLib cannot represent. */
+static void
+answer_entries (DiscoveryAnswer *answer, GPtrArray *entries)
 {
-  JsonArray *array = json_array_sized_new (entries->len);
-  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+  GString *out = g_string_sized_new (128 * entries->len + 2);
 
+  g_string_append_c (out, '[');
   for (guint i = 0; i < entries->len; i++)
-    json_array_add_element (array, berth_kv_entry_to_json (g_ptr_array_index (entries, i), TRUE));
-  json_node_take_array (node, array);
-  return node;
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      berth_kv_entry_append_json (g_ptr_array_index (entries, i), out, TRUE);
+    }
+  g_string_append_c (out, ']');
+  answer->raw = g_string_free_to_bytes (out);
+  answer->content_type = "application/json";
 }
 
 static JsonNode *
@@ -87,7 +94,7 @@ kv_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError 
         return FALSE;
       answer->status = entries->len > 0 ? 200 : 404;
       if (entries->len > 0)
-        answer->json = entries_to_json (entries);
+        answer_entries (answer, entries);
       return TRUE;
     }
 
@@ -115,7 +122,7 @@ kv_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError 
       }
     one = g_ptr_array_new_with_free_func (g_object_unref);
     g_ptr_array_add (one, g_steal_pointer (&entry));
-    answer->json = entries_to_json (one);
+    answer_entries (answer, one);
     return TRUE;
   }
 }

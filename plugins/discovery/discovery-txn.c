@@ -82,8 +82,14 @@ parse_op (JsonNode *node, guint i, guint64 max_value, KvOp *op, GError **error)
   if (value != NULL)
     {
       gsize len = 0;
-      guchar *data = g_base64_decode (value, &len);
-      op->value = g_bytes_new_take (data, len);
+
+      op->value = discovery_base64_decode (value, &local_error);
+      if (op->value == NULL)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Operation %u: "), i);
+          return FALSE;
+        }
+      len = g_bytes_get_size (op->value);
       if (len > max_value)
         {
           g_set_error (error, BERTH_ERROR, BERTH_ERROR_TOO_LARGE,
@@ -132,8 +138,8 @@ txn_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   TxnWrite *t = user_data;
   BerthRequest *req = t->request;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GBytes) body = NULL;
   guint64 index;
 
   index = berth_store_write_finish (BERTH_STORE (source), result, &error);
@@ -145,40 +151,30 @@ txn_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "Results");
+  /* written directly, as KV answers are: Flags are unsigned 64-bit */
   if (error == NULL)
     {
-      json_builder_begin_array (b);
+      g_string_append (out, "{\"Results\":[");
       for (guint i = 0; i < t->results->len; i++)
         {
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "KV");
-          json_builder_add_value (b, berth_kv_entry_to_json (g_ptr_array_index (t->results, i), TRUE));
-          json_builder_end_object (b);
+          if (i > 0)
+            g_string_append_c (out, ',');
+          g_string_append (out, "{\"KV\":");
+          berth_kv_entry_append_json (g_ptr_array_index (t->results, i), out, TRUE);
+          g_string_append_c (out, '}');
         }
-      json_builder_end_array (b);
+      g_string_append (out, "],\"Errors\":null}");
     }
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "Errors");
-  if (error != NULL)
     {
-      json_builder_begin_array (b);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "OpIndex");
-      json_builder_add_int_value (b, t->failed_op);
-      json_builder_set_member_name (b, "What");
-      json_builder_add_string_value (b, error->message);
-      json_builder_end_object (b);
-      json_builder_end_array (b);
+      g_string_append_printf (out, "{\"Results\":null,\"Errors\":[{\"OpIndex\":%u,\"What\":",
+                              t->failed_op);
+      berth_json_append_string (out, error->message);
+      g_string_append (out, "}]}");
     }
-  else
-    json_builder_add_null_value (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
+  body = g_string_free_to_bytes (g_steal_pointer (&out));
   berth_request_set_index (req, index > 0 ? index : berth_store_get_index (BERTH_STORE (source)));
-  berth_request_respond_json (req, error == NULL ? 200 : 409, root);
+  berth_request_respond (req, error == NULL ? 200 : 409, "application/json", body);
   txn_write_free (t);
 }
 

@@ -26,8 +26,9 @@ test_match_params (void)
   berth_router_add (router, BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/service/deregister/:id",
                     "service", BERTH_ACCESS_WRITE, handler_a, NULL, NULL);
 
-  /* tail capture: slashes kept, percent-decoding done once */
-  route = berth_router_lookup (router, "GET", "/v1/kv/a/b%2Fc%2520d", &params, &allowed);
+  /* tail capture: slashes kept; the path comes decoded from libsoup, and
+   * is not decoded again */
+  route = berth_router_lookup (router, "GET", "/v1/kv/a/b/c%20d", &params, &allowed);
   g_assert_nonnull (route);
   g_assert_cmpstr (berth_route_get_pattern (route), ==, "/v1/kv/*key");
   g_assert_cmpint (berth_route_get_access (route), ==, BERTH_ACCESS_READ);
@@ -52,21 +53,18 @@ test_match_params (void)
   g_clear_pointer (&params, g_hash_table_unref);
 
   /* one segment parameter */
-  route = berth_router_lookup (router, "GET", "/v1/agent/service/deregister/web%201", &params, NULL);
+  route = berth_router_lookup (router, "GET", "/v1/agent/service/deregister/web 1", &params, NULL);
   g_assert_nonnull (route);
   g_assert_cmpstr (g_hash_table_lookup (params, "id"), ==, "web 1");
   g_clear_pointer (&params, g_hash_table_unref);
   g_assert_null (berth_router_lookup (router, "GET", "/v1/agent/service/deregister/", &params, NULL));
   g_assert_null (berth_router_lookup (router, "GET", "/v1/agent/service/deregister/a/b", &params, NULL));
 
-  /* a lone % (libsoup already decoded %25) stays as it is */
+  /* a % stays as it is */
   route = berth_router_lookup (router, "GET", "/v1/kv/100%/a%zz", &params, NULL);
   g_assert_nonnull (route);
   g_assert_cmpstr (g_hash_table_lookup (params, "key"), ==, "100%/a%zz");
   g_clear_pointer (&params, g_hash_table_unref);
-
-  /* a NUL byte cannot be part of a key */
-  g_assert_null (berth_router_lookup (router, "GET", "/v1/kv/a%00b", &params, NULL));
 }
 
 static void

@@ -260,11 +260,12 @@ KEY_NAMES = [
 @pytest.mark.parametrize("key", KEY_NAMES)
 def test_key_names(berthd, key):
     c = berthd.consul()
-    assert c.kv.put(key, "value of " + key) is True
+    value = ("value of " + key).encode()
+    assert c.kv.put(key, value) is True
     _, item = c.kv.get(key)
     assert item is not None, f"{key!r} not found after put"
     assert item["Key"] == key
-    assert item["Value"] == ("value of " + key).encode()
+    assert item["Value"] == value
 
     _, keys = c.kv.get("", keys=True)
     assert keys == [key]

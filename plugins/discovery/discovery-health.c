@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "discovery-blocking.h"
+#include "discovery-health.h"
+#include "discovery-wan.h"
+
+/* Consul's /v1/health/...: service instances with their checks, and checks
+ * by service, node or state. Every endpoint blocks (?index=&wait=) on the
+ * topic it reads. */
+
+void
+health_entry_free (HealthEntry *e)
+{
+  catalog_node_free (e->node);
+  catalog_service_free (e->service);
+  g_clear_pointer (&e->checks, g_ptr_array_unref);
+  g_free (e);
+}
+
+GPtrArray *
+discovery_health_instances (BerthStore *store, const char *name, const char *tag,
+                            HealthFilter filter, BerthRequest *node_meta_req, GError **error)
+{
+  g_autoptr(GPtrArray) services = catalog_list_services (store, NULL, name, error);
+  g_autoptr(GPtrArray) checks = NULL;
+  g_autoptr(GHashTable) nodes = NULL;
+  g_autoptr(GPtrArray) result = NULL;
+
+  if (services == NULL)
+    return NULL;
+  result = g_ptr_array_new_with_free_func ((GDestroyNotify) health_entry_free);
+  if (services->len == 0)
+    return g_steal_pointer (&result);
+  checks = catalog_list_checks (store, NULL, NULL, NULL, error);
+  if (checks == NULL)
+    return NULL;
+  nodes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) catalog_node_free);
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      CatalogService *s = g_ptr_array_index (services, i);
+      CatalogNode *node = g_hash_table_lookup (nodes, s->node);
+      HealthEntry *e;
+
+      if (tag != NULL && !catalog_service_has_tag (s, tag))
+        continue;
+      if (node == NULL)
+        {
+          node = catalog_get_node (store, s->node, NULL);
+          if (node == NULL)
+            continue;
+          g_hash_table_insert (nodes, node->name, node);
+        }
+      if (node_meta_req != NULL && !catalog_node_meta_match (node, node_meta_req))
+        continue;
+      e = g_new0 (HealthEntry, 1);
+      e->status = CHECK_PASSING;
+      e->checks = g_ptr_array_new ();
+      for (guint j = 0; j < checks->len; j++)
+        {
+          CatalogCheck *c = g_ptr_array_index (checks, j);
+          if (g_strcmp0 (c->node, s->node) != 0)
+            continue;
+          if (c->service_id[0] != '\0' && g_strcmp0 (c->service_id, s->id) != 0)
+            continue;
+          g_ptr_array_add (e->checks, c);
+          e->status = catalog_status_worst (e->status, c->status);
+        }
+      if ((filter == HEALTH_PASSING_ONLY && g_strcmp0 (e->status, CHECK_PASSING) != 0) ||
+          (filter == HEALTH_NOT_CRITICAL && g_strcmp0 (e->status, CHECK_CRITICAL) == 0))
+        {
+          g_ptr_array_unref (e->checks);
+          g_free (e);
+          continue;
+        }
+      /* the entry owns copies: the lists go away with this function */
+      {
+        GPtrArray *owned = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
+        for (guint j = 0; j < e->checks->len; j++)
+          {
+            CatalogCheck *c = g_ptr_array_index (e->checks, j);
+            CatalogCheck *copy = g_new0 (CatalogCheck, 1);
+            *copy = *c;
+            copy->node = g_strdup (c->node);
+            copy->id = g_strdup (c->id);
+            copy->name = g_strdup (c->name);
+            copy->status = g_strdup (c->status);
+            copy->notes = g_strdup (c->notes);
+            copy->output = g_strdup (c->output);
+            copy->service_id = g_strdup (c->service_id);
+            copy->service_name = g_strdup (c->service_name);
+            copy->service_tags_json = g_strdup (c->service_tags_json);
+            copy->type = g_strdup (c->type);
+            copy->definition_json = g_strdup (c->definition_json);
+            g_ptr_array_add (owned, copy);
+          }
+        g_ptr_array_unref (e->checks);
+        e->checks = owned;
+        /* status points into a check or is a literal: recompute on copies */
+        e->status = CHECK_PASSING;
+        for (guint j = 0; j < owned->len; j++)
+          {
+            const char *st = ((CatalogCheck *) g_ptr_array_index (owned, j))->status;
+            if (g_strcmp0 (st, CHECK_CRITICAL) == 0)
+              e->status = CHECK_CRITICAL;
+            else if (g_strcmp0 (st, CHECK_WARNING) == 0 && g_strcmp0 (e->status, CHECK_CRITICAL) != 0)
+              e->status = CHECK_WARNING;
+          }
+      }
+      e->node = g_new0 (CatalogNode, 1);
+      *e->node = *node;
+      e->node->name = g_strdup (node->name);
+      e->node->id = g_strdup (node->id);
+      e->node->address = g_strdup (node->address);
+      e->node->datacenter = g_strdup (node->datacenter);
+      e->node->tagged_json = g_strdup (node->tagged_json);
+      e->node->meta_json = g_strdup (node->meta_json);
+      g_ptr_array_index (services, i) = NULL;
+      e->service = s;
+      g_ptr_array_add (result, e);
+    }
+  return g_steal_pointer (&result);
+}
+
+JsonNode *
+discovery_health_entry_to_json (HealthEntry *e)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "Node");
+  json_builder_add_value (b, catalog_node_to_json (e->node));
+  json_builder_set_member_name (b, "Service");
+  json_builder_add_value (b, catalog_service_to_json (e->service, TRUE));
+  json_builder_set_member_name (b, "Checks");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < e->checks->len; i++)
+    json_builder_add_value (b, catalog_check_to_json (g_ptr_array_index (e->checks, i)));
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* ---- endpoints -------------------------------------------------------- */
+
+static gboolean
+health_service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
+{
+  BerthStore *store = berth_context_get_store (berth_request_get_context (req));
+  const char *name = berth_request_get_param (req, "name");
+  HealthFilter filter = berth_request_has_query (req, "passing") &&
+                        g_strcmp0 (berth_request_get_query (req, "passing"), "false") != 0 &&
+                        g_strcmp0 (berth_request_get_query (req, "passing"), "0") != 0
+                        ? HEALTH_PASSING_ONLY : HEALTH_ANY;
+  g_autoptr(GPtrArray) entries = NULL;
+  JsonArray *array;
+
+  answer->index = catalog_index (store, "service", name);
+  entries = discovery_health_instances (store, name, berth_request_get_query (req, "tag"),
+                                        filter, req, error);
+  if (entries == NULL)
+    return FALSE;
+  array = json_array_sized_new (entries->len);
+  for (guint i = 0; i < entries->len; i++)
+    json_array_add_element (array, discovery_health_entry_to_json (g_ptr_array_index (entries, i)));
+  answer->json = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (answer->json, array);
+  return TRUE;
+}
+
+static JsonNode *
+checks_to_json (GPtrArray *checks)
+{
+  JsonArray *array = json_array_sized_new (checks->len);
+  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+
+  for (guint i = 0; i < checks->len; i++)
+    json_array_add_element (array, catalog_check_to_json (g_ptr_array_index (checks, i)));
+  json_node_take_array (node, array);
+  return node;
+}
+
+static gboolean
+health_checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
+{
+  BerthStore *store = berth_context_get_store (berth_request_get_context (req));
+  const char *name = berth_request_get_param (req, "name");
+  g_autoptr(GPtrArray) checks = NULL;
+
+  answer->index = catalog_index (store, "service", name);
+  checks = catalog_list_checks (store, NULL, name, NULL, error);
+  if (checks == NULL)
+    return FALSE;
+  answer->json = checks_to_json (checks);
+  return TRUE;
+}
+
+static gboolean
+health_node_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
+{
+  BerthStore *store = berth_context_get_store (berth_request_get_context (req));
+  const char *node = berth_request_get_param (req, "node");
+  g_autoptr(GPtrArray) checks = NULL;
+
+  answer->index = catalog_index (store, "node", node);
+  checks = catalog_list_checks (store, node, NULL, NULL, error);
+  if (checks == NULL)
+    return FALSE;
+  answer->json = checks_to_json (checks);
+  return TRUE;
+}
+
+static gboolean
+health_state_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
+{
+  BerthStore *store = berth_context_get_store (berth_request_get_context (req));
+  const char *state = berth_request_get_param (req, "state");
+  g_autoptr(GPtrArray) checks = NULL;
+
+  answer->index = catalog_index (store, "check", NULL);
+  checks = catalog_list_checks (store, NULL, NULL, g_str_equal (state, "any") ? NULL : state, error);
+  if (checks == NULL)
+    return FALSE;
+  answer->json = checks_to_json (checks);
+  return TRUE;
+}
+
+static void
+health_service_cb (BerthRequest *req, gpointer user_data)
+{
+  discovery_blocking_serve (req, "service", berth_request_get_param (req, "name"),
+                            health_service_read, NULL, NULL);
+}
+
+static void
+health_checks_cb (BerthRequest *req, gpointer user_data)
+{
+  discovery_blocking_serve (req, "service", berth_request_get_param (req, "name"),
+                            health_checks_read, NULL, NULL);
+}
+
+static void
+health_node_cb (BerthRequest *req, gpointer user_data)
+{
+  discovery_blocking_serve (req, "node", berth_request_get_param (req, "node"),
+                            health_node_read, NULL, NULL);
+}
+
+static void
+health_state_cb (BerthRequest *req, gpointer user_data)
+{
+  const char *state = berth_request_get_param (req, "state");
+
+  if (!g_str_equal (state, "any") && !g_str_equal (state, CHECK_PASSING) &&
+      !g_str_equal (state, CHECK_WARNING) && !g_str_equal (state, CHECK_CRITICAL))
+    {
+      berth_request_respond_message (req, 400, _("Invalid check state: use any, passing, warning or critical"));
+      return;
+    }
+  discovery_blocking_serve (req, "check", NULL, health_state_read, NULL, NULL);
+}
+
+static const BerthRouteSpec health_routes[] = {
+  { BERTH_METHOD_GET, "/v1/health/service/:name", "service", BERTH_ACCESS_READ, health_service_cb },
+  { BERTH_METHOD_GET, "/v1/health/checks/:name", "service", BERTH_ACCESS_READ, health_checks_cb },
+  { BERTH_METHOD_GET, "/v1/health/node/:node", "node", BERTH_ACCESS_READ, health_node_cb },
+  { BERTH_METHOD_GET, "/v1/health/state/:state", "node", BERTH_ACCESS_READ, health_state_cb },
+};
+
+void
+discovery_health_add_routes (DiscoveryPlugin *plugin)
+{
+  discovery_wan_add_routes (plugin, health_routes, G_N_ELEMENTS (health_routes));
+}

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "discovery-wan.h"
+
+/* Several datacenters, Consul style. A WAN link is (datacenter, HTTP
+ * address of one of its berthd's), made by /v1/agent/join/<addr>?wan=1 and
+ * kept in the table wan_links, so it survives restarts. A request with
+ * `?dc=X` for another datacenter X goes, whatever its route, through
+ * route_cb() below: it is sent as is (minus ?dc) to the linked server of X
+ * with libsoup's async API and its answer (status, body, X-Consul-Index) is
+ * relayed. No link, or no connection within CONNECT_TIMEOUT_MS: 500 "No
+ * path to datacenter", as Consul answers. */
+
+#define CONNECT_TIMEOUT_MS 3000
+
+typedef struct {
+  DiscoveryPlugin   *plugin;
+  BerthRouteHandler  handler;
+} RouteData;
+
+static SoupSession *
+session (DiscoveryPlugin *plugin)
+{
+  return discovery_plugin_get_http_session (plugin);
+}
+
+char *
+discovery_wan_lookup (DiscoveryPlugin *plugin, const char *dc)
+{
+  BerthStore *store = berth_context_get_store (berth_plugin_get_context (BERTH_PLUGIN (plugin)));
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean have_row = FALSE;
+
+  stmt = berth_store_prepare (store, "SELECT address FROM wan_links WHERE datacenter = ?", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, dc, -1, SQLITE_TRANSIENT);
+  if (!berth_store_step (store, stmt, &have_row, NULL) || !have_row)
+    return NULL;
+  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}
+
+/* ---- one outgoing request, with a connect timeout --------------------- */
+
+typedef void (*Done) (SoupMessage *msg, GBytes *body, const GError *error, gpointer user_data);
+
+typedef struct {
+  SoupMessage  *msg;
+  GCancellable *cancellable;
+  GCancellable *parent;
+  gulong        parent_handler;
+  guint         timeout_id;
+  gboolean      connected;
+  Done          done;
+  gpointer      user_data;
+} Call;
+
+static void
+call_free (Call *call)
+{
+  g_clear_handle_id (&call->timeout_id, g_source_remove);
+  if (call->parent != NULL)
+    g_cancellable_disconnect (call->parent, call->parent_handler);
+  g_clear_object (&call->parent);
+  g_clear_object (&call->msg);
+  g_clear_object (&call->cancellable);
+  g_free (call);
+}
+
+static gboolean
+connect_timeout_cb (gpointer user_data)
+{
+  Call *call = user_data;
+
+  call->timeout_id = 0;
+  if (!call->connected)
+    g_cancellable_cancel (call->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+network_event_cb (SoupMessage *msg, GSocketClientEvent event, GIOStream *connection, gpointer user_data)
+{
+  Call *call = user_data;
+
+  if (event == G_SOCKET_CLIENT_CONNECTED)
+    {
+      call->connected = TRUE;
+      g_clear_handle_id (&call->timeout_id, g_source_remove);
+    }
+}
+
+static void
+parent_cancelled_cb (GCancellable *parent, gpointer user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+static void
+call_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+
+  g_signal_handlers_disconnect_by_func (call->msg, network_event_cb, call);
+  call->done (call->msg, body, error, call->user_data);
+  call_free (call);
+}
+
+static void
+call_start (DiscoveryPlugin *plugin, SoupMessage *msg, GCancellable *parent, Done done,
+            gpointer user_data)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->msg = msg;
+  call->cancellable = g_cancellable_new ();
+  call->done = done;
+  call->user_data = user_data;
+  if (parent != NULL)
+    {
+      call->parent = g_object_ref (parent);
+      call->parent_handler = g_cancellable_connect (parent, G_CALLBACK (parent_cancelled_cb),
+                                                    g_object_ref (call->cancellable), g_object_unref);
+    }
+  g_signal_connect (msg, "network-event", G_CALLBACK (network_event_cb), call);
+  call->timeout_id = g_timeout_add (CONNECT_TIMEOUT_MS, connect_timeout_cb, call);
+  soup_session_send_and_read_async (session (plugin), msg, G_PRIORITY_DEFAULT, call->cancellable,
+                                    call_done_cb, call);
+}
+
+/* ---- forwarding ------------------------------------------------------- */
+
+static char *
+query_without_dc (BerthRequest *req)
+{
+  GUri *uri = soup_server_message_get_uri (berth_request_get_message (req));
+  const char *query = g_uri_get_query (uri);
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  if (query == NULL)
+    return g_strdup ("");
+  parts = g_strsplit (query, "&", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (g_str_equal (parts[i], "dc") || g_str_has_prefix (parts[i], "dc=") || *parts[i] == '\0')
+        continue;
+      g_string_append_c (out, out->len == 0 ? '?' : '&');
+      g_string_append (out, parts[i]);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static void
+no_path (BerthRequest *req)
+{
+  berth_request_respond_message (req, 500, _("No path to datacenter"));
+}
+
+static void
+forward_done (SoupMessage *msg, GBytes *body, const GError *error, gpointer user_data)
+{
+  g_autoptr(BerthRequest) req = user_data;
+  SoupMessageHeaders *headers;
+  const char *index;
+
+  if (g_cancellable_is_cancelled (berth_request_get_cancellable (req)))
+    return;   /* the client went away */
+  if (error != NULL)
+    {
+      g_debug ("wan: forwarding failed: %s", error->message);
+      no_path (req);
+      return;
+    }
+  headers = soup_message_get_response_headers (msg);
+  index = soup_message_headers_get_one (headers, "X-Consul-Index");
+  if (index != NULL)
+    berth_request_set_index (req, g_ascii_strtoull (index, NULL, 10));
+  berth_request_respond (req, soup_message_get_status (msg),
+                         soup_message_headers_get_content_type (headers, NULL), body);
+}
+
+static void
+forward (DiscoveryPlugin *plugin, BerthRequest *req, const char *dc)
+{
+  g_autofree char *address = discovery_wan_lookup (plugin, dc);
+  g_autofree char *query = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(GBytes) body = NULL;
+  SoupMessage *msg;
+  const char *token, *ctype;
+
+  if (address == NULL)
+    {
+      no_path (req);
+      return;
+    }
+  query = query_without_dc (req);
+  url = g_strdup_printf ("http://%s%s%s", address, berth_request_get_path (req), query);
+  msg = soup_message_new (berth_request_get_method (req), url);
+  if (msg == NULL)
+    {
+      no_path (req);
+      return;
+    }
+  body = berth_request_get_body (req);
+  ctype = berth_request_get_header (req, "Content-Type");
+  if (body != NULL && g_bytes_get_size (body) > 0)
+    soup_message_set_request_body_from_bytes (msg, ctype != NULL ? ctype : "application/json", body);
+  token = berth_request_get_header (req, "X-Consul-Token");
+  if (token != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Consul-Token", token);
+  call_start (plugin, msg, berth_request_get_cancellable (req), forward_done, g_object_ref (req));
+}
+
+static void
+route_cb (BerthRequest *req, gpointer user_data)
+{
+  RouteData *data = user_data;
+  const char *dc = berth_request_get_query (req, "dc");
+  BerthNode *self = berth_context_get_node (berth_request_get_context (req));
+
+  if (dc == NULL || *dc == '\0' || g_ascii_strcasecmp (dc, berth_node_get_datacenter (self)) == 0)
+    data->handler (req, data->plugin);
+  else
+    forward (data->plugin, req, dc);
+}
+
+/* Adds discovery routes: each goes through route_cb(), which forwards
+ * requests for other datacenters before the handler sees them. */
+void
+discovery_wan_add_routes (DiscoveryPlugin *plugin, const BerthRouteSpec *specs, gsize n_specs)
+{
+  BerthRouter *router = berth_context_get_router (berth_plugin_get_context (BERTH_PLUGIN (plugin)));
+
+  for (gsize i = 0; i < n_specs; i++)
+    {
+      RouteData *data = g_new0 (RouteData, 1);
+      data->plugin = plugin;
+      data->handler = specs[i].handler;
+      berth_router_add (router, specs[i].methods, specs[i].pattern, specs[i].acl_resource,
+                        specs[i].access, route_cb, data, g_free);
+    }
+}
+
+/* ---- GET for internal users (DNS) ------------------------------------ */
+
+typedef struct {
+  DiscoveryWanGetFunc func;
+  gpointer            user_data;
+} Get;
+
+static void
+get_done (SoupMessage *msg, GBytes *body, const GError *error, gpointer user_data)
+{
+  Get *get = user_data;
+
+  if (error != NULL)
+    get->func (0, NULL, get->user_data);
+  else
+    get->func (soup_message_get_status (msg), body, get->user_data);
+  g_free (get);
+}
+
+void
+discovery_wan_get (DiscoveryPlugin *plugin, const char *dc, const char *path_and_query,
+                   DiscoveryWanGetFunc func, gpointer user_data)
+{
+  g_autofree char *address = discovery_wan_lookup (plugin, dc);
+  g_autofree char *url = NULL;
+  SoupMessage *msg;
+  Get *get;
+
+  if (address == NULL)
+    {
+      func (0, NULL, user_data);
+      return;
+    }
+  url = g_strdup_printf ("http://%s%s", address, path_and_query);
+  msg = soup_message_new ("GET", url);
+  if (msg == NULL)
+    {
+      func (0, NULL, user_data);
+      return;
+    }
+  get = g_new0 (Get, 1);
+  get->func = func;
+  get->user_data = user_data;
+  call_start (plugin, msg, NULL, get_done, get);
+}
+
+/* ---- join ------------------------------------------------------------- */
+
+typedef struct {
+  char *datacenter;
+  char *address;
+} Link;
+
+static void
+link_free (Link *link)
+{
+  g_free (link->datacenter);
+  g_free (link->address);
+  g_free (link);
+}
+
+static gboolean
+link_write (BerthTxn *txn, gpointer user_data, GError **error)
+{
+  Link *link = user_data;
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean have_row;
+
+  stmt = berth_store_prepare (store,
+                              "INSERT INTO wan_links (datacenter, address, create_index, modify_index)"
+                              " VALUES (?1, ?2, ?3, ?3) ON CONFLICT (datacenter) DO UPDATE"
+                              " SET address = ?2, modify_index = ?3 WHERE address != ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, link->datacenter, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, link->address, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) berth_txn_get_index (txn));
+  if (!berth_store_step (store, stmt, &have_row, error))
+    return FALSE;
+  if (sqlite3_changes (berth_store_get_db (store)) > 0)
+    berth_txn_changed (txn, "wan", link->datacenter);
+  return TRUE;
+}
+
+typedef struct {
+  DiscoveryPlugin *plugin;
+  BerthRequest    *request;
+  char            *address;
+  gboolean         reverse;
+} Join;
+
+static void
+join_free (Join *join)
+{
+  g_clear_object (&join->request);
+  g_free (join->address);
+  g_free (join);
+}
+
+static void
+reverse_done (SoupMessage *msg, GBytes *body, const GError *error, gpointer user_data)
+{
+  g_autofree char *address = user_data;
+
+  if (error != NULL || !SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
+    g_message ("wan: %s could not join back: %s", address,
+               error != NULL ? error->message : soup_message_get_reason_phrase (msg));
+}
+
+static void
+link_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Join *join = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (join->plugin));
+  g_autofree char *own = berth_context_dup_config_string (ctx, "berthd", "http_addr", NULL);
+
+  if (berth_store_write_finish (BERTH_STORE (source), result, &error) == 0)
+    {
+      berth_request_respond_error (join->request, error);
+      join_free (join);
+      return;
+    }
+  /* links go both ways: ask the other side to join us (once) */
+  if (join->reverse && own != NULL)
+    {
+      g_autofree char *url = g_strdup_printf ("http://%s/v1/agent/join/%s?wan=1&reverse=0",
+                                              join->address, own);
+      SoupMessage *msg = soup_message_new ("PUT", url);
+      if (msg != NULL)
+        call_start (join->plugin, msg, NULL, reverse_done, g_strdup (join->address));
+    }
+  answer = json_node_new (JSON_NODE_VALUE);
+  json_node_set_boolean (answer, TRUE);
+  berth_request_respond_json (join->request, 200, answer);
+  join_free (join);
+}
+
+static void
+join_self_done (SoupMessage *msg, GBytes *body, const GError *error, gpointer user_data)
+{
+  Join *join = user_data;
+  BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (join->plugin));
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *config = NULL;
+  const char *dc = NULL;
+  Link *link;
+
+  if (error == NULL && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)) && body != NULL)
+    root = json_from_string (g_bytes_get_data (body, NULL) != NULL ? g_bytes_get_data (body, NULL) : "", NULL);
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+    config = json_object_get_object_member (json_node_get_object (root), "Config");
+  if (config != NULL)
+    dc = json_object_get_string_member_with_default (config, "Datacenter", NULL);
+  if (dc == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Failed to join %s: %s"), join->address,
+                                               error != NULL ? error->message
+                                                             : _("not a berthd or Consul server"));
+      berth_request_respond_message (join->request, 500, text);
+      join_free (join);
+      return;
+    }
+  if (g_strcmp0 (dc, berth_node_get_datacenter (berth_context_get_node (ctx))) == 0)
+    {
+      g_autofree char *text = g_strdup_printf (_("%s is in this datacenter (%s): only other "
+                                                 "datacenters can be joined over the WAN"),
+                                               join->address, dc);
+      berth_request_respond_message (join->request, 400, text);
+      join_free (join);
+      return;
+    }
+  link = g_new0 (Link, 1);
+  link->datacenter = g_strdup (dc);
+  link->address = g_strdup (join->address);
+  g_message ("wan: linked datacenter %s at %s", dc, join->address);
+  berth_store_write_async (berth_context_get_store (ctx), link_write, link, (GDestroyNotify) link_free,
+                           NULL, link_written_cb, join);
+}
+
+/* Only the body is read: bodies may be unterminated. */
+static void
+join_cb (BerthRequest *req, gpointer user_data)
+{
+  DiscoveryPlugin *plugin = user_data;
+  const char *address = berth_request_get_param (req, "address");
+  const char *wan = berth_request_get_query (req, "wan");
+  g_autofree char *url = NULL;
+  SoupMessage *msg;
+  Join *join;
+
+  if (wan == NULL || g_str_equal (wan, "0") || g_ascii_strcasecmp (wan, "false") == 0)
+    {
+      berth_request_respond_message (req, 501, _("Joining other nodes of this datacenter (LAN) is "
+                                                 "not implemented: use ?wan=1 to link datacenters"));
+      return;
+    }
+  if (address == NULL || *address == '\0' || strchr (address, '/') != NULL ||
+      strchr (address, '@') != NULL)
+    {
+      berth_request_respond_message (req, 400, _("Invalid address: use HOST:PORT of the other berthd's HTTP API"));
+      return;
+    }
+  url = strchr (address, ':') != NULL ? g_strdup_printf ("http://%s/v1/agent/self", address)
+                                      : g_strdup_printf ("http://%s:8500/v1/agent/self", address);
+  msg = soup_message_new ("GET", url);
+  if (msg == NULL)
+    {
+      berth_request_respond_message (req, 400, _("Invalid address: use HOST:PORT of the other berthd's HTTP API"));
+      return;
+    }
+  join = g_new0 (Join, 1);
+  join->plugin = plugin;
+  join->request = g_object_ref (req);
+  join->address = strchr (address, ':') != NULL ? g_strdup (address) : g_strdup_printf ("%s:8500", address);
+  join->reverse = g_strcmp0 (berth_request_get_query (req, "reverse"), "0") != 0;
+  call_start (plugin, msg, berth_request_get_cancellable (req), join_self_done, join);
+}
+
+static void
+datacenters_cb (BerthRequest *req, gpointer user_data)
+{
+  BerthContext *ctx = berth_request_get_context (req);
+  BerthStore *store = berth_context_get_store (ctx);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_ARRAY);
+  JsonArray *array = json_array_new ();
+  gboolean have_row = TRUE;
+
+  json_array_add_string_element (array, berth_node_get_datacenter (berth_context_get_node (ctx)));
+  stmt = berth_store_prepare (store, "SELECT datacenter FROM wan_links ORDER BY datacenter", NULL);
+  while (stmt != NULL && berth_store_step (store, stmt, &have_row, NULL) && have_row)
+    json_array_add_string_element (array, (const char *) sqlite3_column_text (stmt, 0));
+  json_node_take_array (root, array);
+  berth_request_respond_json (req, 200, root);
+}
+
+static const BerthRouteSpec wan_routes[] = {
+  { BERTH_METHOD_GET, "/v1/catalog/datacenters", NULL, BERTH_ACCESS_NONE, datacenters_cb },
+  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/join/:address", "agent", BERTH_ACCESS_WRITE, join_cb },
+};
+
+void
+discovery_wan_setup (DiscoveryPlugin *plugin)
+{
+  BerthStore *store = berth_context_get_store (berth_plugin_get_context (BERTH_PLUGIN (plugin)));
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean have_row = TRUE;
+
+  /* first: these routes win over the older ones of discovery-agent.c */
+  discovery_wan_add_routes (plugin, wan_routes, G_N_ELEMENTS (wan_routes));
+  stmt = berth_store_prepare (store, "SELECT datacenter, address FROM wan_links", NULL);
+  while (stmt != NULL && berth_store_step (store, stmt, &have_row, NULL) && have_row)
+    g_message ("wan: datacenter %s at %s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1));
+}
+
+void
+discovery_wan_shutdown (DiscoveryPlugin *plugin)
+{
+  soup_session_abort (session (plugin));
+}
