@@ -60,6 +60,11 @@ static const GOptionEntry root_options[] = {
 static const CliCommand *const command_tables[] = {
   cli_status_commands,
   cli_kv_commands,
+  cli_service_commands,
+  cli_check_commands,
+  cli_members_commands,
+  cli_image_commands,
+  cli_container_commands,
 };
 
 int

@@ -65,6 +65,11 @@ struct _CliContext {
 /* Tables exported by the command group files. */
 extern const CliCommand cli_status_commands[];
 extern const CliCommand cli_kv_commands[];
+extern const CliCommand cli_service_commands[];
+extern const CliCommand cli_check_commands[];
+extern const CliCommand cli_members_commands[];
+extern const CliCommand cli_image_commands[];
+extern const CliCommand cli_container_commands[];
 
 int         cli_command_main        (CliContext       *ctx,
                                      const CliCommand *root,

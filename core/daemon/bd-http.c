@@ -8,6 +8,7 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "bd-http.h"
+#include "bd-log.h"
 #include "berth-request-private.h"
 
 /* The HTTP front door: one SoupServer on TCP and on a unix socket, one
@@ -71,29 +72,6 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
   berth_request_pause_if_pending (req);
 }
 
-/* Refuses a body larger than the limit from its Content-Length, before
- * reading it. */
-static void
-early_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
-          GHashTable *query, gpointer user_data)
-{
-  BdHttp *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  goffset length = soup_message_headers_get_content_length (headers);
-
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      length > 0 && (guint64) length > self->max_body_bytes)
-    {
-      g_autofree char *text = g_strdup_printf (_("Request body of %" G_GINT64_FORMAT
-                                                 " bytes exceeds the limit of %" G_GUINT64_FORMAT
-                                                 " bytes"),
-                                               (gint64) length, self->max_body_bytes);
-      respond_plain_error (self->context, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text, NULL);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
-    }
-}
-
 /* A chunked body has no length up front: count it as it arrives. */
 static void
 got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
@@ -114,15 +92,36 @@ got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
     }
 }
 
+/* Refuses a body larger than the limit from its Content-Length, before
+ * reading it. */
 static void
-request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+early_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
+          GHashTable *query, gpointer user_data)
 {
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), user_data);
+  BdHttp *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
+    g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk_cb), self);
+  else if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+           length > 0 && (guint64) length > self->max_body_bytes)
+    {
+      g_autofree char *text = g_strdup_printf (_("Request body of %" G_GINT64_FORMAT
+                                                 " bytes exceeds the limit of %" G_GUINT64_FORMAT
+                                                 " bytes"),
+                                               (gint64) length, self->max_body_bytes);
+      respond_plain_error (self->context, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Connection", "close");
+    }
 }
 
 static void
 request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
+  if (!bd_log_enabled (G_LOG_LEVEL_DEBUG))
+    return;
   g_debug ("http: %s %s → %u", soup_server_message_get_method (msg),
            g_uri_get_path (soup_server_message_get_uri (msg)),
            soup_server_message_get_status (msg));
@@ -131,6 +130,8 @@ request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_d
 static void
 request_aborted_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
+  if (!bd_log_enabled (G_LOG_LEVEL_DEBUG))
+    return;
   g_debug ("http: %s %s: client went away", soup_server_message_get_method (msg),
            g_uri_get_path (soup_server_message_get_uri (msg)));
 }
@@ -146,7 +147,6 @@ bd_http_new (BerthContext *context, guint64 max_body_bytes)
   self->server = soup_server_new ("server-header", server_header, NULL);
   soup_server_add_early_handler (self->server, NULL, early_cb, self, NULL);
   soup_server_add_handler (self->server, NULL, server_cb, self, NULL);
-  g_signal_connect (self->server, "request-started", G_CALLBACK (request_started_cb), self);
   g_signal_connect (self->server, "request-finished", G_CALLBACK (request_finished_cb), self);
   g_signal_connect (self->server, "request-aborted", G_CALLBACK (request_aborted_cb), self);
   return self;

@@ -83,3 +83,11 @@ bd_log_install (void)
 {
   g_log_set_writer_func (writer, NULL, NULL);
 }
+
+/* Whether a message of @level would be written: lets hot paths skip
+ * formatting what would be dropped. */
+gboolean
+bd_log_enabled (GLogLevelFlags level)
+{
+  return (level & G_LOG_LEVEL_MASK) <= max_level;
+}

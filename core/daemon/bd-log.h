@@ -7,5 +7,6 @@ G_BEGIN_DECLS
 
 gboolean bd_log_set_level (const char *level, GError **error);
 void     bd_log_install   (void);
+gboolean bd_log_enabled   (GLogLevelFlags level);
 
 G_END_DECLS

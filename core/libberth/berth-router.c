@@ -167,12 +167,13 @@ berth_router_add_specs (BerthRouter *self, const BerthRouteSpec *specs, gsize n_
                       specs[i].access, specs[i].handler, user_data, NULL);
 }
 
-/* Matches @parts (the path split on '/') against a route's pattern,
- * filling @params with the captures. */
+/* Matches @parts (the path split on '/') against a route's pattern. On a
+ * match, and only then, the captures go into a new table in @params. */
 static gboolean
-route_match (BerthRoute *route, char **parts, guint n_parts, GHashTable *params)
+route_match (BerthRoute *route, char **parts, guint n_parts, GHashTable **params)
 {
   guint i;
+  const char *tail = NULL;
 
   for (i = 0; route->segments[i] != NULL; i++)
     {
@@ -180,9 +181,8 @@ route_match (BerthRoute *route, char **parts, guint n_parts, GHashTable *params)
 
       if (seg[0] == '*')
         {
-          g_hash_table_insert (params, g_strdup (seg + 1),
-                               g_strjoinv ("/", parts + MIN (i, n_parts)));
-          return TRUE;
+          tail = seg;
+          break;
         }
       if (i >= n_parts)
         return FALSE;
@@ -190,12 +190,24 @@ route_match (BerthRoute *route, char **parts, guint n_parts, GHashTable *params)
         {
           if (parts[i][0] == '\0')
             return FALSE;
-          g_hash_table_insert (params, g_strdup (seg + 1), g_strdup (parts[i]));
         }
       else if (strcmp (seg, parts[i]) != 0)
         return FALSE;
     }
-  return i == n_parts;
+  if (tail == NULL && i != n_parts)
+    return FALSE;
+
+  if (params != NULL)
+    {
+      *params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      for (guint j = 0; j < i; j++)
+        if (route->segments[j][0] == ':')
+          g_hash_table_insert (*params, g_strdup (route->segments[j] + 1), g_strdup (parts[j]));
+      if (tail != NULL)
+        g_hash_table_insert (*params, g_strdup (tail + 1),
+                             g_strjoinv ("/", parts + MIN (i, n_parts)));
+    }
+  return TRUE;
 }
 
 /**
@@ -239,15 +251,14 @@ berth_router_lookup (BerthRouter *self, const char *method, const char *path,
   for (guint i = 0; i < self->routes->len; i++)
     {
       BerthRoute *route = g_ptr_array_index (self->routes, i);
-      g_autoptr(GHashTable) found = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-      if (!route_match (route, parts, n_parts, found))
+      if (!route_match (route, parts, n_parts, NULL))
         continue;
       seen |= route->methods;
       if ((route->methods & wanted) == 0)
         continue;
       if (params != NULL)
-        *params = g_steal_pointer (&found);
+        route_match (route, parts, n_parts, params);
       return route;
     }
   if (allowed != NULL)

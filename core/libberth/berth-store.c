@@ -581,6 +581,15 @@ berth_store_get_db (BerthStore *self)
   return self->db;
 }
 
+/* Runs one statement of the write path through the statement cache: they
+ * run for every write, and compiling them each time is measurable. */
+static gboolean
+exec_cached (BerthStore *self, const char *sql, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (self, sql, error);
+  return stmt != NULL && berth_store_step (self, stmt, NULL, error);
+}
+
 /* Runs one write inside the open transaction, in its own savepoint.
  * Returns the changes it made (empty on failure). */
 static GPtrArray *
@@ -596,7 +605,7 @@ run_one_write (BerthStore *self, PendingWrite *pw)
       return NULL;
     }
 
-  if (!berth_store_exec (self, "SAVEPOINT berth_write", &pw->error))
+  if (!exec_cached (self, "SAVEPOINT berth_write", &pw->error))
     return NULL;
 
   txn = berth_txn_new (self, self->index + 1);
@@ -605,11 +614,12 @@ run_one_write (BerthStore *self, PendingWrite *pw)
       if (error == NULL)
         g_set_error_literal (&error, BERTH_ERROR, BERTH_ERROR_FAILED, _("The write failed"));
       pw->error = error;
-      berth_store_exec (self, "ROLLBACK TO berth_write; RELEASE berth_write", NULL);
+      exec_cached (self, "ROLLBACK TO berth_write", NULL);
+      exec_cached (self, "RELEASE berth_write", NULL);
       berth_txn_free (txn);
       return NULL;
     }
-  berth_store_exec (self, "RELEASE berth_write", NULL);
+  exec_cached (self, "RELEASE berth_write", NULL);
   changes = berth_txn_steal_changes (txn);
   berth_txn_free (txn);
   if (changes->len > 0)
@@ -643,7 +653,7 @@ commit_batch (BerthStore *self, PendingWrite **writes, guint n)
   changes = g_ptr_array_new_with_free_func ((GDestroyNotify) berth_change_free);
   if (self->db == NULL)
     g_set_error_literal (&error, BERTH_ERROR, BERTH_ERROR_UNAVAILABLE, _("The store is closed"));
-  else if (berth_store_exec (self, "BEGIN IMMEDIATE", &error))
+  else if (exec_cached (self, "BEGIN IMMEDIATE", &error))
     {
       for (guint i = 0; i < n; i++)
         {
@@ -652,9 +662,9 @@ commit_batch (BerthStore *self, PendingWrite **writes, guint n)
             g_ptr_array_extend_and_steal (changes, g_steal_pointer (&one));
         }
       if (self->index == old_index || save_index (self, &error))
-        berth_store_exec (self, "COMMIT", &error);
+        exec_cached (self, "COMMIT", &error);
       if (error != NULL)
-        berth_store_exec (self, "ROLLBACK", NULL);
+        exec_cached (self, "ROLLBACK", NULL);
     }
 
   if (error != NULL)

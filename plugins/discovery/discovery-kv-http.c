@@ -6,6 +6,7 @@
 #include "discovery-blocking.h"
 #include "discovery-kv.h"
 #include "discovery-kv-http.h"
+#include "discovery-wan.h"
 
 /* Consul's /v1/kv/<key>: GET (single, ?recurse, ?keys[&separator], ?raw,
  * blocking), PUT (?flags, ?cas) and DELETE (?recurse, ?cas). */
@@ -73,9 +74,12 @@ kv_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError 
   BerthStore *store = berth_context_get_store (berth_request_get_context (req));
   g_autoptr(GError) local_error = NULL;
 
-  answer->index = discovery_kv_index (store, r->key, !r->recurse && !r->keys, error);
-  if (answer->index == 0)
-    return FALSE;
+  if (r->keys || r->recurse)
+    {
+      answer->index = discovery_kv_index (store, r->key, FALSE, error);
+      if (answer->index == 0)
+        return FALSE;
+    }
 
   if (r->keys)
     {
@@ -111,9 +115,13 @@ kv_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError 
           }
         /* Consul answers a missing key with 404 and no body */
         answer->status = 404;
-        return TRUE;
+        answer->index = discovery_kv_index (store, r->key, TRUE, error);
+        return answer->index != 0;
       }
+    /* a write clears the key's tombstone: the entry's own index is the
+     * newest thing a read of it can see */
     answer->status = 200;
+    answer->index = berth_kv_entry_get_modify_index (entry);
     if (r->raw)
       {
         GBytes *value = berth_kv_entry_get_value (entry);
@@ -285,6 +293,5 @@ static const BerthRouteSpec kv_routes[] = {
 void
 discovery_kv_http_add_routes (DiscoveryPlugin *plugin)
 {
-  berth_context_add_routes (berth_plugin_get_context (BERTH_PLUGIN (plugin)), kv_routes,
-                            G_N_ELEMENTS (kv_routes), plugin);
+  discovery_wan_add_routes (plugin, kv_routes, G_N_ELEMENTS (kv_routes));
 }

@@ -366,12 +366,13 @@ discovery_kv_apply (BerthTxn *txn, const KvOp *op, GPtrArray *results, GError **
     case KV_VERB_SET:
       if (!kv_set (txn, op, error))
         return FALSE;
+      if (results == NULL)
+        return TRUE;
       entry = discovery_kv_get (store, op->key, error);
       if (entry == NULL)
         return FALSE;
       berth_kv_entry_set_value (entry, NULL);
-      if (results != NULL)
-        g_ptr_array_add (results, g_steal_pointer (&entry));
+      g_ptr_array_add (results, g_steal_pointer (&entry));
       return TRUE;
 
     case KV_VERB_GET:
