@@ -753,7 +753,7 @@ queue_write (BerthStore *self, BerthStoreWriteFunc func, gpointer data, GDestroy
  * @user_data: data for @callback
  *
  * Queues a write. It runs, together with the other writes queued in this
- * main-loop iteration, in one transaction when the loop is next idle, and
+ * main-loop iteration, in one transaction at the next iteration, and
  * @callback is called after that transaction is durable as the store's
  * #BerthStoreSync setting promises.
  */
@@ -774,7 +774,10 @@ berth_store_write_async (BerthStore *self, BerthStoreWriteFunc func, gpointer fu
   if (self->flush_source == NULL)
     {
       self->flush_source = g_idle_source_new ();
-      g_source_set_priority (self->flush_source, G_PRIORITY_DEFAULT_IDLE);
+      /* default priority, not idle: under constant load the loop is never
+       * idle, and writes must not starve. The writes queued by the sources
+       * dispatched in this iteration still share one commit. */
+      g_source_set_priority (self->flush_source, G_PRIORITY_DEFAULT);
       g_source_set_callback (self->flush_source, flush_idle_cb, self, NULL);
       g_source_set_static_name (self->flush_source, "[berth] store group commit");
       g_source_attach (self->flush_source, g_main_context_get_thread_default ());
