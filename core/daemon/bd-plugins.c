@@ -67,7 +67,9 @@ load_one (BerthContext *context, const char *path, const char *name, GError **er
   BerthPluginModuleGetType get_type = NULL;
   GType type;
 
-  module = g_module_open (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+  /* resolve every symbol now: a plugin built against another libberth
+   * must fail here, reported, not abort the daemon at its first call */
+  module = g_module_open (path, G_MODULE_BIND_LOCAL);
   if (module == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot load %s: %s"), path,
