@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """berthd's configuration file: required plugins, and SIGHUP reloading."""
 import signal
+import subprocess
 import time
 
 import requests
@@ -64,3 +65,25 @@ def test_sighup_reloads_the_config_file(berthd_factory, tmp_path):
     assert r.status_code == 200, r
     assert b.get("/v1/kv/big?raw").content == b"x" * 2000
     assert "configuration reloaded" in b.stderr()
+
+
+def test_plugin_with_unresolved_symbol_is_reported(berthd_factory, berth_env, tmp_path):
+    """A plugin built against another libberth (a symbol it needs is
+    missing) must be refused at load, not crash berthd at its first call."""
+    plugin_dir = tmp_path / "plugins"
+    plugin_dir.mkdir()
+    src = tmp_path / "unresolved.c"
+    src.write_text("extern unsigned long no_such_function_in_libberth (void);\n"
+                   "unsigned long berth_plugin_module_get_type (void)\n"
+                   "{ return no_such_function_in_libberth (); }\n")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(plugin_dir / "berth-unresolved.so"),
+                    str(src)], check=True)
+    (plugin_dir / "berth-discovery.so").symlink_to(berth_env.discovery_plugin)
+
+    b = berthd_factory(extra_args=["--plugin-dir", plugin_dir])
+    st = b.get("/api/status").json()
+    states = {p["name"]: p for p in st["plugins"]}
+    assert states["unresolved"]["state"] == "failed"
+    assert "no_such_function_in_libberth" in states["unresolved"]["error"]
+    assert states["discovery"]["state"] == "running"
+    assert b.put("/v1/kv/still", data=b"ok").json() is True
