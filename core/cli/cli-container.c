@@ -298,8 +298,9 @@ run_body (const char *image, const char *const *cmd, guint n_cmd, GError **error
       json_builder_set_member_name (b, "read_only");
       json_builder_add_boolean_value (b, TRUE);
     }
-  if (opt_rm && opt_detach)
+  if (opt_rm)
     {
+      /* berthd removes it once it has exited (and told its waiters) */
       json_builder_set_member_name (b, "auto_remove");
       json_builder_add_boolean_value (b, TRUE);
     }
@@ -380,6 +381,8 @@ run_run (CliContext *ctx, const char *const *args, guint n_args)
   g_autofree char *start_path = NULL;
   g_autofree char *wait_path = NULL;
   g_autofree char *esc = NULL;
+  g_autoptr(CliStream) logs = NULL;
+  g_autoptr(CliStream) waiting = NULL;
   CliClient *client;
   const char *id;
   guint status = 0;
@@ -406,32 +409,64 @@ run_run (CliContext *ctx, const char *const *args, guint n_args)
   id = json_object_get_string_member (json_node_get_object (created), "Id");
   esc = cli_escape_path (id);
   start_path = g_strdup_printf ("/api/containers/%s/start", esc);
+  wait_path = g_strdup_printf ("/api/containers/%s/wait", esc);
+  if (!opt_detach)
+    {
+      /* output and exit status are asked for before the start, so that
+       * nothing is missed, even when the container is gone at once */
+      g_autofree char *logs_path = g_strdup_printf ("/api/containers/%s/logs?follow=1", esc);
+      logs = cli_stream_open (ctx, "GET", logs_path, &error);
+      if (logs == NULL || (waiting = cli_stream_open (ctx, "POST", wait_path, &error)) == NULL)
+        return cli_context_fail (ctx, error);
+    }
   {
     g_autoptr(JsonNode) started = post_json (client, start_path, NULL, NULL, &error);
     if (started == NULL)
-      return cli_context_fail (ctx, error);
+      {
+        if (opt_rm)
+          {
+            /* never started, so never auto-removed: remove it here */
+            g_autofree char *path = g_strdup_printf ("/api/containers/%s?force=1", esc);
+            g_autoptr(CliResponse) response = cli_client_send (client, "DELETE", path, NULL, NULL);
+          }
+        return cli_context_fail (ctx, error);
+      }
   }
   if (opt_detach)
     {
       g_print ("%s\n", id);
       return CLI_EXIT_OK;
     }
-  if (!print_logs (ctx, client, id, TRUE, &error))
-    return cli_context_fail (ctx, error);
-  wait_path = g_strdup_printf ("/api/containers/%s/wait", esc);
-  waited = post_json (client, wait_path, NULL, NULL, &error);
+  {
+    char buf[8192];
+    gssize n;
+    while ((n = g_input_stream_read (logs->body, buf, sizeof buf, NULL, &error)) > 0)
+      if (!cli_output_write (buf, (gsize) n, &error))
+        return cli_context_fail (ctx, error);
+    if (n < 0)
+      return cli_context_fail (ctx, error);
+  }
+  {
+    g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    if (g_output_stream_splice (out, waiting->body, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &error) < 0)
+      return cli_context_fail (ctx, error);
+    bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+    if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes),
+                                     &error))
+      return cli_context_fail (ctx, error);
+    waited = json_node_copy (json_parser_get_root (parser));
+  }
   if (waited == NULL || !JSON_NODE_HOLDS_OBJECT (waited))
-    return cli_context_fail (ctx, error);
+    {
+      cli_print_error (_("berthd did not say how the container ended"));
+      return CLI_EXIT_FAILURE;
+    }
   code = json_object_get_int_member_with_default (json_node_get_object (waited), "StatusCode", 1);
   if (json_object_get_boolean_member_with_default (json_node_get_object (waited), "OOMKilled", FALSE))
     g_printerr (_("The container ran out of memory and was killed\n"));
-  if (opt_rm)
-    {
-      g_autofree char *path = g_strdup_printf ("/api/containers/%s", esc);
-      g_autoptr(CliResponse) response = cli_client_send (client, "DELETE", path, NULL, &error);
-      if (response == NULL || !cli_response_check (response, &error))
-        return cli_context_fail (ctx, error);
-    }
   return code >= 0 && code < 256 ? (int) code : 125;
 }
 

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime-util.h"
+
+/* Small helpers shared by the runtime plugin's files. */
+
+static int
+rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  if (flag == FTW_DP || flag == FTW_D)
+    {
+      if (rmdir (path) < 0 && errno != ENOENT)
+        return -1;
+      return 0;
+    }
+  if (unlink (path) < 0 && errno != ENOENT)
+    return -1;
+  return 0;
+}
+
+gboolean
+runtime_rm_rf (const char *path, GError **error)
+{
+  struct stat st;
+
+  if (lstat (path, &st) < 0)
+    return TRUE;
+  if (!S_ISDIR (st.st_mode))
+    {
+      if (unlink (path) < 0 && errno != ENOENT)
+        goto fail;
+      return TRUE;
+    }
+  /* FTW_MOUNT: never descend into something mounted under the tree */
+  if (nftw (path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+    goto fail;
+  return TRUE;
+
+fail:
+  {
+    int err = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), _("Cannot remove %s: %s"), path,
+                 g_strerror (err));
+    return FALSE;
+  }
+}
+
+JsonNode *
+runtime_json_parse (const char *data, gssize len, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  if (!json_parser_load_from_data (parser, data, len, error))
+    return NULL;
+  if (json_parser_get_root (parser) == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Empty JSON document"));
+      return NULL;
+    }
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+char *
+runtime_json_to_string (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+
+  json_generator_set_root (gen, node);
+  return json_generator_to_data (gen, NULL);
+}
+
+JsonObject *
+runtime_json_object (JsonNode *node, const char *what, GError **error)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("%s is not a JSON object"), what);
+      return NULL;
+    }
+  return json_node_get_object (node);
+}
+
+const char *
+runtime_json_get_string (JsonObject *object, const char *member)
+{
+  JsonNode *node;
+
+  if (object == NULL)
+    return NULL;
+  node = json_object_get_member (object, member);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+JsonArray *
+runtime_json_get_array (JsonObject *object, const char *member)
+{
+  JsonNode *node;
+
+  if (object == NULL)
+    return NULL;
+  node = json_object_get_member (object, member);
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return NULL;
+  return json_node_get_array (node);
+}
+
+JsonObject *
+runtime_json_get_object (JsonObject *object, const char *member)
+{
+  JsonNode *node;
+
+  if (object == NULL)
+    return NULL;
+  node = json_object_get_member (object, member);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  return json_node_get_object (node);
+}
+
+/* Maps an error from GIO or JSON onto the BERTH_ERROR code whose HTTP
+ * status fits. */
+GError *
+runtime_error_to_berth (const GError *error)
+{
+  BerthError code = BERTH_ERROR_FAILED;
+
+  if (error->domain == BERTH_ERROR)
+    return g_error_copy (error);
+  if (error->domain == G_IO_ERROR)
+    switch (error->code)
+      {
+      case G_IO_ERROR_NOT_FOUND:
+        code = BERTH_ERROR_NOT_FOUND;
+        break;
+      case G_IO_ERROR_INVALID_ARGUMENT:
+        code = BERTH_ERROR_INVALID;
+        break;
+      case G_IO_ERROR_PERMISSION_DENIED:
+      case G_IO_ERROR_INVALID_DATA:
+        code = BERTH_ERROR_UNPROCESSABLE;
+        break;
+      case G_IO_ERROR_EXISTS:
+        code = BERTH_ERROR_CONFLICT;
+        break;
+      case G_IO_ERROR_NOT_SUPPORTED:
+        code = BERTH_ERROR_NOT_IMPLEMENTED;
+        break;
+      case G_IO_ERROR_CANCELLED:
+        code = BERTH_ERROR_UNAVAILABLE;
+        break;
+      case G_IO_ERROR_TIMED_OUT:
+        code = BERTH_ERROR_TIMEOUT;
+        break;
+      default:
+        break;
+      }
+  else if (error->domain == JSON_PARSER_ERROR)
+    code = BERTH_ERROR_INVALID;
+  return g_error_new_literal (BERTH_ERROR, code, error->message);
+}
+
+/* Writes a file the runtime makes for a container (config.json, /etc
+ * files): atomically, but without fsync — they are remade if lost. */
+gboolean
+runtime_write_file (const char *path, const char *data, gssize len, GError **error)
+{
+  return g_file_set_contents_full (path, data, len, G_FILE_SET_CONTENTS_NONE, 0644, error);
+}
