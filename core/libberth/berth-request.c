@@ -257,13 +257,26 @@ berth_request_get_query_uint64 (BerthRequest *self, const char *name, guint64 de
   return TRUE;
 }
 
-/* Parses a Go-style duration ("1m30s", "250ms", "5s"); a bare number is
- * seconds. Returns FALSE on anything else. */
-static gboolean
-parse_duration_ms (const char *text, guint64 *out_ms)
+/**
+ * berth_parse_duration:
+ * @text: a duration in Go's notation (`5s`, `1m30s`, `250ms`, `1h`); a
+ *   bare number is taken as seconds
+ * @out_ms: (out): the duration in milliseconds
+ * @error: return location for a #GError
+ *
+ * Parses the durations Consul and Marathon clients send (`?wait=`, check
+ * `Interval`, `Timeout`, `TTL`, ...).
+ *
+ * Returns: %TRUE on success; %FALSE with %BERTH_ERROR_INVALID otherwise
+ */
+gboolean
+berth_parse_duration (const char *text, guint64 *out_ms, GError **error)
 {
   const char *p = text;
   double total = 0;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (out_ms != NULL, FALSE);
 
   if (g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, out_ms, NULL))
     {
@@ -273,16 +286,21 @@ parse_duration_ms (const char *text, guint64 *out_ms)
   while (*p != '\0')
     {
       char *end = NULL;
-      double value = g_ascii_strtod (p, &end);
+      double value;
       double unit;
 
+      if (!g_ascii_isdigit (*p) && *p != '.')
+        goto bad;
+      value = g_ascii_strtod (p, &end);
       if (end == p || value < 0)
-        return FALSE;
+        goto bad;
       p = end;
       if (g_str_has_prefix (p, "ms"))
         unit = 1, p += 2;
-      else if (g_str_has_prefix (p, "us") || g_str_has_prefix (p, "µs"))
-        unit = 0.001, p += g_str_has_prefix (p, "us") ? 2 : strlen ("µs");
+      else if (g_str_has_prefix (p, "us"))
+        unit = 0.001, p += 2;
+      else if (g_str_has_prefix (p, "µs"))
+        unit = 0.001, p += strlen ("µs");
       else if (g_str_has_prefix (p, "ns"))
         unit = 0.000001, p += 2;
       else if (*p == 's')
@@ -292,13 +310,20 @@ parse_duration_ms (const char *text, guint64 *out_ms)
       else if (*p == 'h')
         unit = 3600000, p++;
       else
-        return FALSE;
+        goto bad;
       total += value * unit;
       if (total > (double) G_MAXUINT32 * 1000)
-        return FALSE;
+        goto bad;
     }
+  if (p == text)
+    goto bad;
   *out_ms = (guint64) total;
   return TRUE;
+
+bad:
+  g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+               _("“%s” is not a duration such as 10s, 1m30s or 250ms"), text);
+  return FALSE;
 }
 
 /**
@@ -329,11 +354,9 @@ berth_request_get_query_duration (BerthRequest *self, const char *name, guint64 
       *out_ms = default_ms;
       return TRUE;
     }
-  if (!parse_duration_ms (value, out_ms))
+  if (!berth_parse_duration (value, out_ms, error))
     {
-      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
-                   _("Invalid value for “%s”: “%s” is not a duration such as 10s or 5m"),
-                   name, value);
+      g_prefix_error (error, _("Invalid value for “%s”: "), name);
       return FALSE;
     }
   return TRUE;

@@ -68,4 +68,8 @@ void               berth_request_respond_message (BerthRequest *self,
                                                   const char   *message);
 gboolean           berth_request_is_responded  (BerthRequest *self);
 
+gboolean           berth_parse_duration        (const char   *text,
+                                                guint64      *out_ms,
+                                                GError      **error);
+
 G_END_DECLS

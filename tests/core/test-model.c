@@ -76,6 +76,32 @@ test_error_status (void)
   g_assert_cmpuint (berth_error_to_http_status (e4), ==, 422);
 }
 
+static void
+test_durations (void)
+{
+  static const struct { const char *text; guint64 ms; } good[] = {
+    { "10", 10000 }, { "5s", 5000 }, { "250ms", 250 }, { "1m30s", 90000 },
+    { "1h", 3600000 }, { "1.5s", 1500 }, { "0s", 0 },
+  };
+  static const char *bad[] = { "", "s", "5x", "-1s", "1 s", "abc", "5s5" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      guint64 ms = 12345;
+      g_assert_true (berth_parse_duration (good[i].text, &ms, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (ms, ==, good[i].ms);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      guint64 ms = 0;
+      g_assert_false (berth_parse_duration (bad[i], &ms, &error));
+      g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -83,5 +109,6 @@ main (int argc, char **argv)
   g_test_add_func ("/model/kv-entry", test_kv_entry_json);
   g_test_add_func ("/model/node", test_node_json);
   g_test_add_func ("/model/error-status", test_error_status);
+  g_test_add_func ("/model/durations", test_durations);
   return g_test_run ();
 }
