@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "discovery-blocking.h"
 #include "discovery-catalog.h"
 #include "discovery-catalog-http.h"
 #include "discovery-catalog-parse.h"
@@ -45,7 +46,8 @@ service_register_cb (BerthRequest *req, gpointer user_data)
   reg->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
   reg->replace_service_checks = TRUE;
   reg->service = catalog_parse_service (o, &error);
-  if (reg->service == NULL || !catalog_parse_service_checks (o, reg->service, reg->checks, &error))
+  if (reg->service == NULL || !catalog_parse_service_checks (o, reg->service, reg->checks, &error) ||
+      !catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
     {
       berth_request_respond_error (req, error);
       return;
@@ -74,73 +76,82 @@ agent_service_json (BerthRequest *req, CatalogService *s)
   return node;
 }
 
-static void
-services_cb (BerthRequest *req, gpointer user_data)
+static gboolean
+services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
 {
   BerthStore *store = berth_context_get_store (berth_request_get_context (req));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) services = catalog_list_services (store, self_name (req), NULL, &error);
+  g_autoptr(GPtrArray) services = NULL;
   JsonObject *object;
-  JsonNode *root;
 
+  answer->index = catalog_index (store, "node", self_name (req));
+  services = catalog_list_services (store, self_name (req), NULL, error);
   if (services == NULL)
-    {
-      berth_request_respond_error (req, error);
-      return;
-    }
+    return FALSE;
   object = json_object_new ();
   for (guint i = 0; i < services->len; i++)
     {
       CatalogService *s = g_ptr_array_index (services, i);
       json_object_set_member (object, s->id, agent_service_json (req, s));
     }
-  root = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (root, object);
-  berth_request_set_index (req, catalog_index (store, "service", NULL));
-  respond_json_take (req, root);
+  answer->json = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (answer->json, object);
+  return TRUE;
 }
 
-static void
-service_cb (BerthRequest *req, gpointer user_data)
+static gboolean
+service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
 {
   BerthStore *store = berth_context_get_store (berth_request_get_context (req));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CatalogService) s = catalog_get_service (store, self_name (req),
-                                                     berth_request_get_param (req, "id"), &error);
+  g_autoptr(CatalogService) s = NULL;
 
+  answer->index = catalog_index (store, "node", self_name (req));
+  s = catalog_get_service (store, self_name (req), berth_request_get_param (req, "id"), error);
   if (s == NULL)
-    {
-      berth_request_respond_error (req, error);
-      return;
-    }
-  berth_request_set_index (req, s->modify_index);
-  respond_json_take (req, agent_service_json (req, s));
+    return FALSE;
+  answer->json = agent_service_json (req, s);
+  return TRUE;
 }
 
-static void
-checks_cb (BerthRequest *req, gpointer user_data)
+static gboolean
+checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
 {
   BerthStore *store = berth_context_get_store (berth_request_get_context (req));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) checks = catalog_list_checks (store, self_name (req), NULL, NULL, &error);
+  g_autoptr(GPtrArray) checks = NULL;
   JsonObject *object;
-  JsonNode *root;
 
+  answer->index = catalog_index (store, "node", self_name (req));
+  checks = catalog_list_checks (store, self_name (req), NULL, NULL, error);
   if (checks == NULL)
-    {
-      berth_request_respond_error (req, error);
-      return;
-    }
+    return FALSE;
   object = json_object_new ();
   for (guint i = 0; i < checks->len; i++)
     {
       CatalogCheck *c = g_ptr_array_index (checks, i);
       json_object_set_member (object, c->id, catalog_check_to_json (c));
     }
-  root = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (root, object);
-  berth_request_set_index (req, catalog_index (store, "check", NULL));
-  respond_json_take (req, root);
+  answer->json = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (answer->json, object);
+  return TRUE;
+}
+
+/* The agent's reads block on its node: every service and check of this
+ * node touches it. */
+static void
+services_cb (BerthRequest *req, gpointer user_data)
+{
+  discovery_blocking_serve (req, "node", self_name (req), services_read, NULL, NULL);
+}
+
+static void
+service_cb (BerthRequest *req, gpointer user_data)
+{
+  discovery_blocking_serve (req, "node", self_name (req), service_read, NULL, NULL);
+}
+
+static void
+checks_cb (BerthRequest *req, gpointer user_data)
+{
+  discovery_blocking_serve (req, "node", self_name (req), checks_read, NULL, NULL);
 }
 
 static void
@@ -164,6 +175,11 @@ check_register_cb (BerthRequest *req, gpointer user_data)
   reg->node_name = g_strdup (self_name (req));
   reg->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
   g_ptr_array_add (reg->checks, c);
+  if (!catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
   discovery_catalog_submit (req, catalog_write_register, g_steal_pointer (&reg),
                             (GDestroyNotify) catalog_registration_free);
 }
@@ -188,9 +204,7 @@ update_check (BerthRequest *req, DiscoveryPlugin *plugin, const char *status, co
   u->node = g_strdup (self_name (req));
   u->check_id = g_strdup (id);
   u->status = g_strdup (status);
-  u->output = g_strdup (output != NULL ? output : "");
-  if (strlen (u->output) > 4096)
-    u->output[4096] = '\0';
+  u->output = catalog_output_text (output);
   /* a TTL check's clock restarts with every update, changed or not */
   discovery_checks_ttl_refresh (discovery_plugin_get_checks (plugin), id);
   discovery_catalog_submit (req, catalog_write_check_update, u,

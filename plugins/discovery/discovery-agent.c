@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "discovery-agent.h"
+#include "discovery-wan.h"
 
 /* The small Consul endpoints clients call to find their footing:
  * /v1/status/leader, /v1/status/peers, /v1/agent/self and
@@ -107,6 +108,5 @@ static const BerthRouteSpec agent_routes[] = {
 void
 discovery_agent_add_routes (DiscoveryPlugin *plugin)
 {
-  berth_context_add_routes (berth_plugin_get_context (BERTH_PLUGIN (plugin)), agent_routes,
-                            G_N_ELEMENTS (agent_routes), plugin);
+  discovery_wan_add_routes (plugin, agent_routes, G_N_ELEMENTS (agent_routes));
 }

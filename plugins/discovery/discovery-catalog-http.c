@@ -195,6 +195,8 @@ catalog_register_cb (BerthRequest *req, gpointer user_data)
         g_ptr_array_add (reg->checks, c);
       }
   }
+  if (!catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
+    goto fail;
   if (reg->service == NULL && reg->checks->len == 0 && reg->node == NULL)
     {
       g_set_error_literal (&error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Nothing to register"));
@@ -228,6 +230,13 @@ catalog_deregister_cb (BerthRequest *req, gpointer user_data)
   if (error != NULL)
     {
       berth_request_respond_error (req, error);
+      return;
+    }
+  if ((service_id == NULL || *service_id == '\0') && (check_id == NULL || *check_id == '\0') &&
+      g_strcmp0 (node, berth_node_get_name (berth_context_get_node (berth_request_get_context (req)))) == 0)
+    {
+      berth_request_respond_message (req, 400, _("This agent's own node cannot be deregistered: "
+                                                 "deregister its services or checks instead"));
       return;
     }
   d = g_new0 (CatalogDeregistration, 1);

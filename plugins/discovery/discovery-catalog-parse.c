@@ -198,6 +198,23 @@ parse_definition (JsonObject *o, char **type, char **definition, GError **error)
   gint64 success = 0, failures = 0;
 
   json_builder_begin_object (b);
+  /* kinds Berth does not run: refuse rather than run them as something else */
+  {
+    static const char * const unsupported[] = { "DockerContainerID", "docker_container_id", "GRPC",
+                                                "H2PING", "AliasService",
+                                                "AliasNode", "UDP", "OSService" };
+    for (gsize i = 0; i < G_N_ELEMENTS (unsupported); i++)
+      {
+        JsonNode *node = discovery_json_member (o, unsupported[i]);
+        if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
+          {
+            g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                         _("“%s” checks are not supported: use HTTP, TCP, Args or TTL"),
+                         unsupported[i]);
+            return FALSE;
+          }
+      }
+  }
   if ((http = discovery_json_string (o, "HTTP", error)) == NULL && *error != NULL)
     return FALSE;
   if ((tcp = discovery_json_string (o, "TCP", error)) == NULL && *error != NULL)
@@ -364,7 +381,7 @@ catalog_parse_check (JsonObject *o, const char *default_id, const char *default_
   c->notes = g_strdup (notes != NULL ? notes : "");
   c->status_given = status != NULL && *status != '\0';
   c->status = g_strdup (c->status_given ? status : CHECK_CRITICAL);
-  c->output = g_strdup (output);
+  c->output = output != NULL ? catalog_output_text (output) : NULL;
   c->service_id = g_strdup (service_id != NULL ? service_id : "");
   if (!parse_definition (o, &c->type, &c->definition_json, error))
     return NULL;
@@ -418,5 +435,23 @@ catalog_parse_service_checks (JsonObject *o, CatalogService *service, GPtrArray 
       c->service_id = g_strdup (service->id);
       g_ptr_array_add (checks, c);
     }
+  return TRUE;
+}
+
+/* Script checks run commands given over HTTP: as in Consul, only when the
+ * configuration says so ([discovery] enable_script_checks = true). */
+gboolean
+catalog_checks_allowed (BerthContext *context, GPtrArray *checks, GError **error)
+{
+  if (berth_context_get_config_boolean (context, "discovery", "enable_script_checks", FALSE))
+    return TRUE;
+  for (guint i = 0; checks != NULL && i < checks->len; i++)
+    if (g_strcmp0 (((CatalogCheck *) g_ptr_array_index (checks, i))->type, "script") == 0)
+      {
+        g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                             _("Script checks are disabled: set enable_script_checks = true in "
+                               "the [discovery] section of berth.conf to allow them"));
+        return FALSE;
+      }
   return TRUE;
 }

@@ -19,5 +19,8 @@ gboolean        catalog_parse_service_checks (JsonObject      *object,
                                               GPtrArray       *checks,
                                               GError         **error);
 gboolean        catalog_status_valid         (const char *status);
+gboolean        catalog_checks_allowed       (BerthContext  *context,
+                                              GPtrArray     *checks,
+                                              GError       **error);
 
 G_END_DECLS

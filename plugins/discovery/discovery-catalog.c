@@ -59,6 +59,41 @@ catalog_check_free (CatalogCheck *c)
   g_free (c);
 }
 
+CatalogNode *
+catalog_node_copy (const CatalogNode *n)
+{
+  CatalogNode *copy = g_new0 (CatalogNode, 1);
+
+  *copy = *n;
+  copy->name = g_strdup (n->name);
+  copy->id = g_strdup (n->id);
+  copy->address = g_strdup (n->address);
+  copy->datacenter = g_strdup (n->datacenter);
+  copy->tagged_json = g_strdup (n->tagged_json);
+  copy->meta_json = g_strdup (n->meta_json);
+  return copy;
+}
+
+CatalogCheck *
+catalog_check_copy (const CatalogCheck *c)
+{
+  CatalogCheck *copy = g_new0 (CatalogCheck, 1);
+
+  *copy = *c;
+  copy->node = g_strdup (c->node);
+  copy->id = g_strdup (c->id);
+  copy->name = g_strdup (c->name);
+  copy->status = g_strdup (c->status);
+  copy->notes = g_strdup (c->notes);
+  copy->output = g_strdup (c->output);
+  copy->service_id = g_strdup (c->service_id);
+  copy->service_name = g_strdup (c->service_name);
+  copy->service_tags_json = g_strdup (c->service_tags_json);
+  copy->type = g_strdup (c->type);
+  copy->definition_json = g_strdup (c->definition_json);
+  return copy;
+}
+
 void
 catalog_registration_free (CatalogRegistration *reg)
 {
@@ -277,7 +312,7 @@ catalog_list_services (BerthStore *store, const char *node, const char *name, GE
 
   stmt = berth_store_prepare (store,
                               "SELECT " SERVICE_COLUMNS " FROM catalog_services "
-                              "WHERE (?1 IS NULL OR node = ?1) AND (?2 IS NULL OR name = ?2) "
+                              "WHERE (?1 IS NULL OR node = ?1) AND (?2 IS NULL OR name = ?2 COLLATE NOCASE) "
                               "ORDER BY node, id", error);
   if (stmt == NULL)
     return NULL;
@@ -369,6 +404,33 @@ catalog_list_checks (BerthStore *store, const char *node, const char *service_na
   return g_steal_pointer (&list);
 }
 
+/* The checks that can apply to instances of @service_name: theirs and
+ * every node-level check. */
+GPtrArray *
+catalog_list_checks_for_service (BerthStore *store, const char *service_name, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
+  gboolean have_row = TRUE;
+
+  stmt = berth_store_prepare (store,
+                              "SELECT " CHECK_COLUMNS " FROM catalog_checks "
+                              "WHERE service_name = ?1 COLLATE NOCASE OR service_id = '' "
+                              "ORDER BY node, id", error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, service_name);
+  while (TRUE)
+    {
+      if (!berth_store_step (store, stmt, &have_row, error))
+        return NULL;
+      if (!have_row)
+        break;
+      g_ptr_array_add (list, check_from_row (stmt));
+    }
+  return g_steal_pointer (&list);
+}
+
 CatalogCheck *
 catalog_get_check (BerthStore *store, const char *node, const char *id, GError **error)
 {
@@ -447,6 +509,17 @@ upsert_service (BerthTxn *txn, const char *node, CatalogService *s, GError **err
   g_autoptr(CatalogService) old = catalog_get_service (store, node, s->id, NULL);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
+#define OR(a, b) ((a) != NULL ? (a) : (b))
+  if (old != NULL && g_strcmp0 (old->name, s->name) == 0 &&
+      g_strcmp0 (old->tags_json, OR (s->tags_json, "[]")) == 0 &&
+      g_strcmp0 (old->address, OR (s->address, "")) == 0 && old->port == s->port &&
+      g_strcmp0 (old->meta_json, OR (s->meta_json, "{}")) == 0 &&
+      g_strcmp0 (old->tagged_json, OR (s->tagged_json, "{}")) == 0 &&
+      g_strcmp0 (old->weights_json, OR (s->weights_json, "{\"Passing\":1,\"Warning\":1}")) == 0 &&
+      old->enable_tag_override == s->enable_tag_override &&
+      g_strcmp0 (old->kind, OR (s->kind, "")) == 0)
+    return TRUE;   /* the same again: no index bump, nobody woken */
+#undef OR
   if (old != NULL && g_strcmp0 (old->name, s->name) != 0)
     {
       /* renamed: the old name loses an instance */
@@ -506,6 +579,7 @@ upsert_check (BerthTxn *txn, const char *node, CatalogCheck *c, GError **error)
   g_autoptr(CatalogService) service = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   const char *status = c->status;
+  const char *output;
 
   if (c->service_id != NULL && *c->service_id != '\0')
     {
@@ -521,6 +595,14 @@ upsert_check (BerthTxn *txn, const char *node, CatalogCheck *c, GError **error)
     status = old->status;
   if (status == NULL)
     status = CHECK_CRITICAL;
+  output = c->output != NULL ? c->output : (old != NULL && !c->status_given ? old->output : "");
+  if (old != NULL && g_strcmp0 (old->name, c->name) == 0 && g_strcmp0 (old->status, status) == 0 &&
+      g_strcmp0 (old->notes, c->notes != NULL ? c->notes : "") == 0 &&
+      g_strcmp0 (old->output, output) == 0 &&
+      g_strcmp0 (old->service_id, service != NULL ? service->id : "") == 0 &&
+      g_strcmp0 (old->type, c->type != NULL ? c->type : "") == 0 &&
+      g_strcmp0 (old->definition_json, c->definition_json != NULL ? c->definition_json : "{}") == 0)
+    return TRUE;   /* the same again */
 
   stmt = berth_store_prepare (store,
                               "INSERT INTO catalog_checks (node, id, name, status, notes, output,"
@@ -538,7 +620,7 @@ upsert_check (BerthTxn *txn, const char *node, CatalogCheck *c, GError **error)
   bind_text (stmt, 3, c->name);
   bind_text (stmt, 4, status);
   bind_text (stmt, 5, c->notes != NULL ? c->notes : "");
-  bind_text (stmt, 6, c->output != NULL ? c->output : (old != NULL && !c->status_given ? old->output : ""));
+  bind_text (stmt, 6, output);
   bind_text (stmt, 7, service != NULL ? service->id : "");
   bind_text (stmt, 8, service != NULL ? service->name : "");
   bind_text (stmt, 9, service != NULL ? service->tags_json : "[]");
@@ -686,9 +768,12 @@ delete_node (BerthTxn *txn, const char *node, GError **error)
   g_autoptr(GPtrArray) services = catalog_list_services (store, node, NULL, error);
   g_autoptr(GPtrArray) checks = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean exists = FALSE;
 
-  if (services == NULL)
+  if (services == NULL || !node_exists (store, node, error, &exists))
     return FALSE;
+  if (!exists)
+    return TRUE;   /* as Consul: nothing to do is no error */
   for (guint i = 0; i < services->len; i++)
     if (!delete_service (txn, node, ((CatalogService *) g_ptr_array_index (services, i))->id, error))
       return FALSE;
@@ -949,6 +1034,22 @@ catalog_check_to_json (CatalogCheck *c)
   add_int (b, "ModifyIndex", (gint64) c->modify_index);
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+/* A check's output as kept: valid UTF-8, at most CATALOG_MAX_OUTPUT bytes,
+ * cut at a character boundary. */
+char *
+catalog_output_text (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+  const char *end;
+
+  if (strlen (valid) <= CATALOG_MAX_OUTPUT)
+    return g_steal_pointer (&valid);
+  end = valid + CATALOG_MAX_OUTPUT;
+  while (end > valid && ((guchar) *end & 0xC0) == 0x80)
+    end--;
+  return g_strndup (valid, (gsize) (end - valid));
 }
 
 /* ---- durations -------------------------------------------------------- */

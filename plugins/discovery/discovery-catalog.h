@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 #define CHECK_WARNING  "warning"
 #define CHECK_CRITICAL "critical"
 
+#define CATALOG_MAX_OUTPUT 4096
+
 typedef struct {
   char    *name;
   char    *id;
@@ -64,6 +66,8 @@ typedef struct {
 } CatalogCheck;
 
 void catalog_node_free    (CatalogNode    *node);
+CatalogNode  *catalog_node_copy  (const CatalogNode  *node);
+CatalogCheck *catalog_check_copy (const CatalogCheck *check);
 void catalog_service_free (CatalogService *service);
 void catalog_check_free   (CatalogCheck   *check);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CatalogNode, catalog_node_free)
@@ -115,6 +119,8 @@ CatalogService *catalog_get_service (BerthStore *store, const char *node, const 
                                      GError **error);
 GPtrArray *catalog_list_checks      (BerthStore *store, const char *node, const char *service_name,
                                      const char *status, GError **error);
+GPtrArray *catalog_list_checks_for_service (BerthStore *store, const char *service_name,
+                                            GError **error);
 CatalogCheck *catalog_get_check     (BerthStore *store, const char *node, const char *id,
                                      GError **error);
 
@@ -128,6 +134,8 @@ JsonNode *catalog_node_to_json      (CatalogNode *node);
 JsonNode *catalog_service_to_json   (CatalogService *service, gboolean with_indexes);
 JsonNode *catalog_service_row_to_json (CatalogNode *node, CatalogService *service);
 JsonNode *catalog_check_to_json     (CatalogCheck *check);
+
+char     *catalog_output_text       (const char *text);
 
 /* Consul durations ("10s", "500ms", "1m30s"); a bare number is seconds */
 gboolean  discovery_duration_parse  (const char *text, guint64 *out_ms, GError **error);

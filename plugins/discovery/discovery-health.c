@@ -34,7 +34,8 @@ discovery_health_instances (BerthStore *store, const char *name, const char *tag
   result = g_ptr_array_new_with_free_func ((GDestroyNotify) health_entry_free);
   if (services->len == 0)
     return g_steal_pointer (&result);
-  checks = catalog_list_checks (store, NULL, NULL, NULL, error);
+  checks = name != NULL ? catalog_list_checks_for_service (store, name, error)
+                        : catalog_list_checks (store, NULL, NULL, NULL, error);
   if (checks == NULL)
     return NULL;
   nodes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) catalog_node_free);
@@ -58,7 +59,7 @@ discovery_health_instances (BerthStore *store, const char *name, const char *tag
         continue;
       e = g_new0 (HealthEntry, 1);
       e->status = CHECK_PASSING;
-      e->checks = g_ptr_array_new ();
+      e->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
       for (guint j = 0; j < checks->len; j++)
         {
           CatalogCheck *c = g_ptr_array_index (checks, j);
@@ -66,7 +67,8 @@ discovery_health_instances (BerthStore *store, const char *name, const char *tag
             continue;
           if (c->service_id[0] != '\0' && g_strcmp0 (c->service_id, s->id) != 0)
             continue;
-          g_ptr_array_add (e->checks, c);
+          /* a node's checks apply to each of its services: copies */
+          g_ptr_array_add (e->checks, catalog_check_copy (c));
           e->status = catalog_status_worst (e->status, c->status);
         }
       if ((filter == HEALTH_PASSING_ONLY && g_strcmp0 (e->status, CHECK_PASSING) != 0) ||
@@ -76,48 +78,10 @@ discovery_health_instances (BerthStore *store, const char *name, const char *tag
           g_free (e);
           continue;
         }
-      /* the entry owns copies: the lists go away with this function */
-      {
-        GPtrArray *owned = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
-        for (guint j = 0; j < e->checks->len; j++)
-          {
-            CatalogCheck *c = g_ptr_array_index (e->checks, j);
-            CatalogCheck *copy = g_new0 (CatalogCheck, 1);
-            *copy = *c;
-            copy->node = g_strdup (c->node);
-            copy->id = g_strdup (c->id);
-            copy->name = g_strdup (c->name);
-            copy->status = g_strdup (c->status);
-            copy->notes = g_strdup (c->notes);
-            copy->output = g_strdup (c->output);
-            copy->service_id = g_strdup (c->service_id);
-            copy->service_name = g_strdup (c->service_name);
-            copy->service_tags_json = g_strdup (c->service_tags_json);
-            copy->type = g_strdup (c->type);
-            copy->definition_json = g_strdup (c->definition_json);
-            g_ptr_array_add (owned, copy);
-          }
-        g_ptr_array_unref (e->checks);
-        e->checks = owned;
-        /* status points into a check or is a literal: recompute on copies */
-        e->status = CHECK_PASSING;
-        for (guint j = 0; j < owned->len; j++)
-          {
-            const char *st = ((CatalogCheck *) g_ptr_array_index (owned, j))->status;
-            if (g_strcmp0 (st, CHECK_CRITICAL) == 0)
-              e->status = CHECK_CRITICAL;
-            else if (g_strcmp0 (st, CHECK_WARNING) == 0 && g_strcmp0 (e->status, CHECK_CRITICAL) != 0)
-              e->status = CHECK_WARNING;
-          }
-      }
-      e->node = g_new0 (CatalogNode, 1);
-      *e->node = *node;
-      e->node->name = g_strdup (node->name);
-      e->node->id = g_strdup (node->id);
-      e->node->address = g_strdup (node->address);
-      e->node->datacenter = g_strdup (node->datacenter);
-      e->node->tagged_json = g_strdup (node->tagged_json);
-      e->node->meta_json = g_strdup (node->meta_json);
+      /* e->status pointed into the shared list: point at a literal */
+      e->status = g_strcmp0 (e->status, CHECK_CRITICAL) == 0 ? CHECK_CRITICAL
+                  : g_strcmp0 (e->status, CHECK_WARNING) == 0 ? CHECK_WARNING : CHECK_PASSING;
+      e->node = catalog_node_copy (node);
       g_ptr_array_index (services, i) = NULL;
       e->service = s;
       g_ptr_array_add (result, e);

@@ -4,21 +4,38 @@
 #include <gmodule.h>
 
 #include "discovery-agent.h"
+#include "discovery-catalog.h"
+#include "discovery-catalog-http.h"
+#include "discovery-checks.h"
+#include "discovery-dns.h"
+#include "discovery-health.h"
 #include "discovery-kv.h"
 #include "discovery-kv-http.h"
 #include "discovery-plugin.h"
 #include "discovery-schema.h"
 #include "discovery-txn.h"
+#include "discovery-wan.h"
 
-/* The discovery plugin: Consul's API. So far the KV store (with
- * transactions and blocking queries) and the agent/status endpoints. */
+/* The discovery plugin: Consul's API. The KV store (with transactions and
+ * blocking queries), the agent/status endpoints, the service catalog with
+ * health checks (run here), the DNS interface and links to other
+ * datacenters. Every route is added through discovery_wan_add_routes(), so
+ * that `?dc=` forwarding works the same for all of them.
+ *
+ * Automatic registration of scheduler tasks as services is not built: the
+ * scheduler (issue 5) does not exist yet. It belongs here as a controller
+ * that follows the scheduler's task changes and writes
+ * catalog_write_register()/catalog_write_deregister() for them. */
 
 #define REAP_INTERVAL_SECONDS 600
 
 struct _DiscoveryPlugin {
-  BerthPlugin parent_instance;
-  guint64     max_value_bytes;
-  guint       reap_id;
+  BerthPlugin      parent_instance;
+  guint64          max_value_bytes;
+  guint            reap_id;
+  SoupSession     *http;      /* to other datacenters */
+  DiscoveryChecks *checks;
+  DiscoveryDns    *dns;
 };
 
 G_DEFINE_FINAL_TYPE (DiscoveryPlugin, discovery_plugin, BERTH_TYPE_PLUGIN)
@@ -27,6 +44,40 @@ guint64
 discovery_plugin_get_max_value_bytes (DiscoveryPlugin *self)
 {
   return self->max_value_bytes;
+}
+
+SoupSession *
+discovery_plugin_get_http_session (DiscoveryPlugin *self)
+{
+  return self->http;
+}
+
+DiscoveryChecks *
+discovery_plugin_get_checks (DiscoveryPlugin *self)
+{
+  return self->checks;
+}
+
+/* The agent's node in the catalog: this berthd's node. */
+static gboolean
+register_self (DiscoveryPlugin *self, GError **error)
+{
+  BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (self));
+  BerthNode *node = berth_context_get_node (ctx);
+  g_autoptr(CatalogRegistration) reg = g_new0 (CatalogRegistration, 1);
+  g_autoptr(CatalogNode) old = NULL;
+
+  reg->node_name = g_strdup (berth_node_get_name (node));
+  reg->node = g_new0 (CatalogNode, 1);
+  reg->node->name = g_strdup (berth_node_get_name (node));
+  reg->node->id = g_strdup (berth_node_get_id (node));
+  reg->node->address = g_strdup (berth_node_get_address (node));
+  reg->node->datacenter = g_strdup (berth_node_get_datacenter (node));
+  /* keep what catalog/register may have added to this node */
+  old = catalog_get_node (berth_context_get_store (ctx), reg->node_name, NULL);
+  reg->node->tagged_json = g_strdup (old != NULL ? old->tagged_json : "{}");
+  reg->node->meta_json = g_strdup (old != NULL ? old->meta_json : "{}");
+  return berth_store_write_sync (berth_context_get_store (ctx), catalog_write_register, reg, error) != 0;
 }
 
 static void
@@ -64,6 +115,23 @@ discovery_plugin_startup (BerthPlugin *plugin, GError **error)
                             discovery_migrations, error))
     return FALSE;
   read_config (self);
+  if (!register_self (self, error))
+    return FALSE;
+  self->http = soup_session_new_with_options ("max-conns-per-host", 32, "idle-timeout", 60, NULL);
+  discovery_wan_setup (self);
+  discovery_catalog_add_routes (self);
+  discovery_agent_services_add_routes (self);
+  discovery_health_add_routes (self);
+  self->checks = discovery_checks_new (ctx);
+  if (berth_context_get_config_boolean (ctx, "discovery", "dns", TRUE))
+    {
+      g_autoptr(GError) dns_error = NULL;
+
+      /* without DNS the rest still works: say so and carry on */
+      self->dns = discovery_dns_new (self, &dns_error);
+      if (self->dns == NULL)
+        g_warning ("%s", dns_error->message);
+    }
   discovery_kv_http_add_routes (self);
   discovery_txn_add_routes (self);
   discovery_agent_add_routes (self);
@@ -76,12 +144,21 @@ discovery_plugin_shutdown (BerthPlugin *plugin)
 {
   DiscoveryPlugin *self = DISCOVERY_PLUGIN (plugin);
   g_clear_handle_id (&self->reap_id, g_source_remove);
+  g_clear_pointer (&self->dns, discovery_dns_free);
+  g_clear_pointer (&self->checks, discovery_checks_free);
+  if (self->http != NULL)
+    discovery_wan_shutdown (self);
+  g_clear_object (&self->http);
 }
 
 static void
 discovery_plugin_reload (BerthPlugin *plugin)
 {
-  read_config (DISCOVERY_PLUGIN (plugin));
+  DiscoveryPlugin *self = DISCOVERY_PLUGIN (plugin);
+
+  read_config (self);
+  if (self->dns != NULL)
+    discovery_dns_reload (self->dns);
 }
 
 static void

@@ -8,6 +8,10 @@ G_BEGIN_DECLS
 #define DISCOVERY_TYPE_PLUGIN (discovery_plugin_get_type ())
 G_DECLARE_FINAL_TYPE (DiscoveryPlugin, discovery_plugin, DISCOVERY, PLUGIN, BerthPlugin)
 
-guint64 discovery_plugin_get_max_value_bytes (DiscoveryPlugin *self);
+typedef struct _DiscoveryChecks DiscoveryChecks;
+
+guint64          discovery_plugin_get_max_value_bytes (DiscoveryPlugin *self);
+SoupSession     *discovery_plugin_get_http_session    (DiscoveryPlugin *self);
+DiscoveryChecks *discovery_plugin_get_checks          (DiscoveryPlugin *self);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include "discovery-json.h"
 #include "discovery-kv.h"
 #include "discovery-txn.h"
+#include "discovery-wan.h"
 
 /* PUT /v1/txn: Consul's transactions, KV verbs only. All operations apply
  * in one store write, or none does: the first failing operation rolls the
@@ -235,6 +236,5 @@ static const BerthRouteSpec txn_routes[] = {
 void
 discovery_txn_add_routes (DiscoveryPlugin *plugin)
 {
-  berth_context_add_routes (berth_plugin_get_context (BERTH_PLUGIN (plugin)), txn_routes,
-                            G_N_ELEMENTS (txn_routes), plugin);
+  discovery_wan_add_routes (plugin, txn_routes, G_N_ELEMENTS (txn_routes));
 }

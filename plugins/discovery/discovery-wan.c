@@ -12,10 +12,14 @@
  * `?dc=X` for another datacenter X goes, whatever its route, through
  * route_cb() below: it is sent as is (minus ?dc) to the linked server of X
  * with libsoup's async API and its answer (status, body, X-Consul-Index) is
- * relayed. No link, or no connection within CONNECT_TIMEOUT_MS: 500 "No
+ * relayed. No link, no connection within CONNECT_TIMEOUT_MS, or no answer
+ * within ANSWER_TIMEOUT_MS (plus the wait of a blocking query): 500 "No
  * path to datacenter", as Consul answers. */
 
 #define CONNECT_TIMEOUT_MS 3000
+/* once connected: an answer within this (plus a blocking query's wait) */
+#define ANSWER_TIMEOUT_MS  30000
+#define MAX_WAIT_MS        (10 * 60 * 1000)
 
 typedef struct {
   DiscoveryPlugin   *plugin;
@@ -54,14 +58,19 @@ typedef struct {
   GCancellable *parent;
   gulong        parent_handler;
   guint         timeout_id;
+  guint         answer_timeout_ms;
   gboolean      connected;
   Done          done;
   gpointer      user_data;
 } Call;
 
+/* calls in flight, so that shutdown can let them end */
+static guint calls_in_flight;
+
 static void
 call_free (Call *call)
 {
+  calls_in_flight--;
   g_clear_handle_id (&call->timeout_id, g_source_remove);
   if (call->parent != NULL)
     g_cancellable_disconnect (call->parent, call->parent_handler);
@@ -72,26 +81,26 @@ call_free (Call *call)
 }
 
 static gboolean
-connect_timeout_cb (gpointer user_data)
+timeout_cb (gpointer user_data)
 {
   Call *call = user_data;
 
   call->timeout_id = 0;
-  if (!call->connected)
-    g_cancellable_cancel (call->cancellable);
+  g_cancellable_cancel (call->cancellable);
   return G_SOURCE_REMOVE;
 }
 
+/* "starting": the message has a connection (new or reused) and goes out */
 static void
-network_event_cb (SoupMessage *msg, GSocketClientEvent event, GIOStream *connection, gpointer user_data)
+starting_cb (SoupMessage *msg, gpointer user_data)
 {
   Call *call = user_data;
 
-  if (event == G_SOCKET_CLIENT_CONNECTED)
-    {
-      call->connected = TRUE;
-      g_clear_handle_id (&call->timeout_id, g_source_remove);
-    }
+  if (call->connected)
+    return;
+  call->connected = TRUE;
+  g_clear_handle_id (&call->timeout_id, g_source_remove);
+  call->timeout_id = g_timeout_add (call->answer_timeout_ms, timeout_cb, call);
 }
 
 static void
@@ -107,17 +116,19 @@ call_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
 
-  g_signal_handlers_disconnect_by_func (call->msg, network_event_cb, call);
+  g_signal_handlers_disconnect_by_func (call->msg, starting_cb, call);
   call->done (call->msg, body, error, call->user_data);
   call_free (call);
 }
 
 static void
-call_start (DiscoveryPlugin *plugin, SoupMessage *msg, GCancellable *parent, Done done,
-            gpointer user_data)
+call_start_full (DiscoveryPlugin *plugin, SoupMessage *msg, GCancellable *parent, guint answer_timeout_ms,
+                 Done done, gpointer user_data)
 {
   Call *call = g_new0 (Call, 1);
 
+  call->answer_timeout_ms = answer_timeout_ms;
+  calls_in_flight++;
   call->msg = msg;
   call->cancellable = g_cancellable_new ();
   call->done = done;
@@ -128,10 +139,17 @@ call_start (DiscoveryPlugin *plugin, SoupMessage *msg, GCancellable *parent, Don
       call->parent_handler = g_cancellable_connect (parent, G_CALLBACK (parent_cancelled_cb),
                                                     g_object_ref (call->cancellable), g_object_unref);
     }
-  g_signal_connect (msg, "network-event", G_CALLBACK (network_event_cb), call);
-  call->timeout_id = g_timeout_add (CONNECT_TIMEOUT_MS, connect_timeout_cb, call);
+  g_signal_connect (msg, "starting", G_CALLBACK (starting_cb), call);
+  call->timeout_id = g_timeout_add (CONNECT_TIMEOUT_MS, timeout_cb, call);
   soup_session_send_and_read_async (session (plugin), msg, G_PRIORITY_DEFAULT, call->cancellable,
                                     call_done_cb, call);
+}
+
+static void
+call_start (DiscoveryPlugin *plugin, SoupMessage *msg, GCancellable *parent, Done done,
+            gpointer user_data)
+{
+  call_start_full (plugin, msg, parent, ANSWER_TIMEOUT_MS, done, user_data);
 }
 
 /* ---- forwarding ------------------------------------------------------- */
@@ -192,9 +210,10 @@ forward (DiscoveryPlugin *plugin, BerthRequest *req, const char *dc)
   g_autofree char *address = discovery_wan_lookup (plugin, dc);
   g_autofree char *query = NULL;
   g_autofree char *url = NULL;
-  g_autoptr(GBytes) body = NULL;
+  GBytes *body;
   SoupMessage *msg;
   const char *token, *ctype;
+  guint answer_ms = ANSWER_TIMEOUT_MS;
 
   if (address == NULL)
     {
@@ -216,7 +235,15 @@ forward (DiscoveryPlugin *plugin, BerthRequest *req, const char *dc)
   token = berth_request_get_header (req, "X-Consul-Token");
   if (token != NULL)
     soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Consul-Token", token);
-  call_start (plugin, msg, berth_request_get_cancellable (req), forward_done, g_object_ref (req));
+  /* a blocking query may take its wait (and jitter) to answer */
+  if (berth_request_has_query (req, "index"))
+    {
+      guint64 wait_ms = 5 * 60 * 1000;
+      berth_request_get_query_duration (req, "wait", wait_ms, &wait_ms, NULL);
+      answer_ms += (guint) MIN (wait_ms, MAX_WAIT_MS) * 17 / 16;
+    }
+  call_start_full (plugin, msg, berth_request_get_cancellable (req), answer_ms, forward_done,
+                   g_object_ref (req));
 }
 
 static void
@@ -292,7 +319,8 @@ discovery_wan_get (DiscoveryPlugin *plugin, const char *dc, const char *path_and
   get = g_new0 (Get, 1);
   get->func = func;
   get->user_data = user_data;
-  call_start (plugin, msg, NULL, get_done, get);
+  /* DNS clients give up after a few seconds */
+  call_start_full (plugin, msg, NULL, 5000, get_done, get);
 }
 
 /* ---- join ------------------------------------------------------------- */
@@ -400,7 +428,14 @@ join_self_done (SoupMessage *msg, GBytes *body, const GError *error, gpointer us
   Link *link;
 
   if (error == NULL && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)) && body != NULL)
-    root = json_from_string (g_bytes_get_data (body, NULL) != NULL ? g_bytes_get_data (body, NULL) : "", NULL);
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      gsize len = 0;
+      const char *data = g_bytes_get_data (body, &len);
+
+      if (data != NULL && json_parser_load_from_data (parser, data, (gssize) len, NULL))
+        root = json_node_copy (json_parser_get_root (parser));
+    }
   if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
     config = json_object_get_object_member (json_node_get_object (root), "Config");
   if (config != NULL)
@@ -431,7 +466,6 @@ join_self_done (SoupMessage *msg, GBytes *body, const GError *error, gpointer us
                            NULL, link_written_cb, join);
 }
 
-/* Only the body is read: bodies may be unterminated. */
 static void
 join_cb (BerthRequest *req, gpointer user_data)
 {
@@ -493,22 +527,55 @@ static const BerthRouteSpec wan_routes[] = {
   { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/join/:address", "agent", BERTH_ACCESS_WRITE, join_cb },
 };
 
-void
-discovery_wan_setup (DiscoveryPlugin *plugin)
+/* one plugin per process: the pending re-join after a start */
+static guint rejoin_id;
+
+/* After a start, tell every linked datacenter about us again, so that a
+ * side that lost its state (or its link) gets the link back. */
+static gboolean
+rejoin_cb (gpointer user_data)
 {
-  BerthStore *store = berth_context_get_store (berth_plugin_get_context (BERTH_PLUGIN (plugin)));
+  DiscoveryPlugin *plugin = user_data;
+  BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (plugin));
+  BerthStore *store = berth_context_get_store (ctx);
+  g_autofree char *own = berth_context_dup_config_string (ctx, "berthd", "http_addr", NULL);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gboolean have_row = TRUE;
 
-  /* first: these routes win over the older ones of discovery-agent.c */
-  discovery_wan_add_routes (plugin, wan_routes, G_N_ELEMENTS (wan_routes));
+  rejoin_id = 0;
+  if (own == NULL)
+    return G_SOURCE_REMOVE;
   stmt = berth_store_prepare (store, "SELECT datacenter, address FROM wan_links", NULL);
   while (stmt != NULL && berth_store_step (store, stmt, &have_row, NULL) && have_row)
-    g_message ("wan: datacenter %s at %s", sqlite3_column_text (stmt, 0), sqlite3_column_text (stmt, 1));
+    {
+      const char *address = (const char *) sqlite3_column_text (stmt, 1);
+      g_autofree char *url = g_strdup_printf ("http://%s/v1/agent/join/%s?wan=1&reverse=0", address, own);
+      SoupMessage *msg = soup_message_new ("PUT", url);
+
+      g_message ("wan: datacenter %s at %s", sqlite3_column_text (stmt, 0), address);
+      if (msg != NULL)
+        call_start (plugin, msg, NULL, reverse_done, g_strdup (address));
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+discovery_wan_setup (DiscoveryPlugin *plugin)
+{
+  /* first: these routes win over the older ones of discovery-agent.c */
+  discovery_wan_add_routes (plugin, wan_routes, G_N_ELEMENTS (wan_routes));
+  /* once the HTTP server listens: the other side calls us back */
+  rejoin_id = g_timeout_add_seconds (1, rejoin_cb, plugin);
 }
 
 void
 discovery_wan_shutdown (DiscoveryPlugin *plugin)
 {
+  gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+
+  g_clear_handle_id (&rejoin_id, g_source_remove);
   soup_session_abort (session (plugin));
+  /* the aborted calls finish (and free) on the next iterations */
+  while (calls_in_flight > 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
 }

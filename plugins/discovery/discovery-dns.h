@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "discovery-plugin.h"
+
+G_BEGIN_DECLS
+
+/* The DNS interface (UDP and TCP, from the main loop). Wire format by
+ * ldns. discovery-dns.c does the sockets, discovery-dns-answer.c the
+ * answers. */
+
+typedef struct _DiscoveryDns DiscoveryDns;
+
+struct _DiscoveryDns {
+  DiscoveryPlugin *plugin;
+  BerthContext    *context;
+  BerthStore      *store;
+  char            *domain;       /* lower case, no leading dot, trailing dot: "consul." */
+  GStrv            domain_labels; /* the same as labels: {"consul", NULL} */
+  char            *datacenter;
+  guint32          ttl;
+  GStrv            recursors;    /* host:port */
+  GSocket         *udp;
+  GSource         *udp_source;
+  GSocketService  *tcp;
+  guint16          port;
+  guint            pending;      /* answers in flight (forwarded) */
+  GHashTable      *conns;        /* TCP connections (TcpConn) */
+  GHashTable      *cache;        /* "name\ttag" -> healthy instances */
+  gulong           changed_id;
+};
+
+/* The answer to one query, or NULL to send nothing. */
+typedef void (*DiscoveryDnsReplyFunc) (GBytes   *reply,
+                                       gpointer  user_data);
+
+DiscoveryDns *discovery_dns_new    (DiscoveryPlugin        *plugin,
+                                    GError                **error);
+void          discovery_dns_free   (DiscoveryDns           *self);
+void          discovery_dns_reload (DiscoveryDns           *self);
+void          discovery_dns_answer (DiscoveryDns           *self,
+                                    const guint8           *data,
+                                    gsize                   len,
+                                    gboolean                tcp,
+                                    DiscoveryDnsReplyFunc   func,
+                                    gpointer                user_data);
+
+G_END_DECLS
