@@ -6,6 +6,7 @@
 #include <glib-unix.h>
 #include <locale.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <berth.h>
 
@@ -194,6 +195,15 @@ static void
 print_banner (BdDaemon *d)
 {
   const char *addr = d->status.http_address;
+  g_autofree char *dns_host = g_strdup (d->config->dns_addr);
+  char *colon = strrchr (dns_host, ':');
+  const char *dns_port = "8600";
+
+  if (colon != NULL)
+    {
+      *colon = '\0';
+      dns_port = colon + 1;
+    }
   GPtrArray *plugins = berth_context_get_plugins (d->context);
 
   printf (_("berthd %s: node %s, datacenter %s, state in %s\n"), BERTH_VERSION,
@@ -208,7 +218,13 @@ print_banner (BdDaemon *d)
               berth_plugin_get_error (p) != NULL ? " — " : "",
               berth_plugin_get_error (p) != NULL ? berth_plugin_get_error (p) : "");
     }
-  printf (_("berthd: DNS interface (%s) is not built yet\n"), d->config->dns_addr);
+  {
+    g_autoptr(GList) names = g_hash_table_get_keys (berth_context_get_endpoints (d->context));
+    names = g_list_sort (names, (GCompareFunc) g_strcmp0);
+    for (GList *l = names; l != NULL; l = l->next)
+      printf (_("berthd: %s on %s\n"), (const char *) l->data,
+              (const char *) g_hash_table_lookup (berth_context_get_endpoints (d->context), l->data));
+  }
   printf (_("berthd: ACLs are not built yet: every request is allowed, so berthd serves loopback only unless --insecure\n"));
   if (d->config->dev)
     {
@@ -216,7 +232,10 @@ print_banner (BdDaemon *d)
       printf ("  curl -X PUT --data-binary hello http://%s/v1/kv/greeting\n", addr);
       printf ("  curl http://%s/v1/kv/greeting?raw\n", addr);
       printf ("  build/core/cli/berth --socket %s kv get greeting\n", d->status.socket_path);
-      printf (_("  a browser at http://%s/api/status\n\n"), addr);
+      printf (_("  a browser at http://%s/api/status\n"), addr);
+      if (g_hash_table_contains (berth_context_get_endpoints (d->context), "dns"))
+        printf ("  dig @%s -p %s %s.node.consul\n", dns_host, dns_port, d->config->node_name);
+      printf ("\n");
     }
   printf (_("berthd: ready\n"));
   fflush (stdout);

@@ -34,6 +34,19 @@ status_cb (BerthRequest *req, gpointer user_data)
   json_builder_add_string_value (b, status->http_address);
   json_builder_set_member_name (b, "socket");
   json_builder_add_string_value (b, status->socket_path);
+  json_builder_set_member_name (b, "endpoints");
+  json_builder_begin_object (b);
+  {
+    GHashTableIter iter;
+    gpointer name, address;
+    g_hash_table_iter_init (&iter, berth_context_get_endpoints (ctx));
+    while (g_hash_table_iter_next (&iter, &name, &address))
+      {
+        json_builder_set_member_name (b, name);
+        json_builder_add_string_value (b, address);
+      }
+  }
+  json_builder_end_object (b);
   json_builder_set_member_name (b, "plugins");
   json_builder_begin_array (b);
   for (guint i = 0; i < plugins->len; i++)

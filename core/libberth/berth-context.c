@@ -23,6 +23,7 @@ struct _BerthContext {
   char        *state_dir;
   BerthRouter *router;
   GPtrArray   *plugins;
+  GHashTable  *endpoints;
 };
 
 G_DEFINE_FINAL_TYPE (BerthContext, berth_context, G_TYPE_OBJECT)
@@ -307,6 +308,50 @@ berth_context_lookup_plugin (BerthContext *self, const char *name)
   return NULL;
 }
 
+/**
+ * berth_context_add_endpoint:
+ * @self: a #BerthContext
+ * @name: what is served, e.g. `dns`, `syslog`
+ * @address: where, e.g. `127.0.0.1:8600 (UDP and TCP)`
+ *
+ * Announces a listener a plugin opened besides the HTTP front door, so that
+ * berthd prints it at start and `/api/status` lists it.
+ */
+void
+berth_context_add_endpoint (BerthContext *self, const char *name, const char *address)
+{
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_return_if_fail (name != NULL && address != NULL);
+  g_hash_table_insert (self->endpoints, g_strdup (name), g_strdup (address));
+}
+
+/**
+ * berth_context_remove_endpoint:
+ * @self: a #BerthContext
+ * @name: an endpoint's name
+ *
+ * Withdraws an endpoint (its listener closed).
+ */
+void
+berth_context_remove_endpoint (BerthContext *self, const char *name)
+{
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_hash_table_remove (self->endpoints, name);
+}
+
+/**
+ * berth_context_get_endpoints:
+ * @self: a #BerthContext
+ *
+ * Returns: (transfer none) (element-type utf8 utf8): endpoint name → address
+ */
+GHashTable *
+berth_context_get_endpoints (BerthContext *self)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  return self->endpoints;
+}
+
 static void
 berth_context_dispose (GObject *object)
 {
@@ -324,6 +369,7 @@ berth_context_finalize (GObject *object)
   BerthContext *self = BERTH_CONTEXT (object);
   g_ptr_array_unref (self->plugins);
   g_clear_pointer (&self->config, g_key_file_unref);
+  g_hash_table_unref (self->endpoints);
   g_free (self->state_dir);
   G_OBJECT_CLASS (berth_context_parent_class)->finalize (object);
 }
@@ -342,4 +388,5 @@ berth_context_init (BerthContext *self)
   self->config = g_key_file_new ();
   self->router = berth_router_new ();
   self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
+  self->endpoints = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }

@@ -52,5 +52,11 @@ void          berth_context_add_plugin          (BerthContext *self,
 GPtrArray    *berth_context_get_plugins         (BerthContext *self);
 BerthPlugin  *berth_context_lookup_plugin       (BerthContext *self,
                                                  const char   *name);
+void          berth_context_add_endpoint        (BerthContext *self,
+                                                 const char   *name,
+                                                 const char   *address);
+void          berth_context_remove_endpoint     (BerthContext *self,
+                                                 const char   *name);
+GHashTable   *berth_context_get_endpoints       (BerthContext *self);
 
 G_END_DECLS

@@ -77,6 +77,29 @@ static const char * const core_migrations[] = {
   "  resources TEXT NOT NULL DEFAULT '{}',"
   "  create_index INTEGER NOT NULL,"
   "  modify_index INTEGER NOT NULL);",
+  /* 2: tasks, the contract between the scheduler (writes the tasks it
+   * wants: spec, desired_state) and the runtime of node_id (runs them and
+   * writes their actual state). Topic "task", key = id. */
+  "CREATE TABLE tasks ("
+  "  id TEXT PRIMARY KEY,"
+  "  app_id TEXT,"
+  "  node_id TEXT NOT NULL,"
+  "  version TEXT,"
+  "  spec TEXT NOT NULL,"
+  "  desired_state TEXT NOT NULL,"
+  "  state TEXT NOT NULL,"
+  "  host TEXT,"
+  "  ports TEXT,"
+  "  runtime_id TEXT,"
+  "  exit_code INTEGER,"
+  "  message TEXT,"
+  "  staged_at TEXT,"
+  "  started_at TEXT,"
+  "  finished_at TEXT,"
+  "  create_index INTEGER NOT NULL,"
+  "  modify_index INTEGER NOT NULL);"
+  "CREATE INDEX tasks_app ON tasks (app_id);"
+  "CREATE INDEX tasks_node ON tasks (node_id);",
   NULL
 };
 

@@ -12,6 +12,7 @@
 #include "berth-request.h"
 #include "berth-router.h"
 #include "berth-store.h"
+#include "berth-task.h"
 #include "berth-txn.h"
 
 #undef __BERTH_H_INSIDE__

@@ -5,8 +5,8 @@
 #include "discovery-wan.h"
 
 /* The small Consul endpoints clients call to find their footing:
- * /v1/status/leader, /v1/status/peers, /v1/agent/self and
- * /v1/catalog/datacenters. A single berthd is its own leader; the port is
+ * /v1/status/leader, /v1/status/peers and /v1/agent/self
+ * (/v1/catalog/datacenters is in discovery-wan.c). A single berthd is its own leader; the port is
  * Consul's server RPC port, which clients only print. */
 
 static char *
@@ -86,23 +86,10 @@ agent_self_cb (BerthRequest *req, gpointer user_data)
   berth_request_respond_json (req, 200, root);
 }
 
-static void
-datacenters_cb (BerthRequest *req, gpointer user_data)
-{
-  BerthNode *node = berth_context_get_node (berth_request_get_context (req));
-  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_ARRAY);
-  JsonArray *array = json_array_new ();
-
-  json_array_add_string_element (array, berth_node_get_datacenter (node));
-  json_node_take_array (root, array);
-  berth_request_respond_json (req, 200, root);
-}
-
 static const BerthRouteSpec agent_routes[] = {
   { BERTH_METHOD_GET, "/v1/status/leader", NULL, BERTH_ACCESS_NONE, status_leader_cb },
   { BERTH_METHOD_GET, "/v1/status/peers", NULL, BERTH_ACCESS_NONE, status_peers_cb },
   { BERTH_METHOD_GET, "/v1/agent/self", "agent", BERTH_ACCESS_READ, agent_self_cb },
-  { BERTH_METHOD_GET, "/v1/catalog/datacenters", NULL, BERTH_ACCESS_NONE, datacenters_cb },
 };
 
 void

@@ -176,7 +176,7 @@ get_duration (JsonObject *o, const char *name, JsonBuilder *b, guint64 *ms, GErr
     return invalid (error, name, _("a duration"));
   if (*text == '\0')
     return TRUE;
-  if (!discovery_duration_parse (text, ms, error))
+  if (!berth_parse_duration (text, ms, error))
     return FALSE;
   json_builder_set_member_name (b, name);
   json_builder_add_string_value (b, text);

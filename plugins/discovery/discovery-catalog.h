@@ -138,6 +138,5 @@ JsonNode *catalog_check_to_json     (CatalogCheck *check);
 char     *catalog_output_text       (const char *text);
 
 /* Consul durations ("10s", "500ms", "1m30s"); a bare number is seconds */
-gboolean  discovery_duration_parse  (const char *text, guint64 *out_ms, GError **error);
 
 G_END_DECLS

@@ -110,7 +110,7 @@ def_duration (JsonObject *def, const char *name)
   const char *text = json_object_get_string_member_with_default (def, name, NULL);
 
   if (text != NULL)
-    discovery_duration_parse (text, &ms, NULL);
+    berth_parse_duration (text, &ms, NULL);
   return ms;
 }
 

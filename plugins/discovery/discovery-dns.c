@@ -339,7 +339,10 @@ discovery_dns_new (DiscoveryPlugin *plugin, GError **error)
 
   {
     g_autofree char *host = g_inet_address_to_string (g_inet_socket_address_get_address (addr));
+    g_autofree char *where = g_strdup_printf ("%s:%u (UDP and TCP, domain %s)", host, self->port,
+                                              self->domain);
     g_message ("dns: serving %s on %s:%u (UDP and TCP)", self->domain, host, self->port);
+    berth_context_add_endpoint (ctx, "dns", where);
   }
   return self;
 
@@ -357,6 +360,7 @@ discovery_dns_free (DiscoveryDns *self)
 
   if (self == NULL)
     return;
+  berth_context_remove_endpoint (self->context, "dns");
   if (self->udp_source != NULL)
     {
       g_source_destroy (self->udp_source);

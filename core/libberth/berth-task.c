@@ -1,0 +1,920 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "berth-error.h"
+#include "berth-task.h"
+
+/**
+ * SECTION:berth-task
+ * @title: BerthTask
+ * @short_description: one instance of an app, placed on a node
+ *
+ * A task is the contract between the scheduler, which writes the tasks it
+ * wants (desired state `running` or `killed`, a spec saying what to run)
+ * and the runtime of the node the task is placed on, which runs it and
+ * writes its actual state (`TASK_STAGING` … `TASK_KILLED`), host ports,
+ * runtime id, exit code and timestamps. Both sides write only their own
+ * columns of the core `tasks` table (topic `task`, key = task id).
+ *
+ * The JSON form is Marathon's task object: `id`, `appId`, `host`, `ports`,
+ * `slaveId` (the node id), `stagedAt`, `startedAt`, `version`, `state`.
+ */
+
+struct _BerthTask {
+  GObject     parent_instance;
+  char       *id;
+  char       *app_id;
+  char       *node_id;
+  char       *version;
+  JsonObject *spec;
+  char       *desired_state;
+  char       *state;
+  char       *host;
+  GArray     *ports;
+  char       *runtime_id;
+  gboolean    has_exit_code;
+  gint        exit_code;
+  char       *message;
+  char       *staged_at;
+  char       *started_at;
+  char       *finished_at;
+  guint64     create_index;
+  guint64     modify_index;
+};
+
+G_DEFINE_FINAL_TYPE (BerthTask, berth_task, G_TYPE_OBJECT)
+
+static void
+berth_task_finalize (GObject *object)
+{
+  BerthTask *self = BERTH_TASK (object);
+
+  g_free (self->id);
+  g_free (self->app_id);
+  g_free (self->node_id);
+  g_free (self->version);
+  g_clear_pointer (&self->spec, json_object_unref);
+  g_free (self->desired_state);
+  g_free (self->state);
+  g_free (self->host);
+  g_array_unref (self->ports);
+  g_free (self->runtime_id);
+  g_free (self->message);
+  g_free (self->staged_at);
+  g_free (self->started_at);
+  g_free (self->finished_at);
+  G_OBJECT_CLASS (berth_task_parent_class)->finalize (object);
+}
+
+static void
+berth_task_class_init (BerthTaskClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = berth_task_finalize;
+}
+
+static void
+berth_task_init (BerthTask *self)
+{
+  self->ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->desired_state = g_strdup ("running");
+  self->state = g_strdup (BERTH_TASK_STAGING);
+}
+
+/**
+ * berth_task_new:
+ * @id: the task id (`<app-id-with-underscores>.<uuid>`)
+ * @app_id: the app's id (a path)
+ * @node_id: the node the task is placed on
+ * @version: the app version it runs
+ * @spec: (nullable): what to run (kind, cmd, args, image, env, ports, …)
+ *
+ * Makes a task in state %BERTH_TASK_STAGING, desired state `running`.
+ *
+ * Returns: (transfer full): a new #BerthTask
+ */
+BerthTask *
+berth_task_new (const char *id, const char *app_id, const char *node_id, const char *version,
+                JsonObject *spec)
+{
+  BerthTask *self = g_object_new (BERTH_TYPE_TASK, NULL);
+
+  self->id = g_strdup (id);
+  self->app_id = g_strdup (app_id);
+  self->node_id = g_strdup (node_id);
+  self->version = g_strdup (version);
+  self->spec = spec != NULL ? json_object_ref (spec) : json_object_new ();
+  return self;
+}
+
+static const char *
+get_string (JsonObject *obj, const char *name)
+{
+  JsonNode *n = json_object_get_member (obj, name);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+/**
+ * berth_task_new_from_json:
+ * @node: a Marathon task object
+ * @error: return location for a #GError
+ *
+ * Parses a task in Marathon's shape (the inverse of berth_task_to_json()).
+ *
+ * Returns: (transfer full): a new #BerthTask, or %NULL with @error set
+ */
+BerthTask *
+berth_task_new_from_json (JsonNode *node, GError **error)
+{
+  JsonObject *obj;
+  BerthTask *self;
+  JsonArray *ports;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("A task must be a JSON object"));
+      return NULL;
+    }
+  obj = json_node_get_object (node);
+  if (get_string (obj, "id") == NULL)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("A task needs an id"));
+      return NULL;
+    }
+  self = berth_task_new (get_string (obj, "id"), get_string (obj, "appId"), get_string (obj, "slaveId"),
+                         get_string (obj, "version"), NULL);
+  if (get_string (obj, "state") != NULL)
+    berth_task_set_state (self, get_string (obj, "state"));
+  self->host = g_strdup (get_string (obj, "host"));
+  self->staged_at = g_strdup (get_string (obj, "stagedAt"));
+  self->started_at = g_strdup (get_string (obj, "startedAt"));
+  ports = json_object_has_member (obj, "ports") ? json_object_get_array_member (obj, "ports") : NULL;
+  for (guint i = 0; ports != NULL && i < json_array_get_length (ports); i++)
+    {
+      guint p = (guint) json_array_get_int_element (ports, i);
+      g_array_append_val (self->ports, p);
+    }
+  return self;
+}
+
+static void
+add_ports (JsonBuilder *b, GArray *ports)
+{
+  json_builder_begin_array (b);
+  for (guint i = 0; i < ports->len; i++)
+    json_builder_add_int_value (b, g_array_index (ports, guint, i));
+  json_builder_end_array (b);
+}
+
+/**
+ * berth_task_to_json:
+ * @self: a #BerthTask
+ *
+ * The task as Marathon shows it.
+ *
+ * Returns: (transfer full): a JSON object node
+ */
+JsonNode *
+berth_task_to_json (BerthTask *self)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, self->id);
+  json_builder_set_member_name (b, "appId");
+  json_builder_add_string_value (b, self->app_id);
+  json_builder_set_member_name (b, "host");
+  json_builder_add_string_value (b, self->host != NULL ? self->host : "");
+  json_builder_set_member_name (b, "ports");
+  add_ports (b, self->ports);
+  json_builder_set_member_name (b, "servicePorts");
+  json_builder_begin_array (b);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "slaveId");
+  json_builder_add_string_value (b, self->node_id);
+  json_builder_set_member_name (b, "stagedAt");
+  json_builder_add_string_value (b, self->staged_at);
+  json_builder_set_member_name (b, "startedAt");
+  if (self->started_at != NULL)
+    json_builder_add_string_value (b, self->started_at);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, self->version);
+  json_builder_set_member_name (b, "state");
+  json_builder_add_string_value (b, self->state);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/**
+ * berth_task_get_id:
+ * @self: a #BerthTask
+ *
+ * Returns: the task id
+ */
+const char *
+berth_task_get_id (BerthTask *self)
+{
+  return self->id;
+}
+
+/**
+ * berth_task_get_app_id:
+ * @self: a #BerthTask
+ *
+ * Returns: the id of the app the task belongs to
+ */
+const char *
+berth_task_get_app_id (BerthTask *self)
+{
+  return self->app_id;
+}
+
+/**
+ * berth_task_get_node_id:
+ * @self: a #BerthTask
+ *
+ * Returns: the id of the node the task is placed on
+ */
+const char *
+berth_task_get_node_id (BerthTask *self)
+{
+  return self->node_id;
+}
+
+/**
+ * berth_task_get_version:
+ * @self: a #BerthTask
+ *
+ * Returns: the app version the task runs
+ */
+const char *
+berth_task_get_version (BerthTask *self)
+{
+  return self->version;
+}
+
+/**
+ * berth_task_get_spec:
+ * @self: a #BerthTask
+ *
+ * Returns: (transfer none): what the task runs
+ */
+JsonObject *
+berth_task_get_spec (BerthTask *self)
+{
+  return self->spec;
+}
+
+/**
+ * berth_task_get_desired_state:
+ * @self: a #BerthTask
+ *
+ * Returns: `running` or `killed`
+ */
+const char *
+berth_task_get_desired_state (BerthTask *self)
+{
+  return self->desired_state;
+}
+
+/**
+ * berth_task_set_desired_state:
+ * @self: a #BerthTask
+ * @desired_state: `running` or `killed`
+ *
+ * Sets what the scheduler wants of the task.
+ */
+void
+berth_task_set_desired_state (BerthTask *self, const char *desired_state)
+{
+  g_free (self->desired_state);
+  self->desired_state = g_strdup (desired_state);
+}
+
+/**
+ * berth_task_get_state:
+ * @self: a #BerthTask
+ *
+ * Returns: the actual state, `TASK_…`
+ */
+const char *
+berth_task_get_state (BerthTask *self)
+{
+  return self->state;
+}
+
+/**
+ * berth_task_set_state:
+ * @self: a #BerthTask
+ * @state: a `TASK_…` state
+ *
+ * Sets the actual state.
+ */
+void
+berth_task_set_state (BerthTask *self, const char *state)
+{
+  g_free (self->state);
+  self->state = g_strdup (state);
+}
+
+/**
+ * berth_task_state_is_terminal:
+ * @state: a `TASK_…` state
+ *
+ * Returns: whether a task in @state has stopped for good
+ */
+gboolean
+berth_task_state_is_terminal (const char *state)
+{
+  return g_strcmp0 (state, BERTH_TASK_FINISHED) == 0 || g_strcmp0 (state, BERTH_TASK_FAILED) == 0 ||
+         g_strcmp0 (state, BERTH_TASK_KILLED) == 0 || g_strcmp0 (state, BERTH_TASK_LOST) == 0;
+}
+
+/**
+ * berth_task_is_terminal:
+ * @self: a #BerthTask
+ *
+ * Returns: whether the task has stopped for good
+ */
+gboolean
+berth_task_is_terminal (BerthTask *self)
+{
+  return berth_task_state_is_terminal (self->state);
+}
+
+/**
+ * berth_task_get_host:
+ * @self: a #BerthTask
+ *
+ * Returns: (nullable): the host address the task runs on
+ */
+const char *
+berth_task_get_host (BerthTask *self)
+{
+  return self->host;
+}
+
+/**
+ * berth_task_set_host:
+ * @self: a #BerthTask
+ * @host: (nullable): the host address
+ *
+ * Sets the host address.
+ */
+void
+berth_task_set_host (BerthTask *self, const char *host)
+{
+  g_free (self->host);
+  self->host = g_strdup (host);
+}
+
+/**
+ * berth_task_get_ports:
+ * @self: a #BerthTask
+ *
+ * Returns: (transfer none) (element-type guint): the host ports
+ */
+GArray *
+berth_task_get_ports (BerthTask *self)
+{
+  return self->ports;
+}
+
+/**
+ * berth_task_set_ports:
+ * @self: a #BerthTask
+ * @ports: (array length=n_ports): the host ports
+ * @n_ports: their number
+ *
+ * Sets the host ports assigned to the task.
+ */
+void
+berth_task_set_ports (BerthTask *self, const guint *ports, guint n_ports)
+{
+  g_array_set_size (self->ports, 0);
+  if (n_ports > 0)
+    g_array_append_vals (self->ports, ports, n_ports);
+}
+
+/**
+ * berth_task_get_runtime_id:
+ * @self: a #BerthTask
+ *
+ * Returns: (nullable): the runtime's handle (container id or pid)
+ */
+const char *
+berth_task_get_runtime_id (BerthTask *self)
+{
+  return self->runtime_id;
+}
+
+/**
+ * berth_task_set_runtime_id:
+ * @self: a #BerthTask
+ * @runtime_id: (nullable): the runtime's handle
+ *
+ * Sets the runtime's handle.
+ */
+void
+berth_task_set_runtime_id (BerthTask *self, const char *runtime_id)
+{
+  g_free (self->runtime_id);
+  self->runtime_id = g_strdup (runtime_id);
+}
+
+/**
+ * berth_task_get_exit_code:
+ * @self: a #BerthTask
+ * @exit_code: (out): the exit code
+ *
+ * Returns: whether the task has an exit code
+ */
+gboolean
+berth_task_get_exit_code (BerthTask *self, gint *exit_code)
+{
+  if (self->has_exit_code && exit_code != NULL)
+    *exit_code = self->exit_code;
+  return self->has_exit_code;
+}
+
+/**
+ * berth_task_set_exit_code:
+ * @self: a #BerthTask
+ * @exit_code: the exit code (128 + signal for a signalled process)
+ *
+ * Sets the exit code.
+ */
+void
+berth_task_set_exit_code (BerthTask *self, gint exit_code)
+{
+  self->has_exit_code = TRUE;
+  self->exit_code = exit_code;
+}
+
+/**
+ * berth_task_get_message:
+ * @self: a #BerthTask
+ *
+ * Returns: (nullable): why the task is in its state
+ */
+const char *
+berth_task_get_message (BerthTask *self)
+{
+  return self->message;
+}
+
+/**
+ * berth_task_set_message:
+ * @self: a #BerthTask
+ * @message: (nullable): why the task is in its state
+ *
+ * Sets the message.
+ */
+void
+berth_task_set_message (BerthTask *self, const char *message)
+{
+  g_free (self->message);
+  self->message = g_strdup (message);
+}
+
+/**
+ * berth_task_get_staged_at:
+ * @self: a #BerthTask
+ *
+ * Returns: (nullable): when the scheduler wrote the task
+ */
+const char *
+berth_task_get_staged_at (BerthTask *self)
+{
+  return self->staged_at;
+}
+
+/**
+ * berth_task_set_staged_at:
+ * @self: a #BerthTask
+ * @timestamp: (nullable): ISO-8601 UTC with milliseconds
+ *
+ * Sets when the task was staged.
+ */
+void
+berth_task_set_staged_at (BerthTask *self, const char *timestamp)
+{
+  g_free (self->staged_at);
+  self->staged_at = g_strdup (timestamp);
+}
+
+/**
+ * berth_task_get_started_at:
+ * @self: a #BerthTask
+ *
+ * Returns: (nullable): when the runtime started the task
+ */
+const char *
+berth_task_get_started_at (BerthTask *self)
+{
+  return self->started_at;
+}
+
+/**
+ * berth_task_set_started_at:
+ * @self: a #BerthTask
+ * @timestamp: (nullable): ISO-8601 UTC with milliseconds
+ *
+ * Sets when the task started.
+ */
+void
+berth_task_set_started_at (BerthTask *self, const char *timestamp)
+{
+  g_free (self->started_at);
+  self->started_at = g_strdup (timestamp);
+}
+
+/**
+ * berth_task_get_finished_at:
+ * @self: a #BerthTask
+ *
+ * Returns: (nullable): when the task stopped
+ */
+const char *
+berth_task_get_finished_at (BerthTask *self)
+{
+  return self->finished_at;
+}
+
+/**
+ * berth_task_set_finished_at:
+ * @self: a #BerthTask
+ * @timestamp: (nullable): ISO-8601 UTC with milliseconds
+ *
+ * Sets when the task stopped.
+ */
+void
+berth_task_set_finished_at (BerthTask *self, const char *timestamp)
+{
+  g_free (self->finished_at);
+  self->finished_at = g_strdup (timestamp);
+}
+
+/**
+ * berth_task_get_create_index:
+ * @self: a #BerthTask
+ *
+ * Returns: the store index that created the row
+ */
+guint64
+berth_task_get_create_index (BerthTask *self)
+{
+  return self->create_index;
+}
+
+/**
+ * berth_task_get_modify_index:
+ * @self: a #BerthTask
+ *
+ * Returns: the store index that last modified the row
+ */
+guint64
+berth_task_get_modify_index (BerthTask *self)
+{
+  return self->modify_index;
+}
+
+/**
+ * berth_task_timestamp_now:
+ *
+ * Returns: (transfer full): the time now as Marathon writes it,
+ *   `2026-11-24T10:00:00.000Z`
+ */
+char *
+berth_task_timestamp_now (void)
+{
+  gint64 now = g_get_real_time ();
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC);
+  g_autofree char *base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+
+  return g_strdup_printf ("%s.%03dZ", base, (int) ((now % G_USEC_PER_SEC) / 1000));
+}
+
+#define TASK_COLUMNS \
+  "id, app_id, node_id, version, spec, desired_state, state, host, ports, runtime_id," \
+  " exit_code, message, staged_at, started_at, finished_at, create_index, modify_index"
+
+static char *
+dup_column (sqlite3_stmt *stmt, int col)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, col);
+  return text != NULL ? g_strdup ((const char *) text) : NULL;
+}
+
+static JsonNode *
+parse_text (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL) ||
+      json_parser_get_root (parser) == NULL)
+    return NULL;
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static BerthTask *
+task_from_row (sqlite3_stmt *stmt)
+{
+  BerthTask *self = g_object_new (BERTH_TYPE_TASK, NULL);
+  g_autoptr(JsonNode) spec = parse_text ((const char *) sqlite3_column_text (stmt, 4));
+  g_autoptr(JsonNode) ports = parse_text ((const char *) sqlite3_column_text (stmt, 8));
+
+  self->id = dup_column (stmt, 0);
+  self->app_id = dup_column (stmt, 1);
+  self->node_id = dup_column (stmt, 2);
+  self->version = dup_column (stmt, 3);
+  self->spec = spec != NULL && JSON_NODE_HOLDS_OBJECT (spec) ? json_object_ref (json_node_get_object (spec))
+                                                             : json_object_new ();
+  g_free (self->desired_state);
+  self->desired_state = dup_column (stmt, 5);
+  g_free (self->state);
+  self->state = dup_column (stmt, 6);
+  self->host = dup_column (stmt, 7);
+  if (ports != NULL && JSON_NODE_HOLDS_ARRAY (ports))
+    {
+      JsonArray *a = json_node_get_array (ports);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          guint p = (guint) json_array_get_int_element (a, i);
+          g_array_append_val (self->ports, p);
+        }
+    }
+  self->runtime_id = dup_column (stmt, 9);
+  if (sqlite3_column_type (stmt, 10) != SQLITE_NULL)
+    berth_task_set_exit_code (self, sqlite3_column_int (stmt, 10));
+  self->message = dup_column (stmt, 11);
+  self->staged_at = dup_column (stmt, 12);
+  self->started_at = dup_column (stmt, 13);
+  self->finished_at = dup_column (stmt, 14);
+  self->create_index = (guint64) sqlite3_column_int64 (stmt, 15);
+  self->modify_index = (guint64) sqlite3_column_int64 (stmt, 16);
+  return self;
+}
+
+/**
+ * berth_task_list:
+ * @store: the store
+ * @app_id: (nullable): only the tasks of this app
+ * @node_id: (nullable): only the tasks placed on this node
+ * @error: return location for a #GError
+ *
+ * Reads tasks, oldest first.
+ *
+ * Returns: (transfer full) (element-type BerthTask): the tasks, or %NULL
+ *   with @error set
+ */
+GPtrArray *
+berth_task_list (BerthStore *store, const char *app_id, const char *node_id, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  gboolean have_row = FALSE;
+
+  stmt = berth_store_prepare (store,
+                              "SELECT " TASK_COLUMNS " FROM tasks"
+                              " WHERE (?1 IS NULL OR app_id = ?1) AND (?2 IS NULL OR node_id = ?2)"
+                              " ORDER BY create_index, id",
+                              error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, app_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, node_id, -1, SQLITE_TRANSIENT);
+  for (;;)
+    {
+      if (!berth_store_step (store, stmt, &have_row, error))
+        return NULL;
+      if (!have_row)
+        break;
+      g_ptr_array_add (tasks, task_from_row (stmt));
+    }
+  return g_steal_pointer (&tasks);
+}
+
+/**
+ * berth_task_lookup:
+ * @store: the store
+ * @id: a task id
+ * @error: return location for a #GError
+ *
+ * Reads one task.
+ *
+ * Returns: (transfer full): the task, or %NULL with @error set
+ *   (%BERTH_ERROR_NOT_FOUND when there is none)
+ */
+BerthTask *
+berth_task_lookup (BerthStore *store, const char *id, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean have_row = FALSE;
+
+  stmt = berth_store_prepare (store, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?1", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  if (!berth_store_step (store, stmt, &have_row, error))
+    return NULL;
+  if (!have_row)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("No task %s"), id);
+      return NULL;
+    }
+  return task_from_row (stmt);
+}
+
+static char *
+json_to_text (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, node);
+  return json_generator_to_data (gen, NULL);
+}
+
+static char *
+ports_text (GArray *ports)
+{
+  g_autoptr(GString) s = g_string_new ("[");
+  for (guint i = 0; i < ports->len; i++)
+    g_string_append_printf (s, "%s%u", i > 0 ? "," : "", g_array_index (ports, guint, i));
+  g_string_append_c (s, ']');
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static gboolean
+run_once (BerthStore *store, sqlite3_stmt *stmt, GError **error)
+{
+  gboolean have_row;
+  return berth_store_step (store, stmt, &have_row, error);
+}
+
+/**
+ * berth_task_insert:
+ * @self: a new task
+ * @txn: the write it is part of
+ * @error: return location for a #GError
+ *
+ * Adds the task (the scheduler's side: every column).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+berth_task_insert (BerthTask *self, BerthTxn *txn, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(JsonNode) spec = json_node_init_object (json_node_alloc (), self->spec);
+  g_autofree char *spec_text = json_to_text (spec);
+  g_autofree char *ports = ports_text (self->ports);
+  gint64 index = (gint64) berth_txn_get_index (txn);
+
+  stmt = berth_store_prepare (store,
+                              "INSERT INTO tasks (" TASK_COLUMNS ") VALUES"
+                              " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, self->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, self->app_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, self->node_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, self->version, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 5, spec_text, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 6, self->desired_state, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 7, self->state, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 8, self->host, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 9, ports, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 10, self->runtime_id, -1, SQLITE_TRANSIENT);
+  if (self->has_exit_code)
+    sqlite3_bind_int (stmt, 11, self->exit_code);
+  else
+    sqlite3_bind_null (stmt, 11);
+  sqlite3_bind_text (stmt, 12, self->message, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 13, self->staged_at, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 14, self->started_at, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 15, self->finished_at, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 16, index);
+  if (!run_once (store, stmt, error))
+    return FALSE;
+  self->create_index = self->modify_index = (guint64) index;
+  berth_txn_changed (txn, "task", self->id);
+  return TRUE;
+}
+
+/**
+ * berth_task_write_state:
+ * @self: a task
+ * @txn: the write it is part of
+ * @error: return location for a #GError
+ *
+ * Writes the actual state of the task (the runtime's side: state, host,
+ * ports, runtime id, exit code, message, started and finished times). A
+ * task deleted meanwhile is not an error.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+berth_task_write_state (BerthTask *self, BerthTxn *txn, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *ports = ports_text (self->ports);
+  gint64 index = (gint64) berth_txn_get_index (txn);
+
+  stmt = berth_store_prepare (store,
+                              "UPDATE tasks SET state = ?2, host = ?3, ports = ?4, runtime_id = ?5,"
+                              " exit_code = ?6, message = ?7, started_at = ?8, finished_at = ?9,"
+                              " modify_index = ?10 WHERE id = ?1",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, self->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, self->state, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, self->host, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, ports, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 5, self->runtime_id, -1, SQLITE_TRANSIENT);
+  if (self->has_exit_code)
+    sqlite3_bind_int (stmt, 6, self->exit_code);
+  else
+    sqlite3_bind_null (stmt, 6);
+  sqlite3_bind_text (stmt, 7, self->message, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 8, self->started_at, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 9, self->finished_at, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 10, index);
+  if (!run_once (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (berth_store_get_db (store)) > 0)
+    {
+      self->modify_index = (guint64) index;
+      berth_txn_changed (txn, "task", self->id);
+    }
+  return TRUE;
+}
+
+/**
+ * berth_task_write_desired:
+ * @txn: the write it is part of
+ * @id: a task id
+ * @desired_state: `running` or `killed`
+ * @error: return location for a #GError
+ *
+ * Writes what the scheduler wants of a task (the scheduler's side).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+berth_task_write_desired (BerthTxn *txn, const char *id, const char *desired_state, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = berth_store_prepare (store,
+                              "UPDATE tasks SET desired_state = ?2, modify_index = ?3"
+                              " WHERE id = ?1 AND desired_state != ?2",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, desired_state, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 3, (gint64) berth_txn_get_index (txn));
+  if (!run_once (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (berth_store_get_db (store)) > 0)
+    berth_txn_changed (txn, "task", id);
+  return TRUE;
+}
+
+/**
+ * berth_task_delete:
+ * @txn: the write it is part of
+ * @id: a task id
+ * @error: return location for a #GError
+ *
+ * Removes a task row (the scheduler does, once the task is terminal).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+berth_task_delete (BerthTxn *txn, const char *id, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = berth_store_prepare (store, "DELETE FROM tasks WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  if (!run_once (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (berth_store_get_db (store)) > 0)
+    berth_txn_changed (txn, "task", id);
+  return TRUE;
+}

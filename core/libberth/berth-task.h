@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(__BERTH_H_INSIDE__) && !defined(BERTH_COMPILATION)
+#error "Only <berth.h> can be included directly."
+#endif
+
+#include <json-glib/json-glib.h>
+
+#include "berth-store.h"
+
+G_BEGIN_DECLS
+
+/**
+ * BERTH_TASK_STAGING:
+ *
+ * The state of a task written by the scheduler, not started yet.
+ */
+#define BERTH_TASK_STAGING  "TASK_STAGING"
+#define BERTH_TASK_STARTING "TASK_STARTING"
+#define BERTH_TASK_RUNNING  "TASK_RUNNING"
+#define BERTH_TASK_FINISHED "TASK_FINISHED"
+#define BERTH_TASK_FAILED   "TASK_FAILED"
+#define BERTH_TASK_KILLED   "TASK_KILLED"
+#define BERTH_TASK_LOST     "TASK_LOST"
+
+#define BERTH_TYPE_TASK (berth_task_get_type ())
+G_DECLARE_FINAL_TYPE (BerthTask, berth_task, BERTH, TASK, GObject)
+
+BerthTask  *berth_task_new               (const char  *id,
+                                          const char  *app_id,
+                                          const char  *node_id,
+                                          const char  *version,
+                                          JsonObject  *spec);
+BerthTask  *berth_task_new_from_json     (JsonNode    *node,
+                                          GError     **error);
+JsonNode   *berth_task_to_json           (BerthTask   *self);
+
+const char *berth_task_get_id            (BerthTask   *self);
+const char *berth_task_get_app_id        (BerthTask   *self);
+const char *berth_task_get_node_id       (BerthTask   *self);
+const char *berth_task_get_version       (BerthTask   *self);
+JsonObject *berth_task_get_spec          (BerthTask   *self);
+const char *berth_task_get_desired_state (BerthTask   *self);
+void        berth_task_set_desired_state (BerthTask   *self,
+                                          const char  *desired_state);
+const char *berth_task_get_state         (BerthTask   *self);
+void        berth_task_set_state         (BerthTask   *self,
+                                          const char  *state);
+gboolean    berth_task_is_terminal       (BerthTask   *self);
+const char *berth_task_get_host          (BerthTask   *self);
+void        berth_task_set_host          (BerthTask   *self,
+                                          const char  *host);
+GArray     *berth_task_get_ports         (BerthTask   *self);
+void        berth_task_set_ports         (BerthTask   *self,
+                                          const guint *ports,
+                                          guint        n_ports);
+const char *berth_task_get_runtime_id    (BerthTask   *self);
+void        berth_task_set_runtime_id    (BerthTask   *self,
+                                          const char  *runtime_id);
+gboolean    berth_task_get_exit_code     (BerthTask   *self,
+                                          gint        *exit_code);
+void        berth_task_set_exit_code     (BerthTask   *self,
+                                          gint         exit_code);
+const char *berth_task_get_message       (BerthTask   *self);
+void        berth_task_set_message       (BerthTask   *self,
+                                          const char  *message);
+const char *berth_task_get_staged_at     (BerthTask   *self);
+void        berth_task_set_staged_at     (BerthTask   *self,
+                                          const char  *timestamp);
+const char *berth_task_get_started_at    (BerthTask   *self);
+void        berth_task_set_started_at    (BerthTask   *self,
+                                          const char  *timestamp);
+const char *berth_task_get_finished_at   (BerthTask   *self);
+void        berth_task_set_finished_at   (BerthTask   *self,
+                                          const char  *timestamp);
+guint64     berth_task_get_create_index  (BerthTask   *self);
+guint64     berth_task_get_modify_index  (BerthTask   *self);
+
+gboolean    berth_task_state_is_terminal (const char  *state);
+char       *berth_task_timestamp_now     (void);
+
+GPtrArray  *berth_task_list              (BerthStore  *store,
+                                          const char  *app_id,
+                                          const char  *node_id,
+                                          GError     **error);
+BerthTask  *berth_task_lookup            (BerthStore  *store,
+                                          const char  *id,
+                                          GError     **error);
+gboolean    berth_task_insert            (BerthTask   *self,
+                                          BerthTxn    *txn,
+                                          GError     **error);
+gboolean    berth_task_write_state       (BerthTask   *self,
+                                          BerthTxn    *txn,
+                                          GError     **error);
+gboolean    berth_task_write_desired     (BerthTxn    *txn,
+                                          const char  *id,
+                                          const char  *desired_state,
+                                          GError     **error);
+gboolean    berth_task_delete            (BerthTxn    *txn,
+                                          const char  *id,
+                                          GError     **error);
+
+G_END_DECLS
