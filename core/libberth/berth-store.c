@@ -361,6 +361,44 @@ berth_store_step (BerthStore *self, sqlite3_stmt *stmt, gboolean *have_row, GErr
 }
 
 /**
+ * berth_store_collect: (skip)
+ * @self: a #BerthStore
+ * @stmt: a prepared statement with its parameters bound
+ * @row_func: makes an object of a row
+ * @free_func: frees such an object
+ * @error: return location for a #GError
+ *
+ * Steps @stmt to its end and collects one object per row, then resets
+ * @stmt. The list of every "SELECT … ORDER BY" of a plugin.
+ *
+ * Returns: (transfer container) (nullable): the objects, or %NULL on error
+ */
+GPtrArray *
+berth_store_collect (BerthStore *self, sqlite3_stmt *stmt, BerthRowFunc row_func,
+                     GDestroyNotify free_func, GError **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (free_func);
+  gboolean have_row = TRUE;
+
+  g_return_val_if_fail (BERTH_IS_STORE (self), NULL);
+  g_return_val_if_fail (stmt != NULL && row_func != NULL, NULL);
+
+  while (TRUE)
+    {
+      if (!berth_store_step (self, stmt, &have_row, error))
+        {
+          sqlite3_reset (stmt);
+          return NULL;
+        }
+      if (!have_row)
+        break;
+      g_ptr_array_add (list, row_func (stmt));
+    }
+  sqlite3_reset (stmt);
+  return g_steal_pointer (&list);
+}
+
+/**
  * berth_store_get_schema_version:
  * @self: a #BerthStore
  * @owner: the owner of a set of tables: `core` or a plugin's name

@@ -70,6 +70,21 @@ gboolean      berth_store_step         (BerthStore     *self,
                                         sqlite3_stmt   *stmt,
                                         gboolean       *have_row,
                                         GError        **error);
+/**
+ * BerthRowFunc:
+ * @stmt: a statement positioned on a row
+ *
+ * Makes an object of the current row, for berth_store_collect().
+ *
+ * Returns: (transfer full): the object
+ */
+typedef gpointer (*BerthRowFunc) (sqlite3_stmt *stmt);
+
+GPtrArray    *berth_store_collect      (BerthStore     *self,
+                                        sqlite3_stmt   *stmt,
+                                        BerthRowFunc    row_func,
+                                        GDestroyNotify  free_func,
+                                        GError        **error);
 gboolean      berth_store_exec         (BerthStore     *self,
                                         const char     *sql,
                                         GError        **error);

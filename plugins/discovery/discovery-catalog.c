@@ -242,21 +242,12 @@ GPtrArray *
 catalog_list_nodes (BerthStore *store, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_node_free);
-  gboolean have_row = TRUE;
 
   stmt = berth_store_prepare (store, "SELECT " NODE_COLUMNS " FROM catalog_nodes ORDER BY name", error);
   if (stmt == NULL)
     return NULL;
-  while (TRUE)
-    {
-      if (!berth_store_step (store, stmt, &have_row, error))
-        return NULL;
-      if (!have_row)
-        break;
-      g_ptr_array_add (nodes, node_from_row (stmt));
-    }
-  return g_steal_pointer (&nodes);
+  return berth_store_collect (store, stmt, (BerthRowFunc) node_from_row,
+                              (GDestroyNotify) catalog_node_free, error);
 }
 
 CatalogNode *
@@ -307,8 +298,6 @@ GPtrArray *
 catalog_list_services (BerthStore *store, const char *node, const char *name, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_service_free);
-  gboolean have_row = TRUE;
 
   stmt = berth_store_prepare (store,
                               "SELECT " SERVICE_COLUMNS " FROM catalog_services "
@@ -318,15 +307,8 @@ catalog_list_services (BerthStore *store, const char *node, const char *name, GE
     return NULL;
   bind_text (stmt, 1, node);
   bind_text (stmt, 2, name);
-  while (TRUE)
-    {
-      if (!berth_store_step (store, stmt, &have_row, error))
-        return NULL;
-      if (!have_row)
-        break;
-      g_ptr_array_add (list, service_from_row (stmt));
-    }
-  return g_steal_pointer (&list);
+  return berth_store_collect (store, stmt, (BerthRowFunc) service_from_row,
+                              (GDestroyNotify) catalog_service_free, error);
 }
 
 CatalogService *
@@ -381,8 +363,6 @@ catalog_list_checks (BerthStore *store, const char *node, const char *service_na
                      const char *status, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
-  gboolean have_row = TRUE;
 
   stmt = berth_store_prepare (store,
                               "SELECT " CHECK_COLUMNS " FROM catalog_checks "
@@ -393,15 +373,8 @@ catalog_list_checks (BerthStore *store, const char *node, const char *service_na
   bind_text (stmt, 1, node);
   bind_text (stmt, 2, service_name);
   bind_text (stmt, 3, status);
-  while (TRUE)
-    {
-      if (!berth_store_step (store, stmt, &have_row, error))
-        return NULL;
-      if (!have_row)
-        break;
-      g_ptr_array_add (list, check_from_row (stmt));
-    }
-  return g_steal_pointer (&list);
+  return berth_store_collect (store, stmt, (BerthRowFunc) check_from_row,
+                              (GDestroyNotify) catalog_check_free, error);
 }
 
 /* The checks that can apply to instances of @service_name: theirs and
@@ -410,8 +383,6 @@ GPtrArray *
 catalog_list_checks_for_service (BerthStore *store, const char *service_name, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
-  gboolean have_row = TRUE;
 
   stmt = berth_store_prepare (store,
                               "SELECT " CHECK_COLUMNS " FROM catalog_checks "
@@ -420,15 +391,8 @@ catalog_list_checks_for_service (BerthStore *store, const char *service_name, GE
   if (stmt == NULL)
     return NULL;
   bind_text (stmt, 1, service_name);
-  while (TRUE)
-    {
-      if (!berth_store_step (store, stmt, &have_row, error))
-        return NULL;
-      if (!have_row)
-        break;
-      g_ptr_array_add (list, check_from_row (stmt));
-    }
-  return g_steal_pointer (&list);
+  return berth_store_collect (store, stmt, (BerthRowFunc) check_from_row,
+                              (GDestroyNotify) catalog_check_free, error);
 }
 
 CatalogCheck *

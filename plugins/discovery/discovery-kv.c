@@ -121,8 +121,6 @@ GPtrArray *
 discovery_kv_list (BerthStore *store, const char *prefix, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (g_object_unref);
-  gboolean have_row = TRUE;
 
   stmt = berth_store_prepare (store,
                               "SELECT " ENTRY_COLUMNS " FROM kv "
@@ -131,15 +129,7 @@ discovery_kv_list (BerthStore *store, const char *prefix, GError **error)
   if (stmt == NULL)
     return NULL;
   bind_range (stmt, 1, prefix);
-  while (TRUE)
-    {
-      if (!berth_store_step (store, stmt, &have_row, error))
-        return NULL;
-      if (!have_row)
-        break;
-      g_ptr_array_add (entries, entry_from_row (stmt));
-    }
-  return g_steal_pointer (&entries);
+  return berth_store_collect (store, stmt, (BerthRowFunc) entry_from_row, g_object_unref, error);
 }
 
 GPtrArray *
