@@ -65,6 +65,10 @@ static const CliCommand *const command_tables[] = {
   cli_members_commands,
   cli_image_commands,
   cli_container_commands,
+  cli_app_commands,
+  cli_task_commands,
+  cli_deploy_commands,
+  cli_events_commands,
 };
 
 int

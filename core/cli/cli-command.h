@@ -70,6 +70,10 @@ extern const CliCommand cli_check_commands[];
 extern const CliCommand cli_members_commands[];
 extern const CliCommand cli_image_commands[];
 extern const CliCommand cli_container_commands[];
+extern const CliCommand cli_app_commands[];
+extern const CliCommand cli_task_commands[];
+extern const CliCommand cli_deploy_commands[];
+extern const CliCommand cli_events_commands[];
 
 int         cli_command_main        (CliContext       *ctx,
                                      const CliCommand *root,

@@ -14,6 +14,7 @@
 #include "runtime-oci-config.h"
 #include "runtime-plugin.h"
 #include "runtime-schema.h"
+#include "runtime-tasks.h"
 #include "runtime-util.h"
 
 /* The runtime plugin: images (blob store, registry pulls, layers) and
@@ -33,6 +34,7 @@ struct _RuntimePlugin {
   GPtrArray         *pending;   /* Pending*: requests waiting for the probe */
   RuntimeImages     *images;
   RuntimeContainers *containers;
+  RuntimeTasks      *tasks;
 };
 
 G_DEFINE_FINAL_TYPE (RuntimePlugin, runtime_plugin, BERTH_TYPE_PLUGIN)
@@ -293,6 +295,7 @@ runtime_plugin_startup (BerthPlugin *plugin, GError **error)
   if (self->containers == NULL)
     return FALSE;
   runtime_http_add_routes (self);
+  self->tasks = runtime_tasks_new (ctx, self->root);
   /* container requests wait for the runtime to be chosen */
   {
     g_autoptr(GTask) task = g_task_new (self, NULL, probe_done_cb, NULL);
@@ -310,6 +313,7 @@ runtime_plugin_shutdown (BerthPlugin *plugin)
 {
   RuntimePlugin *self = RUNTIME_PLUGIN (plugin);
 
+  g_clear_pointer (&self->tasks, runtime_tasks_free);
   g_clear_pointer (&self->containers, runtime_containers_free);
   if (self->pending != NULL)
     g_ptr_array_set_free_func (self->pending, (GDestroyNotify) pending_free);
@@ -321,6 +325,7 @@ runtime_plugin_finalize (GObject *object)
 {
   RuntimePlugin *self = RUNTIME_PLUGIN (object);
 
+  g_clear_pointer (&self->tasks, runtime_tasks_free);
   g_clear_pointer (&self->containers, runtime_containers_free);
   if (self->pending != NULL)
     g_ptr_array_set_free_func (self->pending, (GDestroyNotify) pending_free);
