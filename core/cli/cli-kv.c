@@ -524,7 +524,11 @@ parse_key_list (CliResponse  *response,
   JsonArray *keys;
 
   if (is_missing_key (response))
-    return json_node_init_array (json_node_alloc (), json_array_new ());
+    {
+      JsonNode *empty = json_node_new (JSON_NODE_ARRAY);
+      json_node_take_array (empty, json_array_new ());
+      return empty;
+    }
 
   if (!cli_response_check (response, error)
       || (root = cli_response_parse_json (response, error)) == NULL)

@@ -100,6 +100,10 @@ static const char * const core_migrations[] = {
   "  modify_index INTEGER NOT NULL);"
   "CREATE INDEX tasks_app ON tasks (app_id);"
   "CREATE INDEX tasks_node ON tasks (node_id);",
+  /* 3: the health of a task as the scheduler's health checks see it,
+   * written by the scheduler when it changes: NULL (unknown, or no
+   * checks), 'passing' or 'critical'. */
+  "ALTER TABLE tasks ADD COLUMN health TEXT;",
   NULL
 };
 

@@ -37,6 +37,7 @@ struct _BerthTask {
   gboolean    has_exit_code;
   gint        exit_code;
   char       *message;
+  char       *health;
   char       *staged_at;
   char       *started_at;
   char       *finished_at;
@@ -62,6 +63,7 @@ berth_task_finalize (GObject *object)
   g_array_unref (self->ports);
   g_free (self->runtime_id);
   g_free (self->message);
+  g_free (self->health);
   g_free (self->staged_at);
   g_free (self->started_at);
   g_free (self->finished_at);
@@ -485,6 +487,39 @@ berth_task_set_message (BerthTask *self, const char *message)
 }
 
 /**
+ * berth_task_get_health:
+ * @self: a #BerthTask
+ *
+ * The health of the task as the scheduler's health checks see it (the
+ * scheduler's side, written with berth_task_write_health()).
+ *
+ * Returns: (nullable): %BERTH_TASK_HEALTH_PASSING,
+ *   %BERTH_TASK_HEALTH_CRITICAL, or %NULL when unknown (no health checks,
+ *   or no result yet)
+ */
+const char *
+berth_task_get_health (BerthTask *self)
+{
+  return self->health;
+}
+
+/**
+ * berth_task_set_health:
+ * @self: a #BerthTask
+ * @health: (nullable): %BERTH_TASK_HEALTH_PASSING,
+ *   %BERTH_TASK_HEALTH_CRITICAL or %NULL for unknown
+ *
+ * Sets the health of the task object (berth_task_write_health() writes it
+ * to the store).
+ */
+void
+berth_task_set_health (BerthTask *self, const char *health)
+{
+  g_free (self->health);
+  self->health = g_strdup (health);
+}
+
+/**
  * berth_task_get_staged_at:
  * @self: a #BerthTask
  *
@@ -606,6 +641,9 @@ berth_task_timestamp_now (void)
   "id, app_id, node_id, version, spec, desired_state, state, host, ports, runtime_id," \
   " exit_code, message, staged_at, started_at, finished_at, create_index, modify_index"
 
+/* what the reads select: the columns above, then those added later */
+#define TASK_READ_COLUMNS TASK_COLUMNS ", health"
+
 static char *
 dup_column (sqlite3_stmt *stmt, int col)
 {
@@ -659,6 +697,7 @@ task_from_row (sqlite3_stmt *stmt)
   self->finished_at = dup_column (stmt, 14);
   self->create_index = (guint64) sqlite3_column_int64 (stmt, 15);
   self->modify_index = (guint64) sqlite3_column_int64 (stmt, 16);
+  self->health = dup_column (stmt, 17);
   return self;
 }
 
@@ -682,7 +721,7 @@ berth_task_list (BerthStore *store, const char *app_id, const char *node_id, GEr
   gboolean have_row = FALSE;
 
   stmt = berth_store_prepare (store,
-                              "SELECT " TASK_COLUMNS " FROM tasks"
+                              "SELECT " TASK_READ_COLUMNS " FROM tasks"
                               " WHERE (?1 IS NULL OR app_id = ?1) AND (?2 IS NULL OR node_id = ?2)"
                               " ORDER BY create_index, id",
                               error);
@@ -718,7 +757,7 @@ berth_task_lookup (BerthStore *store, const char *id, GError **error)
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gboolean have_row = FALSE;
 
-  stmt = berth_store_prepare (store, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?1", error);
+  stmt = berth_store_prepare (store, "SELECT " TASK_READ_COLUMNS " FROM tasks WHERE id = ?1", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
@@ -884,6 +923,45 @@ berth_task_write_desired (BerthTxn *txn, const char *id, const char *desired_sta
     return FALSE;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, desired_state, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 3, (gint64) berth_txn_get_index (txn));
+  if (!run_once (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (berth_store_get_db (store)) > 0)
+    berth_txn_changed (txn, "task", id);
+  return TRUE;
+}
+
+/**
+ * berth_task_write_health:
+ * @txn: the write it is part of
+ * @id: a task id
+ * @health: (nullable): %BERTH_TASK_HEALTH_PASSING,
+ *   %BERTH_TASK_HEALTH_CRITICAL or %NULL for unknown
+ * @error: return location for a #GError
+ *
+ * Writes the health of a task (the scheduler's side). Writing the health
+ * the task already has changes nothing (no index bump, nobody woken); a
+ * task deleted meanwhile is not an error.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+berth_task_write_health (BerthTxn *txn, const char *id, const char *health, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = berth_store_prepare (store,
+                              "UPDATE tasks SET health = ?2, modify_index = ?3"
+                              " WHERE id = ?1 AND health IS NOT ?2",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  if (health != NULL)
+    sqlite3_bind_text (stmt, 2, health, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, 2);
   sqlite3_bind_int64 (stmt, 3, (gint64) berth_txn_get_index (txn));
   if (!run_once (store, stmt, error))
     return FALSE;

@@ -24,6 +24,19 @@ G_BEGIN_DECLS
 #define BERTH_TASK_KILLED   "TASK_KILLED"
 #define BERTH_TASK_LOST     "TASK_LOST"
 
+/**
+ * BERTH_TASK_HEALTH_PASSING:
+ *
+ * The health of a task whose health checks pass.
+ */
+#define BERTH_TASK_HEALTH_PASSING  "passing"
+/**
+ * BERTH_TASK_HEALTH_CRITICAL:
+ *
+ * The health of a task whose health checks fail.
+ */
+#define BERTH_TASK_HEALTH_CRITICAL "critical"
+
 #define BERTH_TYPE_TASK (berth_task_get_type ())
 G_DECLARE_FINAL_TYPE (BerthTask, berth_task, BERTH, TASK, GObject)
 
@@ -65,6 +78,9 @@ void        berth_task_set_exit_code     (BerthTask   *self,
 const char *berth_task_get_message       (BerthTask   *self);
 void        berth_task_set_message       (BerthTask   *self,
                                           const char  *message);
+const char *berth_task_get_health        (BerthTask   *self);
+void        berth_task_set_health        (BerthTask   *self,
+                                          const char  *health);
 const char *berth_task_get_staged_at     (BerthTask   *self);
 void        berth_task_set_staged_at     (BerthTask   *self,
                                           const char  *timestamp);
@@ -96,6 +112,10 @@ gboolean    berth_task_write_state       (BerthTask   *self,
 gboolean    berth_task_write_desired     (BerthTxn    *txn,
                                           const char  *id,
                                           const char  *desired_state,
+                                          GError     **error);
+gboolean    berth_task_write_health      (BerthTxn    *txn,
+                                          const char  *id,
+                                          const char  *health,
                                           GError     **error);
 gboolean    berth_task_delete            (BerthTxn    *txn,
                                           const char  *id,

@@ -4,6 +4,7 @@
 #include <gmodule.h>
 
 #include "discovery-agent.h"
+#include "discovery-autoreg.h"
 #include "discovery-catalog.h"
 #include "discovery-catalog-http.h"
 #include "discovery-checks.h"
@@ -22,10 +23,8 @@
  * datacenters. Every route is added through discovery_wan_add_routes(), so
  * that `?dc=` forwarding works the same for all of them.
  *
- * Automatic registration of scheduler tasks as services is not built: the
- * scheduler (issue 5) does not exist yet. It belongs here as a controller
- * that follows the scheduler's task changes and writes
- * catalog_write_register()/catalog_write_deregister() for them. */
+ * Automatic registration (discovery-autoreg.c) follows the core `tasks`
+ * table and registers the running tasks of this node as services. */
 
 #define REAP_INTERVAL_SECONDS 600
 
@@ -36,6 +35,7 @@ struct _DiscoveryPlugin {
   SoupSession     *http;      /* to other datacenters */
   DiscoveryChecks *checks;
   DiscoveryDns    *dns;
+  DiscoveryAutoreg *autoreg;
 };
 
 G_DEFINE_FINAL_TYPE (DiscoveryPlugin, discovery_plugin, BERTH_TYPE_PLUGIN)
@@ -123,6 +123,7 @@ discovery_plugin_startup (BerthPlugin *plugin, GError **error)
   discovery_agent_services_add_routes (self);
   discovery_health_add_routes (self);
   self->checks = discovery_checks_new (ctx);
+  self->autoreg = discovery_autoreg_new (ctx);
   if (berth_context_get_config_boolean (ctx, "discovery", "dns", TRUE))
     {
       g_autoptr(GError) dns_error = NULL;
@@ -144,6 +145,7 @@ discovery_plugin_shutdown (BerthPlugin *plugin)
 {
   DiscoveryPlugin *self = DISCOVERY_PLUGIN (plugin);
   g_clear_handle_id (&self->reap_id, g_source_remove);
+  g_clear_pointer (&self->autoreg, discovery_autoreg_free);
   g_clear_pointer (&self->dns, discovery_dns_free);
   g_clear_pointer (&self->checks, discovery_checks_free);
   if (self->http != NULL)

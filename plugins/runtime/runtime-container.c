@@ -257,7 +257,8 @@ ctr_from_row (RuntimeContainers *self, sqlite3_stmt *stmt)
   if (c->spec == NULL || !JSON_NODE_HOLDS_OBJECT (c->spec))
     {
       g_clear_pointer (&c->spec, json_node_unref);
-      c->spec = json_node_init_object (json_node_alloc (), json_object_new ());
+      c->spec = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (c->spec, json_object_new ());
     }
   c->runtime = runtime_db_column_dup (stmt, 6);
   c->state = runtime_db_column_dup (stmt, 7);

@@ -36,6 +36,14 @@ scheduler_json_parse (const char *text)
   return json_node_copy (json_parser_get_root (parser));
 }
 
+static JsonNode *
+empty_array_node (void)
+{
+  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (node, json_array_new ());
+  return node;
+}
+
 static gdouble
 get_number (JsonObject *obj, const char *name, gdouble fallback)
 {
@@ -626,7 +634,7 @@ scheduler_app_validate (JsonNode *body_node, JsonObject *current, const char *pa
     add_error (details, "/constraints", _("error.expected.jsarray"));
   json_object_set_member (def, "constraints",
                           !is_null (constraints) && JSON_NODE_HOLDS_ARRAY (constraints)
-                            ? json_node_copy (constraints) : json_node_init_array (json_node_alloc (), json_array_new ()));
+                            ? json_node_copy (constraints) : empty_array_node ());
   json_object_set_array_member (def, "uris", json_array_new ());
   json_object_set_array_member (def, "fetch", json_array_new ());
   json_object_set_array_member (def, "storeUrls", json_array_new ());

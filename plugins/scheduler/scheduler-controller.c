@@ -718,6 +718,7 @@ scheduler_controller_new (BerthContext *context, SchedulerEvents *events)
   self->store = g_object_ref (berth_context_get_store (context));
   self->events = events;
   self->health = scheduler_health_new (events, health_changed_cb, self);
+  scheduler_health_set_store (self->health, self->store);
   self->queue = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) queue_entry_free);
   self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_object_set_data (G_OBJECT (self->store), "scheduler-controller", self);

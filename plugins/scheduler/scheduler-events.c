@@ -30,11 +30,19 @@ finished_cb (SoupServerMessage *msg, gpointer user_data)
   s->gone = TRUE;
 }
 
+/* The client went away, or the server closed its connection (at
+ * shutdown): the message must not be written to or unpaused. */
+static gboolean
+subscriber_gone (Subscriber *s)
+{
+  return s->gone || g_cancellable_is_cancelled (berth_request_get_cancellable (s->request));
+}
+
 static void
 subscriber_free (Subscriber *s)
 {
   g_clear_signal_handler (&s->finished_id, s->message);
-  if (!s->gone)
+  if (!subscriber_gone (s))
     {
       soup_message_body_complete (soup_server_message_get_response_body (s->message));
       soup_server_message_unpause (s->message);
@@ -100,7 +108,7 @@ scheduler_events_emit (SchedulerEvents *self, const char *type, JsonObject *data
   for (guint i = self->subscribers->len; i > 0; i--)
     {
       Subscriber *s = g_ptr_array_index (self->subscribers, i - 1);
-      if (s->gone)
+      if (subscriber_gone (s))
         g_ptr_array_remove_index (self->subscribers, i - 1);
     }
   if (self->subscribers->len == 0)

@@ -39,6 +39,7 @@ struct _TaskHealth {
 };
 
 struct _SchedulerHealth {
+  BerthStore      *store;        /* where task health is written; may be NULL */
   SchedulerEvents *events;
   GSourceFunc      changed;
   gpointer         changed_data;
@@ -114,11 +115,63 @@ scheduler_health_new (SchedulerEvents *events, GSourceFunc changed, gpointer cha
   return self;
 }
 
+/* Where the aggregated health of each task is written (the tasks table's
+ * health column), for discovery to mirror. */
+void
+scheduler_health_set_store (SchedulerHealth *self, BerthStore *store)
+{
+  g_set_object (&self->store, store);
+}
+
+typedef struct {
+  char *task_id;
+  char *health;
+} HealthWrite;
+
+static void
+health_write_free (HealthWrite *w)
+{
+  g_free (w->task_id);
+  g_free (w->health);
+  g_free (w);
+}
+
+static gboolean
+write_health (BerthTxn *txn, gpointer data, GError **error)
+{
+  HealthWrite *w = data;
+  return berth_task_write_health (txn, w->task_id, w->health, error);
+}
+
+static void
+health_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (berth_store_write_finish (BERTH_STORE (source), result, &error) == 0 && error != NULL)
+    g_warning (_("scheduler: cannot write the health of a task: %s"), error->message);
+}
+
+static void
+store_health (SchedulerHealth *self, const char *task_id, gboolean alive)
+{
+  HealthWrite *w;
+
+  if (self->store == NULL)
+    return;
+  w = g_new0 (HealthWrite, 1);
+  w->task_id = g_strdup (task_id);
+  w->health = g_strdup (alive ? BERTH_TASK_HEALTH_PASSING : BERTH_TASK_HEALTH_CRITICAL);
+  berth_store_write_async (self->store, write_health, w, (GDestroyNotify) health_write_free, NULL,
+                           health_written_cb, NULL);
+}
+
 void
 scheduler_health_free (SchedulerHealth *self)
 {
   if (self == NULL)
     return;
+  g_clear_object (&self->store);
   g_hash_table_unref (self->tasks);
   soup_session_abort (self->session);
   g_object_unref (self->session);
@@ -231,6 +284,7 @@ record (CheckRun *run, gboolean ok, const char *cause)
       json_object_set_boolean_member (e, "alive", st->alive);
       scheduler_events_emit (self->events, "health_status_changed_event", e);
       json_object_unref (e);
+      store_health (self, th->task_id, st->alive);
     }
   if ((st->has_result && (!had || was_alive != st->alive)) || was_failed != st->failed_too_often)
     self->changed (self->changed_data);

@@ -26,6 +26,8 @@ SchedulerHealth            *scheduler_health_new   (SchedulerEvents *events,
                                                     GSourceFunc      changed,
                                                     gpointer         changed_data);
 void                        scheduler_health_free  (SchedulerHealth *self);
+void                        scheduler_health_set_store (SchedulerHealth *self,
+                                                        BerthStore      *store);
 void                        scheduler_health_sync  (SchedulerHealth *self,
                                                     GPtrArray       *apps,
                                                     GPtrArray       *tasks);
