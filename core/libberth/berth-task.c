@@ -48,6 +48,15 @@ struct _BerthTask {
 G_DEFINE_FINAL_TYPE (BerthTask, berth_task, G_TYPE_OBJECT)
 
 static void
+replace_string (char **slot, const char *value)
+{
+  if (*slot == value)
+    return;
+  g_free (*slot);
+  *slot = g_strdup (value);
+}
+
+static void
 berth_task_finalize (GObject *object)
 {
   BerthTask *self = BERTH_TASK (object);
@@ -182,9 +191,10 @@ add_ports (JsonBuilder *b, GArray *ports)
 JsonNode *
 berth_task_to_json (BerthTask *self)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonBuilder) b = NULL;
 
   g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
+  b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "id");
   json_builder_add_string_value (b, self->id);
@@ -223,6 +233,7 @@ berth_task_to_json (BerthTask *self)
 const char *
 berth_task_get_id (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->id;
 }
 
@@ -235,6 +246,7 @@ berth_task_get_id (BerthTask *self)
 const char *
 berth_task_get_app_id (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->app_id;
 }
 
@@ -247,6 +259,7 @@ berth_task_get_app_id (BerthTask *self)
 const char *
 berth_task_get_node_id (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->node_id;
 }
 
@@ -259,6 +272,7 @@ berth_task_get_node_id (BerthTask *self)
 const char *
 berth_task_get_version (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->version;
 }
 
@@ -271,6 +285,7 @@ berth_task_get_version (BerthTask *self)
 JsonObject *
 berth_task_get_spec (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->spec;
 }
 
@@ -283,6 +298,7 @@ berth_task_get_spec (BerthTask *self)
 const char *
 berth_task_get_desired_state (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->desired_state;
 }
 
@@ -296,8 +312,8 @@ berth_task_get_desired_state (BerthTask *self)
 void
 berth_task_set_desired_state (BerthTask *self, const char *desired_state)
 {
-  g_free (self->desired_state);
-  self->desired_state = g_strdup (desired_state);
+  g_return_if_fail (BERTH_IS_TASK (self));
+  replace_string (&self->desired_state, desired_state);
 }
 
 /**
@@ -309,6 +325,7 @@ berth_task_set_desired_state (BerthTask *self, const char *desired_state)
 const char *
 berth_task_get_state (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->state;
 }
 
@@ -322,8 +339,8 @@ berth_task_get_state (BerthTask *self)
 void
 berth_task_set_state (BerthTask *self, const char *state)
 {
-  g_free (self->state);
-  self->state = g_strdup (state);
+  g_return_if_fail (BERTH_IS_TASK (self));
+  replace_string (&self->state, state);
 }
 
 /**
@@ -348,6 +365,7 @@ berth_task_state_is_terminal (const char *state)
 gboolean
 berth_task_is_terminal (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), FALSE);
   return berth_task_state_is_terminal (self->state);
 }
 
@@ -360,6 +378,7 @@ berth_task_is_terminal (BerthTask *self)
 const char *
 berth_task_get_host (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->host;
 }
 
@@ -373,8 +392,8 @@ berth_task_get_host (BerthTask *self)
 void
 berth_task_set_host (BerthTask *self, const char *host)
 {
-  g_free (self->host);
-  self->host = g_strdup (host);
+  g_return_if_fail (BERTH_IS_TASK (self));
+  replace_string (&self->host, host);
 }
 
 /**
@@ -386,6 +405,7 @@ berth_task_set_host (BerthTask *self, const char *host)
 GArray *
 berth_task_get_ports (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->ports;
 }
 
@@ -400,6 +420,7 @@ berth_task_get_ports (BerthTask *self)
 void
 berth_task_set_ports (BerthTask *self, const guint *ports, guint n_ports)
 {
+  g_return_if_fail (BERTH_IS_TASK (self));
   g_array_set_size (self->ports, 0);
   if (n_ports > 0)
     g_array_append_vals (self->ports, ports, n_ports);
@@ -414,6 +435,7 @@ berth_task_set_ports (BerthTask *self, const guint *ports, guint n_ports)
 const char *
 berth_task_get_runtime_id (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->runtime_id;
 }
 
@@ -427,8 +449,8 @@ berth_task_get_runtime_id (BerthTask *self)
 void
 berth_task_set_runtime_id (BerthTask *self, const char *runtime_id)
 {
-  g_free (self->runtime_id);
-  self->runtime_id = g_strdup (runtime_id);
+  g_return_if_fail (BERTH_IS_TASK (self));
+  replace_string (&self->runtime_id, runtime_id);
 }
 
 /**
@@ -441,6 +463,7 @@ berth_task_set_runtime_id (BerthTask *self, const char *runtime_id)
 gboolean
 berth_task_get_exit_code (BerthTask *self, gint *exit_code)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), FALSE);
   if (self->has_exit_code && exit_code != NULL)
     *exit_code = self->exit_code;
   return self->has_exit_code;
@@ -456,6 +479,7 @@ berth_task_get_exit_code (BerthTask *self, gint *exit_code)
 void
 berth_task_set_exit_code (BerthTask *self, gint exit_code)
 {
+  g_return_if_fail (BERTH_IS_TASK (self));
   self->has_exit_code = TRUE;
   self->exit_code = exit_code;
 }
@@ -469,6 +493,7 @@ berth_task_set_exit_code (BerthTask *self, gint exit_code)
 const char *
 berth_task_get_message (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->message;
 }
 
@@ -482,8 +507,8 @@ berth_task_get_message (BerthTask *self)
 void
 berth_task_set_message (BerthTask *self, const char *message)
 {
-  g_free (self->message);
-  self->message = g_strdup (message);
+  g_return_if_fail (BERTH_IS_TASK (self));
+  replace_string (&self->message, message);
 }
 
 /**
@@ -500,6 +525,7 @@ berth_task_set_message (BerthTask *self, const char *message)
 const char *
 berth_task_get_health (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->health;
 }
 
@@ -515,8 +541,8 @@ berth_task_get_health (BerthTask *self)
 void
 berth_task_set_health (BerthTask *self, const char *health)
 {
-  g_free (self->health);
-  self->health = g_strdup (health);
+  g_return_if_fail (BERTH_IS_TASK (self));
+  replace_string (&self->health, health);
 }
 
 /**
@@ -528,6 +554,7 @@ berth_task_set_health (BerthTask *self, const char *health)
 const char *
 berth_task_get_staged_at (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->staged_at;
 }
 
@@ -541,8 +568,8 @@ berth_task_get_staged_at (BerthTask *self)
 void
 berth_task_set_staged_at (BerthTask *self, const char *timestamp)
 {
-  g_free (self->staged_at);
-  self->staged_at = g_strdup (timestamp);
+  g_return_if_fail (BERTH_IS_TASK (self));
+  replace_string (&self->staged_at, timestamp);
 }
 
 /**
@@ -554,6 +581,7 @@ berth_task_set_staged_at (BerthTask *self, const char *timestamp)
 const char *
 berth_task_get_started_at (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->started_at;
 }
 
@@ -567,8 +595,8 @@ berth_task_get_started_at (BerthTask *self)
 void
 berth_task_set_started_at (BerthTask *self, const char *timestamp)
 {
-  g_free (self->started_at);
-  self->started_at = g_strdup (timestamp);
+  g_return_if_fail (BERTH_IS_TASK (self));
+  replace_string (&self->started_at, timestamp);
 }
 
 /**
@@ -580,6 +608,7 @@ berth_task_set_started_at (BerthTask *self, const char *timestamp)
 const char *
 berth_task_get_finished_at (BerthTask *self)
 {
+  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
   return self->finished_at;
 }
 
@@ -593,8 +622,8 @@ berth_task_get_finished_at (BerthTask *self)
 void
 berth_task_set_finished_at (BerthTask *self, const char *timestamp)
 {
-  g_free (self->finished_at);
-  self->finished_at = g_strdup (timestamp);
+  g_return_if_fail (BERTH_IS_TASK (self));
+  replace_string (&self->finished_at, timestamp);
 }
 
 /**
@@ -717,8 +746,8 @@ GPtrArray *
 berth_task_list (BerthStore *store, const char *app_id, const char *node_id, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  gboolean have_row = FALSE;
+
+  g_return_val_if_fail (BERTH_IS_STORE (store), NULL);
 
   stmt = berth_store_prepare (store,
                               "SELECT " TASK_READ_COLUMNS " FROM tasks"
@@ -729,15 +758,7 @@ berth_task_list (BerthStore *store, const char *app_id, const char *node_id, GEr
     return NULL;
   sqlite3_bind_text (stmt, 1, app_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, node_id, -1, SQLITE_TRANSIENT);
-  for (;;)
-    {
-      if (!berth_store_step (store, stmt, &have_row, error))
-        return NULL;
-      if (!have_row)
-        break;
-      g_ptr_array_add (tasks, task_from_row (stmt));
-    }
-  return g_steal_pointer (&tasks);
+  return berth_store_collect (store, stmt, (BerthRowFunc) task_from_row, g_object_unref, error);
 }
 
 /**
@@ -809,8 +830,12 @@ run_once (BerthStore *store, sqlite3_stmt *stmt, GError **error)
 gboolean
 berth_task_insert (BerthTask *self, BerthTxn *txn, GError **error)
 {
-  BerthStore *store = berth_txn_get_store (txn);
+  BerthStore *store;
   g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (BERTH_IS_TASK (self), FALSE);
+  g_return_val_if_fail (txn != NULL, FALSE);
+  store = berth_txn_get_store (txn);
   g_autoptr(JsonNode) spec = json_node_init_object (json_node_alloc (), self->spec);
   g_autofree char *spec_text = json_to_text (spec);
   g_autofree char *ports = ports_text (self->ports);
@@ -863,8 +888,12 @@ berth_task_insert (BerthTask *self, BerthTxn *txn, GError **error)
 gboolean
 berth_task_write_state (BerthTask *self, BerthTxn *txn, GError **error)
 {
-  BerthStore *store = berth_txn_get_store (txn);
+  BerthStore *store;
   g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (BERTH_IS_TASK (self), FALSE);
+  g_return_val_if_fail (txn != NULL, FALSE);
+  store = berth_txn_get_store (txn);
   g_autofree char *ports = ports_text (self->ports);
   gint64 index = (gint64) berth_txn_get_index (txn);
 
