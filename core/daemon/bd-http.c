@@ -41,6 +41,7 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
   const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
   g_autoptr(GHashTable) params = NULL;
   g_autoptr(BerthRequest) req = NULL;
+  g_autoptr(GError) error = NULL;
   BerthMethod allowed = 0;
   BerthRoute *route;
 
@@ -68,6 +69,11 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
     }
 
   req = berth_request_new (self->context, msg, params);
+  if (!berth_request_check_query (req, &error))
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
   berth_route_invoke (route, req);
   berth_request_pause_if_pending (req);
 }

@@ -6,6 +6,7 @@
 
 #include "berth-context.h"
 #include "berth-error.h"
+#include "berth-json.h"
 #include "berth-request-private.h"
 #include "berth-store.h"
 
@@ -33,6 +34,7 @@ struct _BerthRequest {
   BerthContext      *context;
   SoupServerMessage *message;
   GHashTable        *query;    /* decoded, may be NULL */
+  char              *bad_query; /* first parameter that could not be decoded */
   GHashTable        *params;   /* decoded path captures, may be NULL */
   GCancellable      *cancellable;
   GBytes            *body;
@@ -58,7 +60,7 @@ message_disconnected_cb (SoupServerMessage *message, gpointer user_data)
  * clients expect: a bare `?recurse` is present with an empty value, `+` is
  * a space, the first value of a repeated name wins. */
 static GHashTable *
-parse_query (const char *query)
+parse_query (const char *query, char **bad_name)
 {
   GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_auto(GStrv) pairs = NULL;
@@ -79,6 +81,17 @@ parse_query (const char *query)
         *eq = '\0';
       name = g_uri_unescape_string (pairs[i], NULL);
       value = g_uri_unescape_string (eq != NULL ? eq + 1 : "", NULL);
+      /* g_uri_unescape_string() refuses %00 and broken escapes: such a
+       * parameter must not just vanish (`?cas=1%00` would become an
+       * unconditional write), the request is refused instead */
+      if ((name == NULL || value == NULL) && *bad_name == NULL)
+        *bad_name = berth_utf8_make_safe (pairs[i], -1);
+      if ((name != NULL && !g_utf8_validate (name, -1, NULL)) ||
+          (value != NULL && !g_utf8_validate (value, -1, NULL)))
+        {
+          if (*bad_name == NULL)
+            *bad_name = berth_utf8_make_safe (pairs[i], -1);
+        }
       if (name == NULL || value == NULL || g_hash_table_contains (table, name))
         {
           g_free (name);
@@ -111,11 +124,37 @@ berth_request_new (BerthContext *context, SoupServerMessage *message, GHashTable
   self = g_object_new (BERTH_TYPE_REQUEST, NULL);
   self->context = g_object_ref (context);
   self->message = g_object_ref (message);
-  self->query = parse_query (g_uri_get_query (soup_server_message_get_uri (message)));
+  self->query = parse_query (g_uri_get_query (soup_server_message_get_uri (message)),
+                             &self->bad_query);
   self->params = params != NULL ? g_hash_table_ref (params) : NULL;
   self->disconnected_id = g_signal_connect (message, "disconnected",
                                             G_CALLBACK (message_disconnected_cb), self);
   return self;
+}
+
+/**
+ * berth_request_check_query:
+ * @self: a #BerthRequest
+ * @error: return location for a #GError
+ *
+ * Checks that every query parameter could be decoded: a `%00`, a broken
+ * percent escape or invalid UTF-8 makes the whole request invalid, rather
+ * than the parameter silently disappearing. The front door calls this
+ * before any handler runs.
+ *
+ * Returns: %TRUE when the query is sound; %FALSE with %BERTH_ERROR_INVALID
+ */
+gboolean
+berth_request_check_query (BerthRequest *self, GError **error)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), FALSE);
+
+  if (self->bad_query == NULL)
+    return TRUE;
+  g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+               _("Invalid query parameter “%s”: values must be valid UTF-8 without NUL "
+                 "bytes, with well-formed percent escapes"), self->bad_query);
+  return FALSE;
 }
 
 /**
@@ -434,30 +473,27 @@ berth_request_get_body (BerthRequest *self)
 JsonNode *
 berth_request_parse_json (BerthRequest *self, GError **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
   GBytes *body;
-  gsize len = 0;
-  const char *data;
+  JsonNode *root;
 
   g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
 
   body = berth_request_get_body (self);
-  data = g_bytes_get_data (body, &len);
-  if (len == 0)
+  if (g_bytes_get_size (body) == 0)
     {
       g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID,
                            _("Request body is empty: a JSON document is required"));
       return NULL;
     }
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local_error))
+  root = berth_json_parse_bytes (body, &local_error);
+  if (root == NULL)
     {
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
                    _("Request body is not valid JSON: %s"), local_error->message);
       return NULL;
     }
-  return json_parser_steal_root (parser);
+  return root;
 }
 
 /**
@@ -646,10 +682,13 @@ berth_request_respond_message (BerthRequest *self, guint status, const char *mes
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) node = NULL;
+  /* messages often echo the request (a path, a name): never let invalid
+   * UTF-8 from the client into the JSON reply */
+  g_autofree char *safe = berth_utf8_make_safe (message != NULL ? message : "", -1);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, message);
+  json_builder_add_string_value (builder, safe);
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
   berth_request_respond_json (self, status, node);
@@ -673,8 +712,10 @@ berth_request_respond_error (BerthRequest *self, const GError *error)
 
   status = berth_error_to_http_status (error);
   if (status >= 500)
-    g_warning ("%s %s: %s", berth_request_get_method (self), berth_request_get_path (self),
-               error->message);
+    {
+      g_autofree char *path = berth_utf8_make_safe (berth_request_get_path (self), -1);
+      g_warning ("%s %s: %s", berth_request_get_method (self), path, error->message);
+    }
   berth_request_respond_message (self, status, error->message);
 }
 
@@ -700,6 +741,7 @@ berth_request_finalize (GObject *object)
   BerthRequest *self = BERTH_REQUEST (object);
 
   g_clear_pointer (&self->query, g_hash_table_unref);
+  g_clear_pointer (&self->bad_query, g_free);
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->body, g_bytes_unref);
   g_clear_object (&self->cancellable);

@@ -19,6 +19,8 @@ BerthRequest      *berth_request_new           (BerthContext      *context,
                                                 SoupServerMessage *message,
                                                 GHashTable        *params);
 
+gboolean           berth_request_check_query   (BerthRequest *self,
+                                                GError      **error);
 BerthContext      *berth_request_get_context   (BerthRequest *self);
 SoupServerMessage *berth_request_get_message   (BerthRequest *self);
 const char        *berth_request_get_method    (BerthRequest *self);

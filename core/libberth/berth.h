@@ -6,6 +6,7 @@
 #include "berth-context.h"
 #include "berth-enum-types.h"
 #include "berth-error.h"
+#include "berth-json.h"
 #include "berth-kv-entry.h"
 #include "berth-node.h"
 #include "berth-plugin.h"
