@@ -65,6 +65,8 @@ status_cb (BerthRequest *req, gpointer user_data)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  json_builder_set_member_name (b, "broken");
+  json_builder_add_value (b, berth_context_dup_broken (ctx));
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   berth_request_respond_json (req, 200, root);

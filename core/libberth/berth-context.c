@@ -4,6 +4,8 @@
 #include "berth-context.h"
 #include "berth-plugin.h"
 
+#include <json-glib/json-glib.h>
+
 /**
  * SECTION:berth-context
  * @title: BerthContext
@@ -24,6 +26,7 @@ struct _BerthContext {
   BerthRouter *router;
   GPtrArray   *plugins;
   GHashTable  *endpoints;
+  GHashTable  *broken;     /* "kind\x1fid" → JsonObject */
 };
 
 G_DEFINE_FINAL_TYPE (BerthContext, berth_context, G_TYPE_OBJECT)
@@ -352,6 +355,116 @@ berth_context_get_endpoints (BerthContext *self)
   return self->endpoints;
 }
 
+static char *
+broken_key (const char *kind, const char *id)
+{
+  return g_strconcat (kind, "\x1f", id, NULL);
+}
+
+/**
+ * berth_context_report_broken:
+ * @self: a #BerthContext
+ * @owner: the plugin (or `core`) that owns the record
+ * @kind: what the record is, e.g. `app`, `service`, `task`
+ * @id: the record's id
+ * @reason: why it cannot be used
+ *
+ * Sets aside a stored record that fails validation when it is loaded,
+ * instead of acting on it (or crashing on it at every start). The record
+ * stays in the store so that nothing is lost; it is logged once, listed
+ * under `broken` in `/api/status`, and its owner lets the API delete it,
+ * which calls berth_context_forget_broken().
+ */
+void
+berth_context_report_broken (BerthContext *self, const char *owner, const char *kind,
+                             const char *id, const char *reason)
+{
+  g_autofree char *key = NULL;
+  JsonObject *record;
+
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_return_if_fail (owner != NULL && kind != NULL && id != NULL && reason != NULL);
+
+  key = broken_key (kind, id);
+  if (!g_hash_table_contains (self->broken, key))
+    g_warning ("%s: stored %s “%s” is broken and set aside: %s", owner, kind, id, reason);
+  record = json_object_new ();
+  json_object_set_string_member (record, "owner", owner);
+  json_object_set_string_member (record, "kind", kind);
+  json_object_set_string_member (record, "id", id);
+  json_object_set_string_member (record, "reason", reason);
+  g_hash_table_replace (self->broken, g_steal_pointer (&key), record);
+}
+
+/**
+ * berth_context_forget_broken:
+ * @self: a #BerthContext
+ * @kind: what the record is
+ * @id: the record's id
+ *
+ * Drops a record from the broken list, once it was removed or repaired.
+ *
+ * Returns: whether it was listed
+ */
+gboolean
+berth_context_forget_broken (BerthContext *self, const char *kind, const char *id)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), FALSE);
+  g_return_val_if_fail (kind != NULL && id != NULL, FALSE);
+
+  key = broken_key (kind, id);
+  return g_hash_table_remove (self->broken, key);
+}
+
+/**
+ * berth_context_is_broken:
+ * @self: a #BerthContext
+ * @kind: what the record is
+ * @id: the record's id
+ *
+ * Returns: whether the record was set aside with
+ *   berth_context_report_broken()
+ */
+gboolean
+berth_context_is_broken (BerthContext *self, const char *kind, const char *id)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), FALSE);
+  g_return_val_if_fail (kind != NULL && id != NULL, FALSE);
+
+  key = broken_key (kind, id);
+  return g_hash_table_contains (self->broken, key);
+}
+
+/**
+ * berth_context_dup_broken:
+ * @self: a #BerthContext
+ *
+ * Returns: (transfer full): a JSON array of the records set aside, each an
+ *   object with `owner`, `kind`, `id` and `reason`
+ */
+JsonNode *
+berth_context_dup_broken (BerthContext *self)
+{
+  JsonArray *array;
+  GHashTableIter iter;
+  gpointer value;
+  JsonNode *node;
+
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+
+  array = json_array_new ();
+  g_hash_table_iter_init (&iter, self->broken);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    json_array_add_object_element (array, json_object_ref (value));
+  node = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (node, array);
+  return node;
+}
+
 static void
 berth_context_dispose (GObject *object)
 {
@@ -370,6 +483,7 @@ berth_context_finalize (GObject *object)
   g_ptr_array_unref (self->plugins);
   g_clear_pointer (&self->config, g_key_file_unref);
   g_hash_table_unref (self->endpoints);
+  g_hash_table_unref (self->broken);
   g_free (self->state_dir);
   G_OBJECT_CLASS (berth_context_parent_class)->finalize (object);
 }
@@ -389,4 +503,6 @@ berth_context_init (BerthContext *self)
   self->router = berth_router_new ();
   self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
   self->endpoints = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->broken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) json_object_unref);
 }

@@ -58,5 +58,17 @@ void          berth_context_add_endpoint        (BerthContext *self,
 void          berth_context_remove_endpoint     (BerthContext *self,
                                                  const char   *name);
 GHashTable   *berth_context_get_endpoints       (BerthContext *self);
+void          berth_context_report_broken       (BerthContext *self,
+                                                 const char   *owner,
+                                                 const char   *kind,
+                                                 const char   *id,
+                                                 const char   *reason);
+gboolean      berth_context_forget_broken       (BerthContext *self,
+                                                 const char   *kind,
+                                                 const char   *id);
+gboolean      berth_context_is_broken           (BerthContext *self,
+                                                 const char   *kind,
+                                                 const char   *id);
+JsonNode     *berth_context_dup_broken          (BerthContext *self);
 
 G_END_DECLS
