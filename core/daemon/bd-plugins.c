@@ -155,20 +155,106 @@ bd_plugins_load (BerthContext *context, const char *dir, const BdConfig *config,
   return TRUE;
 }
 
+/* Whether @a must start before @b by either one's rules. */
+static gboolean
+must_precede (BerthPlugin *a, BerthPlugin *b)
+{
+  const char *na = berth_plugin_get_name (a);
+  const char *nb = berth_plugin_get_name (b);
+  const BerthPluginRule after_rules[] = { BERTH_PLUGIN_RULE_RUN_AFTER, BERTH_PLUGIN_RULE_REQUIRES };
+
+  for (guint r = 0; r < G_N_ELEMENTS (after_rules); r++)
+    {
+      GPtrArray *names = berth_plugin_get_rules (b, after_rules[r]);
+      if (names != NULL && g_ptr_array_find_with_equal_func (names, na, g_str_equal, NULL))
+        return TRUE;
+    }
+  {
+    GPtrArray *names = berth_plugin_get_rules (a, BERTH_PLUGIN_RULE_RUN_BEFORE);
+    if (names != NULL && g_ptr_array_find_with_equal_func (names, nb, g_str_equal, NULL))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Orders the context's plugins so that every rule holds: repeatedly takes
+ * the first plugin (in the current, alphabetical, order) that no remaining
+ * plugin must precede. A cycle is reported and broken by that order. */
+static void
+sort_by_rules (BerthContext *context)
+{
+  GPtrArray *plugins = berth_context_get_plugins (context);
+  g_autoptr(GPtrArray) rest = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < plugins->len; i++)
+    g_ptr_array_add (rest, g_object_ref (g_ptr_array_index (plugins, i)));
+  while (rest->len > 0)
+    {
+      guint pick = 0;
+      gboolean found = FALSE;
+
+      for (guint i = 0; i < rest->len && !found; i++)
+        {
+          gboolean blocked = FALSE;
+          for (guint j = 0; j < rest->len && !blocked; j++)
+            if (j != i && must_precede (g_ptr_array_index (rest, j), g_ptr_array_index (rest, i)))
+              blocked = TRUE;
+          if (!blocked)
+            pick = i, found = TRUE;
+        }
+      if (!found)
+        g_warning ("plugin ordering rules form a cycle around %s: using alphabetical order",
+                   berth_plugin_get_name (g_ptr_array_index (rest, 0)));
+      g_ptr_array_add (sorted, g_object_ref (g_ptr_array_index (rest, pick)));
+      g_ptr_array_remove_index (rest, pick);
+    }
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      BerthPlugin *old = g_ptr_array_index (plugins, i);
+      g_ptr_array_index (plugins, i) = g_object_ref (g_ptr_array_index (sorted, i));
+      g_object_unref (old);
+    }
+}
+
+/* The first plugin @plugin requires that is not running, or NULL. */
+static const char *
+missing_requirement (BerthContext *context, BerthPlugin *plugin)
+{
+  GPtrArray *names = berth_plugin_get_rules (plugin, BERTH_PLUGIN_RULE_REQUIRES);
+
+  for (guint i = 0; names != NULL && i < names->len; i++)
+    {
+      BerthPlugin *other = berth_context_lookup_plugin (context, g_ptr_array_index (names, i));
+      if (other == NULL || berth_plugin_get_state (other) != BERTH_PLUGIN_STATE_RUNNING)
+        return g_ptr_array_index (names, i);
+    }
+  return NULL;
+}
+
 gboolean
 bd_plugins_start (BerthContext *context, const BdConfig *config, GError **error)
 {
   GPtrArray *plugins = berth_context_get_plugins (context);
 
+  sort_by_rules (context);
   for (guint i = 0; i < plugins->len; i++)
     {
       BerthPlugin *plugin = g_ptr_array_index (plugins, i);
       const char *name = berth_plugin_get_name (plugin);
       g_autoptr(GError) local_error = NULL;
+      const char *missing;
 
       if (berth_plugin_get_state (plugin) != BERTH_PLUGIN_STATE_LOADED)
         continue;
-      if (!berth_plugin_startup (plugin, &local_error))
+      missing = missing_requirement (context, plugin);
+      if (missing != NULL)
+        {
+          g_set_error (&local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _("it requires plugin %s, which is not running"), missing);
+          berth_plugin_set_state (plugin, BERTH_PLUGIN_STATE_FAILED, local_error->message);
+        }
+      if (local_error != NULL || !berth_plugin_startup (plugin, &local_error))
         {
           g_warning ("plugin %s: failed to start: %s", name, local_error->message);
           if (bd_config_is_required (config, name))
@@ -181,6 +267,9 @@ bd_plugins_start (BerthContext *context, const BdConfig *config, GError **error)
         }
       g_info ("plugin %s: running", name);
     }
+  /* every plugin started: services can be looked up; listeners open next */
+  for (guint i = 0; i < plugins->len; i++)
+    berth_plugin_ready (g_ptr_array_index (plugins, i));
   return TRUE;
 }
 

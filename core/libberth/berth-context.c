@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "berth-context.h"
+#include "berth-authority.h"
+#include "berth-error.h"
 #include "berth-plugin.h"
 
 #include <json-glib/json-glib.h>
@@ -27,6 +29,7 @@ struct _BerthContext {
   GPtrArray   *plugins;
   GHashTable  *endpoints;
   GHashTable  *broken;     /* "kind\x1fid" → JsonObject */
+  GHashTable  *services;   /* interface GType → GObject implementing it */
 };
 
 G_DEFINE_FINAL_TYPE (BerthContext, berth_context, G_TYPE_OBJECT)
@@ -355,6 +358,131 @@ berth_context_get_endpoints (BerthContext *self)
   return self->endpoints;
 }
 
+/**
+ * berth_context_add_service:
+ * @self: a #BerthContext
+ * @iface: the interface #GType the service implements, e.g.
+ *   %BERTH_TYPE_AUTHORITY
+ * @service: (type GObject): an object implementing @iface
+ *
+ * Registers a service other plugins look up with
+ * berth_context_get_service(). Plugins cooperate only through such
+ * services (and the store), never by calling each other. One
+ * implementation per interface: registering a second one is an error of
+ * %BERTH_ERROR_CONFLICT, since two plugins would then both claim to be,
+ * say, the authority.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+berth_context_add_service (BerthContext *self, GType iface, gpointer service, GError **error)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), FALSE);
+  g_return_val_if_fail (G_TYPE_IS_INTERFACE (iface), FALSE);
+  g_return_val_if_fail (G_TYPE_CHECK_INSTANCE_TYPE (service, iface), FALSE);
+
+  if (g_hash_table_contains (self->services, GSIZE_TO_POINTER (iface)))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_CONFLICT,
+                   "a %s service is already registered", g_type_name (iface));
+      return FALSE;
+    }
+  g_hash_table_insert (self->services, GSIZE_TO_POINTER (iface), g_object_ref (service));
+  return TRUE;
+}
+
+/**
+ * berth_context_remove_service:
+ * @self: a #BerthContext
+ * @iface: the interface #GType
+ * @service: (type GObject): the registered implementation
+ *
+ * Unregisters @service, when a plugin shuts down.
+ */
+void
+berth_context_remove_service (BerthContext *self, GType iface, gpointer service)
+{
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+
+  if (g_hash_table_lookup (self->services, GSIZE_TO_POINTER (iface)) == service)
+    g_hash_table_remove (self->services, GSIZE_TO_POINTER (iface));
+}
+
+/**
+ * berth_context_get_service:
+ * @self: a #BerthContext
+ * @iface: the interface #GType
+ *
+ * Returns: (transfer none) (nullable) (type GObject): the implementation
+ *   of @iface, or %NULL when no plugin provides it
+ */
+gpointer
+berth_context_get_service (BerthContext *self, GType iface)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  return g_hash_table_lookup (self->services, GSIZE_TO_POINTER (iface));
+}
+
+/**
+ * berth_context_authorize_async:
+ * @self: a #BerthContext
+ * @caller: who asks
+ * @resource: the resource kind the call touches
+ * @name: (nullable): the resource's name
+ * @access: the access the call needs
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the decision
+ * @user_data: data for @callback
+ *
+ * The one place every front door asks before it runs a handler: the
+ * registered #BerthAuthority decides; when none is registered, every call
+ * is allowed (Berth without its security plugin serves loopback only).
+ */
+void
+berth_context_authorize_async (BerthContext *self, BerthCaller *caller, const char *resource,
+                               const char *name, BerthAccess access, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  BerthAuthority *authority;
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_return_if_fail (BERTH_IS_CALLER (caller));
+
+  authority = berth_context_get_service (self, BERTH_TYPE_AUTHORITY);
+  if (authority != NULL)
+    {
+      berth_authority_check_async (authority, caller, resource, name, access, cancellable,
+                                   callback, user_data);
+      return;
+    }
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, berth_context_authorize_async);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * berth_context_authorize_finish:
+ * @self: a #BerthContext
+ * @result: the #GAsyncResult
+ * @error: return location for the refusal
+ *
+ * Returns: %TRUE when the call is allowed
+ */
+gboolean
+berth_context_authorize_finish (BerthContext *self, GAsyncResult *result, GError **error)
+{
+  g_autoptr(GObject) source = NULL;
+
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), FALSE);
+
+  if (g_task_is_valid (result, self))
+    return g_task_propagate_boolean (G_TASK (result), error);
+  source = g_async_result_get_source_object (result);
+  g_return_val_if_fail (BERTH_IS_AUTHORITY (source), FALSE);
+  return berth_authority_check_finish (BERTH_AUTHORITY (source), result, error);
+}
+
 static char *
 broken_key (const char *kind, const char *id)
 {
@@ -484,6 +612,7 @@ berth_context_finalize (GObject *object)
   g_clear_pointer (&self->config, g_key_file_unref);
   g_hash_table_unref (self->endpoints);
   g_hash_table_unref (self->broken);
+  g_hash_table_unref (self->services);
   g_free (self->state_dir);
   G_OBJECT_CLASS (berth_context_parent_class)->finalize (object);
 }
@@ -503,6 +632,7 @@ berth_context_init (BerthContext *self)
   self->router = berth_router_new ();
   self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
   self->endpoints = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->services = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->broken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) json_object_unref);
 }

@@ -5,6 +5,7 @@
 #error "Only <berth.h> can be included directly."
 #endif
 
+#include "berth-caller.h"
 #include "berth-node.h"
 #include "berth-router.h"
 #include "berth-store.h"
@@ -70,5 +71,26 @@ gboolean      berth_context_is_broken           (BerthContext *self,
                                                  const char   *kind,
                                                  const char   *id);
 JsonNode     *berth_context_dup_broken          (BerthContext *self);
+
+gboolean      berth_context_add_service         (BerthContext *self,
+                                                 GType         iface,
+                                                 gpointer      service,
+                                                 GError      **error);
+void          berth_context_remove_service      (BerthContext *self,
+                                                 GType         iface,
+                                                 gpointer      service);
+gpointer      berth_context_get_service         (BerthContext *self,
+                                                 GType         iface);
+void          berth_context_authorize_async     (BerthContext        *self,
+                                                 BerthCaller         *caller,
+                                                 const char          *resource,
+                                                 const char          *name,
+                                                 BerthAccess          access,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+gboolean      berth_context_authorize_finish    (BerthContext  *self,
+                                                 GAsyncResult  *result,
+                                                 GError       **error);
 
 G_END_DECLS

@@ -22,6 +22,7 @@ typedef struct {
   BerthContext     *context;  /* weak: the context owns its plugins */
   BerthPluginState  state;
   char             *error;
+  GPtrArray        *rules[BERTH_PLUGIN_RULE_REQUIRES + 1];
 } BerthPluginPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (BerthPlugin, berth_plugin, G_TYPE_OBJECT)
@@ -210,6 +211,70 @@ berth_plugin_reload (BerthPlugin *self)
     klass->reload (self);
 }
 
+/**
+ * berth_plugin_ready:
+ * @self: a #BerthPlugin
+ *
+ * Tells a running plugin that every plugin has started and the services
+ * they registered can be looked up; the listeners open right after. A
+ * plugin that depends on another's service resolves it here.
+ */
+void
+berth_plugin_ready (BerthPlugin *self)
+{
+  BerthPluginClass *klass;
+
+  g_return_if_fail (BERTH_IS_PLUGIN (self));
+  if (berth_plugin_get_state (self) != BERTH_PLUGIN_STATE_RUNNING)
+    return;
+  klass = BERTH_PLUGIN_GET_CLASS (self);
+  if (klass->ready != NULL)
+    klass->ready (self);
+}
+
+/**
+ * berth_plugin_add_rule:
+ * @self: a #BerthPlugin
+ * @rule: the kind of rule
+ * @name: the other plugin's name
+ *
+ * Declares an ordering rule, from the plugin's instance init: the daemon
+ * starts plugins in an order that satisfies every rule (alphabetical
+ * otherwise) and refuses to start a plugin whose requirement is not
+ * running.
+ */
+void
+berth_plugin_add_rule (BerthPlugin *self, BerthPluginRule rule, const char *name)
+{
+  BerthPluginPrivate *priv = berth_plugin_get_instance_private (self);
+
+  g_return_if_fail (BERTH_IS_PLUGIN (self));
+  g_return_if_fail (rule <= BERTH_PLUGIN_RULE_REQUIRES);
+  g_return_if_fail (name != NULL);
+
+  if (priv->rules[rule] == NULL)
+    priv->rules[rule] = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (priv->rules[rule], g_strdup (name));
+}
+
+/**
+ * berth_plugin_get_rules:
+ * @self: a #BerthPlugin
+ * @rule: the kind of rule
+ *
+ * Returns: (transfer none) (nullable) (element-type utf8): the plugins
+ *   named by rules of kind @rule, or %NULL when there are none
+ */
+GPtrArray *
+berth_plugin_get_rules (BerthPlugin *self, BerthPluginRule rule)
+{
+  BerthPluginPrivate *priv = berth_plugin_get_instance_private (self);
+
+  g_return_val_if_fail (BERTH_IS_PLUGIN (self), NULL);
+  g_return_val_if_fail (rule <= BERTH_PLUGIN_RULE_REQUIRES, NULL);
+  return priv->rules[rule];
+}
+
 static void
 berth_plugin_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -254,6 +319,8 @@ berth_plugin_finalize (GObject *object)
   BerthPluginPrivate *priv = berth_plugin_get_instance_private (BERTH_PLUGIN (object));
   g_free (priv->name);
   g_free (priv->error);
+  for (guint i = 0; i < G_N_ELEMENTS (priv->rules); i++)
+    g_clear_pointer (&priv->rules[i], g_ptr_array_unref);
   G_OBJECT_CLASS (berth_plugin_parent_class)->finalize (object);
 }
 

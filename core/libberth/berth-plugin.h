@@ -43,6 +43,23 @@ typedef enum {
   BERTH_PLUGIN_STATE_DISABLED,
 } BerthPluginState;
 
+/**
+ * BerthPluginRule:
+ * @BERTH_PLUGIN_RULE_RUN_AFTER: start after the named plugin (when it is
+ *   present)
+ * @BERTH_PLUGIN_RULE_RUN_BEFORE: start before the named plugin
+ * @BERTH_PLUGIN_RULE_REQUIRES: do not start unless the named plugin is
+ *   running (implies run-after)
+ *
+ * How a plugin orders itself against others, declared with
+ * berth_plugin_add_rule() from its instance init.
+ */
+typedef enum {
+  BERTH_PLUGIN_RULE_RUN_AFTER,
+  BERTH_PLUGIN_RULE_RUN_BEFORE,
+  BERTH_PLUGIN_RULE_REQUIRES,
+} BerthPluginRule;
+
 #define BERTH_TYPE_PLUGIN (berth_plugin_get_type ())
 G_DECLARE_DERIVABLE_TYPE (BerthPlugin, berth_plugin, BERTH, PLUGIN, GObject)
 
@@ -63,9 +80,10 @@ struct _BerthPluginClass {
                         GError      **error);
   void     (*shutdown) (BerthPlugin  *self);
   void     (*reload)   (BerthPlugin  *self);
+  void     (*ready)    (BerthPlugin  *self);
 
   /*< private >*/
-  gpointer padding[12];
+  gpointer padding[11];
 };
 
 BerthPlugin      *berth_plugin_new_placeholder (BerthContext     *context,
@@ -82,5 +100,11 @@ gboolean          berth_plugin_startup      (BerthPlugin      *self,
                                              GError          **error);
 void              berth_plugin_shutdown     (BerthPlugin      *self);
 void              berth_plugin_reload       (BerthPlugin      *self);
+void              berth_plugin_ready        (BerthPlugin      *self);
+void              berth_plugin_add_rule     (BerthPlugin      *self,
+                                             BerthPluginRule   rule,
+                                             const char       *name);
+GPtrArray        *berth_plugin_get_rules    (BerthPlugin      *self,
+                                             BerthPluginRule   rule);
 
 G_END_DECLS

@@ -3,6 +3,8 @@
 
 #define __BERTH_H_INSIDE__
 
+#include "berth-authority.h"
+#include "berth-caller.h"
 #include "berth-context.h"
 #include "berth-enum-types.h"
 #include "berth-error.h"
