@@ -173,6 +173,23 @@ test_services_and_authority (void)
   g_assert_null (berth_context_get_service (ctx, BERTH_TYPE_AUTHORITY));
 }
 
+static guint set_aside_logged;
+
+/* The set-aside report is a warning, expected in this test: count it
+ * instead of letting the test harness abort on it. */
+static GLogWriterOutput
+writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_strcmp0 (fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
+        strstr (fields[i].value, "set aside") != NULL)
+      {
+        set_aside_logged++;
+        return G_LOG_WRITER_HANDLED;
+      }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
 static void
 test_broken (void)
 {
@@ -196,6 +213,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (writer, NULL, NULL);
   g_test_add_func ("/core/json-depth", test_json_depth);
   g_test_add_func ("/core/utf8-safe", test_utf8_safe);
   g_test_add_func ("/core/caller", test_caller);
