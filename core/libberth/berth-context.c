@@ -4,6 +4,7 @@
 #include "berth-context.h"
 #include "berth-authority.h"
 #include "berth-error.h"
+#include "berth-event-bus.h"
 #include "berth-plugin.h"
 
 #include <json-glib/json-glib.h>
@@ -30,6 +31,7 @@ struct _BerthContext {
   GHashTable  *endpoints;
   GHashTable  *broken;     /* "kind\x1fid" → JsonObject */
   GHashTable  *services;   /* interface GType → GObject implementing it */
+  BerthEventBus *events;
 };
 
 G_DEFINE_FINAL_TYPE (BerthContext, berth_context, G_TYPE_OBJECT)
@@ -424,6 +426,42 @@ berth_context_get_service (BerthContext *self, GType iface)
 }
 
 /**
+ * berth_context_get_event_bus:
+ * @self: a #BerthContext
+ *
+ * Returns: (transfer none): the daemon's event bus
+ */
+BerthEventBus *
+berth_context_get_event_bus (BerthContext *self)
+{
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), NULL);
+  return self->events;
+}
+
+/**
+ * berth_context_publish:
+ * @self: a #BerthContext
+ * @topic: the event's topic, e.g. `task.state`
+ * @caller: (nullable): who caused it
+ * @data: (transfer full) (nullable): its details
+ *
+ * Publishes an event on the bus, stamped with the store's current index.
+ */
+void
+berth_context_publish (BerthContext *self, const char *topic, BerthCaller *caller, JsonObject *data)
+{
+  g_autoptr(BerthEvent) event = NULL;
+  g_autoptr(JsonObject) owned = data;
+
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_return_if_fail (topic != NULL);
+
+  event = berth_event_new (topic, caller, owned);
+  berth_event_bus_publish (self->events, event,
+                           self->store != NULL ? berth_store_get_index (self->store) : 0);
+}
+
+/**
  * berth_context_authorize_async:
  * @self: a #BerthContext
  * @caller: who asks
@@ -613,6 +651,7 @@ berth_context_finalize (GObject *object)
   g_hash_table_unref (self->endpoints);
   g_hash_table_unref (self->broken);
   g_hash_table_unref (self->services);
+  g_clear_object (&self->events);
   g_free (self->state_dir);
   G_OBJECT_CLASS (berth_context_parent_class)->finalize (object);
 }
@@ -632,6 +671,7 @@ berth_context_init (BerthContext *self)
   self->router = berth_router_new ();
   self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
   self->endpoints = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->events = berth_event_bus_new (1024);
   self->services = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   self->broken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) json_object_unref);

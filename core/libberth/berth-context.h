@@ -6,6 +6,7 @@
 #endif
 
 #include "berth-caller.h"
+#include "berth-event-bus.h"
 #include "berth-node.h"
 #include "berth-router.h"
 #include "berth-store.h"
@@ -81,6 +82,11 @@ void          berth_context_remove_service      (BerthContext *self,
                                                  gpointer      service);
 gpointer      berth_context_get_service         (BerthContext *self,
                                                  GType         iface);
+BerthEventBus *berth_context_get_event_bus      (BerthContext *self);
+void          berth_context_publish             (BerthContext *self,
+                                                 const char   *topic,
+                                                 BerthCaller  *caller,
+                                                 JsonObject   *data);
 void          berth_context_authorize_async     (BerthContext        *self,
                                                  BerthCaller         *caller,
                                                  const char          *resource,

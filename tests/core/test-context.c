@@ -209,6 +209,54 @@ test_broken (void)
   g_assert_false (berth_context_is_broken (ctx, "app", "/x"));
 }
 
+static void
+count_cb (BerthEventBus *bus, BerthEvent *event, gpointer user_data)
+{
+  guint *count = user_data;
+  (*count)++;
+}
+
+static void
+test_event_bus (void)
+{
+  g_autoptr(BerthContext) ctx = berth_context_new ();
+  BerthEventBus *bus = berth_context_get_event_bus (ctx);
+  g_autoptr(BerthCaller) caller = berth_caller_new_internal ("scheduler");
+  g_autoptr(GPtrArray) since = NULL;
+  g_autoptr(JsonNode) json = NULL;
+  guint all = 0, task_state = 0;
+
+  g_signal_connect (bus, "event", G_CALLBACK (count_cb), &all);
+  g_signal_connect (bus, "event::task-state", G_CALLBACK (count_cb), &task_state);
+  berth_context_publish (ctx, "task.state", caller, json_object_new ());
+  berth_context_publish (ctx, "deployment", NULL, NULL);
+  berth_context_publish (ctx, "task.state", caller, NULL);
+  g_assert_cmpuint (all, ==, 3);
+  g_assert_cmpuint (task_state, ==, 2);
+  g_assert_cmpuint (berth_event_bus_get_last_sequence (bus), ==, 3);
+
+  since = berth_event_bus_list_since (bus, 1, "task.");
+  g_assert_cmpuint (since->len, ==, 1);
+  g_assert_cmpuint (berth_event_get_sequence (g_ptr_array_index (since, 0)), ==, 3);
+  json = berth_event_to_json (g_ptr_array_index (since, 0));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json), "caller"), ==,
+                   "internal scheduler");
+
+  /* the backlog is bounded */
+  {
+    g_autoptr(BerthEventBus) small = berth_event_bus_new (2);
+    g_autoptr(GPtrArray) kept = NULL;
+    for (guint i = 0; i < 5; i++)
+      {
+        g_autoptr(BerthEvent) e = berth_event_new ("x", NULL, NULL);
+        berth_event_bus_publish (small, e, 0);
+      }
+    kept = berth_event_bus_list_since (small, 0, NULL);
+    g_assert_cmpuint (kept->len, ==, 2);
+    g_assert_cmpuint (berth_event_get_sequence (g_ptr_array_index (kept, 0)), ==, 4);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -219,5 +267,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/caller", test_caller);
   g_test_add_func ("/core/services-authority", test_services_and_authority);
   g_test_add_func ("/core/broken", test_broken);
+  g_test_add_func ("/core/event-bus", test_event_bus);
   return g_test_run ();
 }
