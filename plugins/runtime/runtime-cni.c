@@ -78,7 +78,7 @@ run_plugin (const RuntimeCniConfig *cfg, const char *type, const char *command, 
     return NULL;
   if (!g_subprocess_get_successful (proc))
     {
-      g_autoptr(JsonNode) node = runtime_json_parse (out != NULL ? out : "", -1, NULL);
+      g_autoptr(JsonNode) node = berth_json_parse (out != NULL ? out : "", -1, NULL);
       const char *msg = node != NULL && JSON_NODE_HOLDS_OBJECT (node)
                           ? runtime_json_get_string (json_node_get_object (node), "msg") : NULL;
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_FAILED, _("CNI plugin %s %s failed: %s"), type,
@@ -144,7 +144,7 @@ portmap_conf (JsonArray *ports, const char *prev_result)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autoptr(JsonNode) prev = prev_result != NULL ? runtime_json_parse (prev_result, -1, NULL) : NULL;
+  g_autoptr(JsonNode) prev = prev_result != NULL ? berth_json_parse (prev_result, -1, NULL) : NULL;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "cniVersion");
@@ -210,7 +210,7 @@ run_ip (const char * const *argv, GError **error)
 static char *
 address_of (const char *result)
 {
-  g_autoptr(JsonNode) node = runtime_json_parse (result, -1, NULL);
+  g_autoptr(JsonNode) node = berth_json_parse (result, -1, NULL);
   JsonArray *ips;
   const char *addr;
 

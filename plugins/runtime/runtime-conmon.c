@@ -97,7 +97,7 @@ runtime_conmon_create (const RuntimeConmonArgs *a, GCancellable *cancellable, GE
   g_subprocess_wait (proc, cancellable, NULL);
   if (g_file_get_contents (err_path, &err_text, NULL, NULL))
     g_strstrip (err_text);
-  root = runtime_json_parse (reply->str, (gssize) reply->len, NULL);
+  root = berth_json_parse (reply->str, (gssize) reply->len, NULL);
   obj = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   if (obj == NULL || !json_object_has_member (obj, "data"))
     {

@@ -253,7 +253,7 @@ ctr_from_row (RuntimeContainers *self, sqlite3_stmt *stmt)
   c->name = runtime_db_column_dup (stmt, 1);
   c->image_id = runtime_db_column_dup (stmt, 3);
   c->image_ref = runtime_db_column_dup (stmt, 4);
-  c->spec = runtime_json_parse ((const char *) sqlite3_column_text (stmt, 5), -1, NULL);
+  c->spec = berth_json_parse ((const char *) sqlite3_column_text (stmt, 5), -1, NULL);
   if (c->spec == NULL || !JSON_NODE_HOLDS_OBJECT (c->spec))
     {
       g_clear_pointer (&c->spec, json_node_unref);
@@ -294,7 +294,7 @@ static JsonNode *
 row_to_json (sqlite3_stmt *stmt)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) spec = runtime_json_parse ((const char *) sqlite3_column_text (stmt, 5), -1, NULL);
+  g_autoptr(JsonNode) spec = berth_json_parse ((const char *) sqlite3_column_text (stmt, 5), -1, NULL);
   JsonObject *spec_obj = spec != NULL && JSON_NODE_HOLDS_OBJECT (spec) ? json_node_get_object (spec) : NULL;
   const char *state = (const char *) sqlite3_column_text (stmt, 7);
   const char *reason = (const char *) sqlite3_column_text (stmt, 11);
@@ -861,7 +861,7 @@ create_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   g_autofree char *netns_path = NULL;
   g_autofree char *config = NULL;
   g_autofree char *hostname = g_strndup (j->id, 12);
-  g_autoptr(JsonNode) image_root = runtime_json_parse (j->image_config, -1, NULL);
+  g_autoptr(JsonNode) image_root = berth_json_parse (j->image_config, -1, NULL);
   JsonObject *image_config = NULL;
   g_autoptr(GError) error = NULL;
   gboolean networked = FALSE;
@@ -1166,7 +1166,7 @@ runtime_containers_handle_create (RuntimeContainers *self, BerthRequest *req)
     }
   /* the command must be known before anything is made */
   {
-    g_autoptr(JsonNode) iroot = runtime_json_parse (info->config_json, -1, NULL);
+    g_autoptr(JsonNode) iroot = berth_json_parse (info->config_json, -1, NULL);
     JsonObject *iconfig = iroot != NULL && JSON_NODE_HOLDS_OBJECT (iroot)
                             ? runtime_json_get_object (json_node_get_object (iroot), "config") : NULL;
     g_auto(GStrv) args = runtime_oci_process_args (iconfig, spec, &error);
@@ -1530,7 +1530,7 @@ stop_signal_of (Ctr *c)
   RuntimeImages *images = runtime_plugin_get_images (c->owner->plugin);
   g_autoptr(RuntimeImageInfo) info = c->image_id != NULL ? runtime_images_get_info (images, c->image_id, NULL)
                                                            : NULL;
-  g_autoptr(JsonNode) root = info != NULL ? runtime_json_parse (info->config_json, -1, NULL) : NULL;
+  g_autoptr(JsonNode) root = info != NULL ? berth_json_parse (info->config_json, -1, NULL) : NULL;
   JsonObject *config = root != NULL && JSON_NODE_HOLDS_OBJECT (root)
                          ? runtime_json_get_object (json_node_get_object (root), "config") : NULL;
   const char *name = runtime_json_get_string (config, "StopSignal");

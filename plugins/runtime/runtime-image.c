@@ -387,7 +387,7 @@ install_manifest (Job *job, RuntimeRegistry *reg, const char *manifest_digest,
 
   if (manifest == NULL)
     return NULL;
-  mroot = runtime_json_parse (g_bytes_get_data (manifest, NULL), (gssize) g_bytes_get_size (manifest),
+  mroot = berth_json_parse (g_bytes_get_data (manifest, NULL), (gssize) g_bytes_get_size (manifest),
                               error);
   if ((mobj = runtime_json_object (mroot, _("The image manifest"), error)) == NULL)
     return NULL;
@@ -442,7 +442,7 @@ install_manifest (Job *job, RuntimeRegistry *reg, const char *manifest_digest,
   config = runtime_blobs_read (job->blobs, config_digest, error);
   if (config == NULL)
     return NULL;
-  croot = runtime_json_parse (g_bytes_get_data (config, NULL), (gssize) g_bytes_get_size (config),
+  croot = berth_json_parse (g_bytes_get_data (config, NULL), (gssize) g_bytes_get_size (config),
                               error);
   if ((cobj = runtime_json_object (croot, _("The image config"), error)) == NULL)
     return NULL;
@@ -529,7 +529,7 @@ pull_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
                                             &media_type, &digest, cancellable, &error);
   if (manifest == NULL)
     goto fail;
-  root = runtime_json_parse (g_bytes_get_data (manifest, NULL), (gssize) g_bytes_get_size (manifest),
+  root = berth_json_parse (g_bytes_get_data (manifest, NULL), (gssize) g_bytes_get_size (manifest),
                              &error);
   if ((obj = runtime_json_object (root, _("The manifest"), &error)) == NULL)
     goto fail;
@@ -683,7 +683,7 @@ read_json_file (const char *dir, const char *name, JsonNode **out, GError **erro
 
   if (!g_file_get_contents (path, &data, &len, error))
     return NULL;
-  *out = runtime_json_parse (data, (gssize) len, error);
+  *out = berth_json_parse (data, (gssize) len, error);
   if (*out == NULL)
     {
       g_free (data);
@@ -713,7 +713,7 @@ import_oci_manifest (Job *job, const char *dir, const char *digest, GError **err
   bytes = runtime_blobs_read (job->blobs, digest, error);
   if (bytes == NULL)
     return NULL;
-  root = runtime_json_parse (g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes), error);
+  root = berth_json_parse (g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes), error);
   if ((obj = runtime_json_object (root, _("The manifest"), error)) == NULL)
     return NULL;
   if (is_index (runtime_json_get_string (obj, "mediaType"), obj))
@@ -1055,7 +1055,7 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 
   if (manifest == NULL)
     goto fail;
-  mroot = runtime_json_parse (g_bytes_get_data (manifest, NULL), (gssize) g_bytes_get_size (manifest),
+  mroot = berth_json_parse (g_bytes_get_data (manifest, NULL), (gssize) g_bytes_get_size (manifest),
                               &error);
   if ((mobj = runtime_json_object (mroot, _("The manifest"), &error)) == NULL)
     goto fail;
@@ -1362,7 +1362,7 @@ add_image_json (RuntimeImages *self, JsonBuilder *b, sqlite3_stmt *stmt, gboolea
   json_builder_add_int_value (b, unpacked);
   if (full)
     {
-      g_autoptr(JsonNode) config = runtime_json_parse ((const char *) sqlite3_column_text (stmt, 4), -1, NULL);
+      g_autoptr(JsonNode) config = berth_json_parse ((const char *) sqlite3_column_text (stmt, 4), -1, NULL);
       json_builder_set_member_name (b, "Config");
       if (config != NULL)
         json_builder_add_value (b, g_steal_pointer (&config));

@@ -5,6 +5,8 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include <berth.h>
+
 #include "runtime-registry.h"
 
 /* A client for the OCI distribution (Docker registry HTTP API v2):
@@ -14,6 +16,8 @@
  * client (and SoupSession). */
 
 #define DOCKER_HUB "docker.io"
+#define MAX_MANIFEST_BYTES (4 * 1024 * 1024)
+#define MAX_TOKEN_BYTES (1024 * 1024)
 #define DOCKER_HUB_API "registry-1.docker.io"
 
 struct _RuntimeRegistry {
@@ -245,6 +249,31 @@ basic_header (RuntimeRegistry *self)
   return g_strdup_printf ("Basic %s", b64);
 }
 
+/* Reads @stream to its end, refusing more than @max bytes (a hostile
+ * server could send a manifest or a token reply that never ends). */
+static GBytes *
+read_bounded (GInputStream *stream, gsize max, const char *what, GCancellable *cancellable,
+              GError **error)
+{
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  guint8 buf[16384];
+  gssize n;
+
+  while ((n = g_input_stream_read (stream, buf, sizeof buf, cancellable, error)) > 0)
+    {
+      if (data->len + (gsize) n > max)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("%s is too large (over %" G_GSIZE_FORMAT " bytes)"),
+                       what, max);
+          return NULL;
+        }
+      g_byte_array_append (data, buf, (guint) n);
+    }
+  if (n < 0)
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&data));
+}
+
 /* Answers a 401: works out the Authorization header to retry with. */
 static gboolean
 authenticate (RuntimeRegistry *self, SoupMessage *failed, GCancellable *cancellable, GError **error)
@@ -280,8 +309,9 @@ authenticate (RuntimeRegistry *self, SoupMessage *failed, GCancellable *cancella
       const char *scope = g_hash_table_lookup (params, "scope");
       g_autoptr(GString) url = NULL;
       g_autoptr(SoupMessage) msg = NULL;
+      g_autoptr(GInputStream) stream = NULL;
       g_autoptr(GBytes) body = NULL;
-      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(JsonNode) root = NULL;
       g_autofree char *basic = basic_header (self);
       JsonObject *obj;
       const char *token = NULL;
@@ -315,7 +345,10 @@ authenticate (RuntimeRegistry *self, SoupMessage *failed, GCancellable *cancella
         }
       if (basic != NULL)
         soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", basic);
-      body = soup_session_send_and_read (self->session, msg, cancellable, error);
+      stream = soup_session_send (self->session, msg, cancellable, error);
+      if (stream == NULL)
+        return FALSE;
+      body = read_bounded (stream, MAX_TOKEN_BYTES, _("The token reply"), cancellable, error);
       if (body == NULL)
         return FALSE;
       if (soup_message_get_status (msg) != SOUP_STATUS_OK)
@@ -324,12 +357,12 @@ authenticate (RuntimeRegistry *self, SoupMessage *failed, GCancellable *cancella
                        _("Token endpoint %s answered %u"), realm, soup_message_get_status (msg));
           return FALSE;
         }
-      if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-                                       (gssize) g_bytes_get_size (body), error))
+      root = berth_json_parse_bytes (body, error);
+      if (root == NULL)
         return FALSE;
-      if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      if (!JSON_NODE_HOLDS_OBJECT (root))
         goto bad_token;
-      obj = json_node_get_object (json_parser_get_root (parser));
+      obj = json_node_get_object (root);
       if (json_object_has_member (obj, "token"))
         token = json_object_get_string_member_with_default (obj, "token", NULL);
       if (token == NULL && json_object_has_member (obj, "access_token"))
@@ -420,7 +453,6 @@ runtime_registry_get_manifest (RuntimeRegistry *self, const char *repository, co
   g_autofree char *path = g_strdup_printf ("/v2/%s/manifests/%s", repository, reference);
   g_autoptr(SoupMessage) msg = NULL;
   g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
   g_autofree char *what = g_strdup_printf ("%s:%s", repository, reference);
   g_autofree char *digest = NULL;
   const char *ctype;
@@ -434,16 +466,12 @@ runtime_registry_get_manifest (RuntimeRegistry *self, const char *repository, co
     return NULL;
   if (!check_status (self, msg, what, error))
     return NULL;
-  if (g_output_stream_splice (out, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, cancellable,
-                              error) < 0)
+  {
+    g_autofree char *label = g_strdup_printf (_("Manifest %s"), what);
+    bytes = read_bounded (stream, MAX_MANIFEST_BYTES, label, cancellable, error);
+  }
+  if (bytes == NULL)
     return NULL;
-  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
-  if (g_bytes_get_size (bytes) > 4 * 1024 * 1024)
-    {
-      g_bytes_unref (bytes);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Manifest %s is too large"), what);
-      return NULL;
-    }
   digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
   if (g_str_has_prefix (reference, "sha256:") && strcmp (reference + 7, digest) != 0)
     {

@@ -111,12 +111,5 @@ runtime_task_api_call (RuntimeTaskApi *self, const char *method, const char *pat
 JsonNode *
 runtime_task_api_parse (GBytes *body)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  gsize len = 0;
-  const char *data = body != NULL ? g_bytes_get_data (body, &len) : NULL;
-
-  if (data == NULL || !json_parser_load_from_data (parser, data, (gssize) len, NULL) ||
-      json_parser_get_root (parser) == NULL)
-    return NULL;
-  return json_node_copy (json_parser_get_root (parser));
+  return body != NULL ? berth_json_parse_bytes (body, NULL) : NULL;
 }

@@ -430,8 +430,14 @@ container_fail (Proc *p, const char *why)
       finish (p, FALSE, 0, msg);
       return;
     }
-  g_hash_table_remove (p->owner->procs, berth_task_get_id (p->task));
-  fail_task (p->owner, p->task, BERTH_TASK_FAILED, msg);
+  {
+    /* removing the Proc frees it and drops its reference on the task */
+    RuntimeTasks *self = p->owner;
+    g_autoptr(BerthTask) task = g_object_ref (p->task);
+
+    g_hash_table_remove (self->procs, berth_task_get_id (task));
+    fail_task (self, task, BERTH_TASK_FAILED, msg);
+  }
 }
 
 static void container_remove (RuntimeTasks *self, const char *id);
@@ -589,21 +595,44 @@ create_container (RuntimeTasks *self, Proc *p)
                          step_free);
 }
 
+/* The outcome of a pull's newline-delimited JSON progress: NULL when its
+ * last line is {"status":"Pulled"}, else why it failed. */
+static char *
+pull_error (guint status, GBytes *body, const char *error)
+{
+  gsize len = 0;
+  const char *text = body != NULL ? g_bytes_get_data (body, &len) : NULL;
+  g_autofree char *copy = text != NULL ? g_strndup (text, len) : NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *o;
+  char *last;
+
+  if (status != 200 || copy == NULL)
+    return api_error (status, body, error);
+  g_strstrip (copy);
+  last = strrchr (copy, '\n');
+  last = last != NULL ? last + 1 : copy;
+  node = berth_json_parse (last, -1, NULL);
+  o = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  if (o != NULL && g_strcmp0 (runtime_json_get_string (o, "status"), "Pulled") == 0)
+    return NULL;
+  if (o != NULL && runtime_json_get_string (o, "error") != NULL)
+    return g_strdup (runtime_json_get_string (o, "error"));
+  return g_strdup (*last != '\0' ? last : _("the pull ended without a result"));
+}
+
 static void
 pulled_cb (guint status, GBytes *body, const char *error, gpointer user_data)
 {
   Step *st = user_data;
   Proc *p = g_hash_table_lookup (st->self->procs, st->task_id);
-  gsize len = 0;
-  const char *text = body != NULL ? g_bytes_get_data (body, &len) : NULL;
-  g_autofree char *copy = text != NULL ? g_strndup (text, len) : NULL;
+  g_autofree char *why = NULL;
 
   if (p == NULL)
     return;
-  if (status != 200 || copy == NULL || strstr (copy, "\"Pulled\"") == NULL)
+  why = pull_error (status, body, error);
+  if (why != NULL)
     {
-      g_autofree char *why = status == 200 && copy != NULL ? g_strdup (g_strstrip (copy))
-                                                           : api_error (status, body, error);
       container_fail (p, why);
       return;
     }

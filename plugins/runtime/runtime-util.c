@@ -54,21 +54,6 @@ fail:
   }
 }
 
-JsonNode *
-runtime_json_parse (const char *data, gssize len, GError **error)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-
-  if (!json_parser_load_from_data (parser, data, len, error))
-    return NULL;
-  if (json_parser_get_root (parser) == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Empty JSON document"));
-      return NULL;
-    }
-  return json_node_copy (json_parser_get_root (parser));
-}
-
 char *
 runtime_json_to_string (JsonNode *node)
 {

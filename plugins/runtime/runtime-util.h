@@ -7,9 +7,6 @@ G_BEGIN_DECLS
 
 gboolean    runtime_rm_rf              (const char  *path,
                                         GError     **error);
-JsonNode   *runtime_json_parse         (const char  *data,
-                                        gssize       len,
-                                        GError     **error);
 char       *runtime_json_to_string     (JsonNode    *node);
 JsonObject *runtime_json_object        (JsonNode    *node,
                                         const char  *what,
