@@ -23,6 +23,7 @@
 #include "berth-stream.h"
 #include "berth-store.h"
 #include "berth-task.h"
+#include "berth-task-spec.h"
 #include "berth-txn.h"
 
 #undef __BERTH_H_INSIDE__

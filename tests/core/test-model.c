@@ -102,6 +102,59 @@ test_durations (void)
     }
 }
 
+static void
+test_task_spec (void)
+{
+  static const char *bad[] = {
+    "{\"kind\":\"exec\",\"cmd\":5}",
+    "{\"kind\":\"exec\",\"cmd\":\"x\",\"env\":{\"A\":{}}}",
+    "{\"kind\":\"exec\",\"cmd\":\"x\",\"args\":[1]}",
+    "{\"kind\":\"exec\",\"cmd\":\"x\",\"cpus\":-1}",
+    "{\"kind\":\"exec\",\"cmd\":\"x\",\"ports\":[{\"container\":\"x\"}]}",
+    "{\"kind\":\"exec\",\"cmd\":\"x\",\"network\":\"mesh\"}",
+    "{\"kind\":\"container\",\"cmd\":\"x\"}",
+    "{\"kind\":\"vm\",\"cmd\":\"x\"}",
+    "{\"kind\":\"exec\"}",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BerthTaskSpec) spec = berth_task_spec_new (BERTH_TASK_KIND_CONTAINER);
+  g_autoptr(BerthTaskSpec) back = NULL;
+  g_autoptr(JsonObject) json = NULL;
+  const char *args[] = { "sleep", "10", NULL };
+  const char *protocol = NULL;
+
+  berth_task_spec_set_image (spec, "busybox:latest");
+  berth_task_spec_set_args (spec, args);
+  berth_task_spec_set_resources (spec, 0.5, 64, 10);
+  berth_task_spec_set_network (spec, BERTH_TASK_NETWORK_BRIDGE);
+  berth_task_spec_add_port (spec, 8080, "tcp", "http");
+  g_hash_table_insert (berth_task_spec_get_env (spec), g_strdup ("A"), g_strdup ("b"));
+  json = berth_task_spec_to_json (spec);
+  back = berth_task_spec_new_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (berth_task_spec_get_kind (back), ==, BERTH_TASK_KIND_CONTAINER);
+  g_assert_cmpstr (berth_task_spec_get_image (back), ==, "busybox:latest");
+  g_assert_cmpstr (berth_task_spec_get_args (back)[1], ==, "10");
+  g_assert_cmpfloat (berth_task_spec_get_cpus (back), ==, 0.5);
+  g_assert_cmpuint (berth_task_spec_get_mem_mb (back), ==, 64);
+  g_assert_cmpint (berth_task_spec_get_network (back), ==, BERTH_TASK_NETWORK_BRIDGE);
+  g_assert_cmpuint (berth_task_spec_get_n_ports (back), ==, 1);
+  g_assert_cmpuint (berth_task_spec_get_port (back, 0, &protocol, NULL), ==, 8080);
+  g_assert_cmpstr (protocol, ==, "tcp");
+  g_assert_cmpstr (g_hash_table_lookup (berth_task_spec_get_env (back), "A"), ==, "b");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(JsonNode) node = berth_json_parse (bad[i], -1, &error);
+      g_autoptr(BerthTaskSpec) none = NULL;
+      g_assert_no_error (error);
+      none = berth_task_spec_new_from_json (json_node_get_object (node), &error);
+      g_assert_null (none);
+      g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
+      g_clear_error (&error);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -110,5 +163,6 @@ main (int argc, char **argv)
   g_test_add_func ("/model/node", test_node_json);
   g_test_add_func ("/model/error-status", test_error_status);
   g_test_add_func ("/model/durations", test_durations);
+  g_test_add_func ("/model/task-spec", test_task_spec);
   return g_test_run ();
 }
