@@ -57,6 +57,7 @@ struct _BerthStore {
   GQueue          pending;      /* PendingWrite* */
   GSource        *flush_source;
   GList          *waiters;      /* Waiter* */
+  GThread        *owner;        /* the thread that may write */
 };
 
 enum { SIGNAL_CHANGED, N_SIGNALS };
@@ -400,6 +401,47 @@ berth_store_collect (BerthStore *self, sqlite3_stmt *stmt, BerthRowFunc row_func
     }
   sqlite3_reset (stmt);
   return g_steal_pointer (&list);
+}
+
+/**
+ * berth_store_get_one:
+ * @self: a #BerthStore
+ * @stmt: a prepared statement with its parameters bound
+ * @row_func: makes an object of a row
+ * @what: what is looked up, for the error message, e.g. `app “/web”`
+ * @error: return location for a #GError
+ *
+ * Steps @stmt once and makes an object of its first row, then resets
+ * @stmt. The lookup by key of every plugin.
+ *
+ * Returns: (transfer full) (nullable): the object; %NULL with
+ *   %BERTH_ERROR_NOT_FOUND (“No such …”) when there is no row, or with
+ *   the store's error
+ */
+gpointer
+berth_store_get_one (BerthStore *self, sqlite3_stmt *stmt, BerthRowFunc row_func,
+                     const char *what, GError **error)
+{
+  gboolean have_row = FALSE;
+  gpointer object;
+
+  g_return_val_if_fail (BERTH_IS_STORE (self), NULL);
+  g_return_val_if_fail (stmt != NULL && row_func != NULL && what != NULL, NULL);
+
+  if (!berth_store_step (self, stmt, &have_row, error))
+    {
+      sqlite3_reset (stmt);
+      return NULL;
+    }
+  if (!have_row)
+    {
+      sqlite3_reset (stmt);
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("No such %s"), what);
+      return NULL;
+    }
+  object = row_func (stmt);
+  sqlite3_reset (stmt);
+  return object;
 }
 
 /**
@@ -796,6 +838,19 @@ flush_idle_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Writes, and the model objects they touch, belong to the thread that
+ * made the store (the daemon's main loop): a write from another thread
+ * would race the group commit. */
+static gboolean
+on_owner_thread (BerthStore *self)
+{
+  if (G_LIKELY (g_thread_self () == self->owner))
+    return TRUE;
+  g_critical ("store: write from a thread that does not own the store; "
+              "hand the result to the main loop instead");
+  return FALSE;
+}
+
 static PendingWrite *
 queue_write (BerthStore *self, BerthStoreWriteFunc func, gpointer data, GDestroyNotify destroy)
 {
@@ -831,6 +886,7 @@ berth_store_write_async (BerthStore *self, BerthStoreWriteFunc func, gpointer fu
 
   g_return_if_fail (BERTH_IS_STORE (self));
   g_return_if_fail (func != NULL);
+  g_return_if_fail (on_owner_thread (self));
 
   pw = queue_write (self, func, func_data, func_data_destroy);
   pw->task = g_task_new (self, cancellable, callback, user_data);
@@ -890,6 +946,7 @@ berth_store_write_sync (BerthStore *self, BerthStoreWriteFunc func, gpointer fun
 
   g_return_val_if_fail (BERTH_IS_STORE (self), 0);
   g_return_val_if_fail (func != NULL, 0);
+  g_return_val_if_fail (on_owner_thread (self), 0);
 
   /* the writes queued before this one commit first */
   berth_store_flush (self);
@@ -1036,4 +1093,5 @@ berth_store_init (BerthStore *self)
 {
   self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stmt_finalize);
   g_queue_init (&self->pending);
+  self->owner = g_thread_self ();
 }

@@ -85,6 +85,11 @@ GPtrArray    *berth_store_collect      (BerthStore     *self,
                                         BerthRowFunc    row_func,
                                         GDestroyNotify  free_func,
                                         GError        **error);
+gpointer      berth_store_get_one      (BerthStore     *self,
+                                        sqlite3_stmt   *stmt,
+                                        BerthRowFunc    row_func,
+                                        const char     *what,
+                                        GError        **error);
 gboolean      berth_store_exec         (BerthStore     *self,
                                         const char     *sql,
                                         GError        **error);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <string.h>
 #include <berth.h>
 #include <glib/gstdio.h>
 
@@ -358,6 +359,62 @@ test_wait_for_index (Fixture *f, gconstpointer data)
   g_main_loop_unref (w.loop);
 }
 
+static gpointer
+row_value (sqlite3_stmt *stmt)
+{
+  return g_strdup_printf ("%s=%lld", sqlite3_column_text (stmt, 0),
+                          (long long) sqlite3_column_int64 (stmt, 1));
+}
+
+static void
+test_get_one (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *found = NULL;
+  gpointer missing;
+
+  g_assert_true (berth_store_migrate (f->store, "test", test_migrations, &error));
+  g_assert_cmpuint (berth_store_write_sync (f->store, put_item, "a=7", &error), >, 0);
+  stmt = berth_store_prepare (f->store, "SELECT name, value FROM items WHERE name = ?1", &error);
+  g_assert_no_error (error);
+  sqlite3_bind_text (stmt, 1, "a", -1, SQLITE_STATIC);
+  found = berth_store_get_one (f->store, stmt, row_value, "item “a”", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found, ==, "a=7");
+  sqlite3_bind_text (stmt, 1, "b", -1, SQLITE_STATIC);
+  missing = berth_store_get_one (f->store, stmt, row_value, "item “b”", &error);
+  g_assert_null (missing);
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "item “b”"));
+}
+
+static gpointer
+write_from_thread (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GError) error = NULL;
+  return GSIZE_TO_POINTER ((gsize) berth_store_write_sync (f->store, put_item, "t=1", &error));
+}
+
+/* A write from a thread that does not own the store is refused. */
+static void
+test_write_thread (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (berth_store_migrate (f->store, "test", test_migrations, &error));
+  if (g_test_subprocess ())
+    {
+      GThread *thread = g_thread_new ("writer", write_from_thread, f);
+      g_assert_null (g_thread_join (thread));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*does not own the store*");
+}
+
 static void
 test_open_errors (void)
 {
@@ -378,6 +435,8 @@ main (int argc, char **argv)
   g_test_add ("/store/rollback", Fixture, NULL, fixture_setup, test_failed_write_rolls_back, fixture_teardown);
   g_test_add ("/store/group-commit", Fixture, NULL, fixture_setup, test_group_commit_and_notifications, fixture_teardown);
   g_test_add ("/store/wait", Fixture, NULL, fixture_setup, test_wait_for_index, fixture_teardown);
+  g_test_add ("/store/get-one", Fixture, NULL, fixture_setup, test_get_one, fixture_teardown);
+  g_test_add ("/store/write-thread", Fixture, NULL, fixture_setup, test_write_thread, fixture_teardown);
   g_test_add_func ("/store/open-errors", test_open_errors);
   return g_test_run ();
 }
