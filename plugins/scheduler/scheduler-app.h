@@ -3,6 +3,8 @@
 
 #include <berth.h>
 
+#include "scheduler-limits.h"
+
 G_BEGIN_DECLS
 
 /* One app as the controller sees it: the normalized Marathon definition
@@ -37,10 +39,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SchedulerApp, scheduler_app_free)
 char       *scheduler_app_normalize_id (const char   *raw,
                                         const char   *base);
 gboolean    scheduler_app_id_is_valid  (const char   *id);
-JsonObject *scheduler_app_validate     (JsonNode     *body,
-                                        JsonObject   *current,
-                                        const char   *path_id,
-                                        JsonArray   **details);
+JsonObject *scheduler_app_validate     (JsonNode              *body,
+                                        JsonObject            *current,
+                                        const char            *path_id,
+                                        const SchedulerLimits *limits,
+                                        JsonArray            **details);
+char       *scheduler_app_check_stored (JsonObject            *def,
+                                        const SchedulerLimits *limits);
 gboolean    scheduler_app_is_scale_only (JsonObject  *before,
                                          JsonObject  *after);
 void        scheduler_app_set_version  (JsonObject   *def,

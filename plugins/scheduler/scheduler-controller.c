@@ -8,6 +8,7 @@
 #include "scheduler-controller.h"
 #include "scheduler-db.h"
 #include "scheduler-placement.h"
+#include "scheduler-validate.h"
 
 /* The controller: after every change of an app, a task or a deployment
  * (coalesced), it compares each app's desired instances with its tasks
@@ -19,6 +20,9 @@
  *  - too many tasks of the current config: the newest are killed;
  *  - too few: new tasks are placed (scheduler-placement.c) unless the
  *    backoff says wait; what does not fit waits in the queue with why;
+ *    at most [scheduler] launch_batch tasks are created per batch, one
+ *    batch every launch_interval_ms, so that a large app starts while
+ *    the API keeps answering (and a DELETE stops it between batches);
  *  - tasks of an older config are replaced step by step: new ones are
  *    launched within maximumOverCapacity, old ones killed only while
  *    minimumHealthCapacity stays met;
@@ -64,6 +68,8 @@ typedef struct {
 
 struct _SchedulerController {
   BerthContext    *context;
+  const SchedulerLimits *limits;
+  gint64           next_batch_ms;  /* no launch before (monotonic ms) */
   BerthStore      *store;
   SchedulerEvents *events;
   SchedulerHealth *health;
@@ -249,9 +255,38 @@ write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   batch_free (b);
 }
 
-static GPtrArray *
-load_nodes (BerthStore *store, GHashTable *by_id)
+/* The resources a node offers: what it registered, or for this node what
+ * [scheduler] cpus / mem_mb say (Mesos agents' --resources). */
+static void
+offered (SchedulerController *self, const char *node_id, JsonObject *r, gdouble *cpus, gdouble *mem_mb,
+         gdouble *disk_mb)
 {
+  BerthNode *me = berth_context_get_node (self->context);
+  JsonNode *n;
+
+  *cpus = *mem_mb = *disk_mb = 0;
+  n = r != NULL ? json_object_get_member (r, "cpus") : NULL;
+  if (scheduler_json_is_number (n))
+    *cpus = scheduler_json_number (n);
+  n = r != NULL ? json_object_get_member (r, "mem_bytes") : NULL;
+  if (scheduler_json_is_number (n))
+    *mem_mb = scheduler_json_number (n) / (1024.0 * 1024.0);
+  n = r != NULL ? json_object_get_member (r, "disk_bytes") : NULL;
+  if (scheduler_json_is_number (n))
+    *disk_mb = scheduler_json_number (n) / (1024.0 * 1024.0);
+  if (me != NULL && g_strcmp0 (berth_node_get_id (me), node_id) == 0)
+    {
+      if (self->limits->node_cpus > 0)
+        *cpus = self->limits->node_cpus;
+      if (self->limits->node_mem_mb > 0)
+        *mem_mb = self->limits->node_mem_mb;
+    }
+}
+
+static GPtrArray *
+load_nodes (SchedulerController *self, GHashTable *by_id)
+{
+  BerthStore *store = self->store;
   g_autoptr(GError) error = NULL;
   g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "SELECT id, name, address, meta, resources FROM nodes",
                                                       &error);
@@ -268,14 +303,15 @@ load_nodes (BerthStore *store, GHashTable *by_id)
       g_autoptr(JsonNode) res = scheduler_json_parse ((const char *) sqlite3_column_text (stmt, 4));
       g_autoptr(JsonNode) meta = scheduler_json_parse ((const char *) sqlite3_column_text (stmt, 3));
       JsonObject *r = res != NULL && JSON_NODE_HOLDS_OBJECT (res) ? json_node_get_object (res) : NULL;
+      const char *id = (const char *) sqlite3_column_text (stmt, 0);
       SchedulerNodeFree *node;
+      gdouble cpus, mem_mb, disk_mb;
 
-      node = scheduler_node_free_new ((const char *) sqlite3_column_text (stmt, 0),
-                                      (const char *) sqlite3_column_text (stmt, 1),
-                                      (const char *) sqlite3_column_text (stmt, 2),
-                                      r != NULL ? json_object_get_double_member_with_default (r, "cpus", 0) : 0,
-                                      r != NULL ? (gdouble) json_object_get_int_member_with_default (r, "mem_bytes", 0) / (1024.0 * 1024.0) : 0,
-                                      r != NULL ? (gdouble) json_object_get_int_member_with_default (r, "disk_bytes", 0) / (1024.0 * 1024.0) : 0);
+      if (id == NULL)
+        continue;
+      offered (self, id, r, &cpus, &mem_mb, &disk_mb);
+      node = scheduler_node_free_new (id, (const char *) sqlite3_column_text (stmt, 1),
+                                      (const char *) sqlite3_column_text (stmt, 2), cpus, mem_mb, disk_mb);
       if (meta != NULL && JSON_NODE_HOLDS_OBJECT (meta))
         {
           JsonObjectIter iter;
@@ -410,6 +446,7 @@ launch (SchedulerController *self, Batch *b, SchedulerApp *app, guint n, GPtrArr
     .disk_mb = app->disk,
     .n_ports = app->n_ports,
     .constraints = json_object_get_array_member (app->def, "constraints"),
+    .max_tasks = self->limits->max_tasks_per_node,
   };
 
   for (guint i = 0; i < n; i++)
@@ -452,9 +489,13 @@ pass (SchedulerController *self)
   g_autoptr(GHashTable) seen_now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   Batch *b;
   gint64 now_ms = g_get_real_time () / 1000;
+  gint64 mono_ms = g_get_monotonic_time () / 1000;
   gint64 next_wake = G_MAXINT64;
+  /* tasks this pass may still create (one batch per launch_interval_ms) */
+  guint budget = mono_ms >= self->next_batch_ms ? self->limits->launch_batch : 0;
+  gboolean launched = FALSE;
 
-  apps = scheduler_db_load_apps (self->store, &error);
+  apps = scheduler_db_load_apps (self->store, self->limits, &error);
   if (apps != NULL)
     tasks = berth_task_list (self->store, NULL, NULL, &error);
   if (tasks != NULL)
@@ -464,7 +505,7 @@ pass (SchedulerController *self)
       g_warning (_("scheduler: cannot read the store: %s"), error->message);
       return;
     }
-  nodes = load_nodes (self->store, nodes_by_id);
+  nodes = load_nodes (self, nodes_by_id);
   for (guint i = 0; i < apps->len; i++)
     {
       SchedulerApp *app = g_ptr_array_index (apps, i);
@@ -608,9 +649,30 @@ pass (SchedulerController *self)
       else if (to_launch > 0)
         {
           g_autofree char *reason = NULL;
-          guint left = launch (self, b, app, to_launch, nodes, &reason);
+          guint now_n = MIN (to_launch, budget);
+          guint left = now_n > 0 ? launch (self, b, app, now_n, nodes, &reason) : 0;
+
+          budget -= now_n - left;
+          launched = launched || now_n > left;
           if (left > 0)
-            set_queue (self, app->id, left, reason, 0);
+            set_queue (self, app->id, left + (to_launch - now_n), reason, 0);
+          else if (to_launch > now_n)
+            {
+              /* the rest in a later batch; until then the queue keeps
+               * what it said (placement was not tried) */
+              QueueEntry *q = g_hash_table_lookup (self->queue, app->id);
+              if (now_n > 0 || q == NULL)
+                {
+                  g_autofree char *why = g_strdup_printf (_("launching in batches of %u tasks"),
+                                                          self->limits->launch_batch);
+                  if (now_n > 0)
+                    set_queue (self, app->id, to_launch - now_n, why, 0);
+                }
+              else
+                q->count = to_launch;
+              next_wake = MIN (next_wake, now_ms + MAX (self->next_batch_ms - mono_ms, 0) +
+                                            (launched ? self->limits->launch_interval_ms : 0));
+            }
           else
             g_hash_table_remove (self->queue, app->id);
         }
@@ -670,6 +732,8 @@ pass (SchedulerController *self)
         g_hash_table_iter_remove (&iter);
   }
 
+  if (launched)
+    self->next_batch_ms = mono_ms + self->limits->launch_interval_ms;
   g_clear_handle_id (&self->timer_id, g_source_remove);
   if (next_wake != G_MAXINT64)
     self->timer_id = g_timeout_add ((guint) CLAMP (next_wake - now_ms + 5, 1, G_MAXINT32), timer_cb, self);
@@ -710,11 +774,12 @@ changed_cb (BerthStore *store, guint64 index, const char *topic, const char *key
 }
 
 SchedulerController *
-scheduler_controller_new (BerthContext *context, SchedulerEvents *events)
+scheduler_controller_new (BerthContext *context, const SchedulerLimits *limits, SchedulerEvents *events)
 {
   SchedulerController *self = g_new0 (SchedulerController, 1);
 
   self->context = context;
+  self->limits = limits;
   self->store = g_object_ref (berth_context_get_store (context));
   self->events = events;
   self->health = scheduler_health_new (events, health_changed_cb, self);

@@ -82,17 +82,56 @@ parse_object (const unsigned char *text)
 }
 
 #define APP_SELECT \
-  "SELECT a.definition, a.backoff_delay, a.launch_after, a.last_failure, d.id" \
+  "SELECT a.definition, a.backoff_delay, a.launch_after, a.last_failure, d.id, a.id" \
   " FROM apps a LEFT JOIN deployments d ON d.app_id = a.id"
 
-static SchedulerApp *
-app_from_row (sqlite3_stmt *stmt)
+/* Why the stored definition of app @id cannot be used, or NULL. */
+static char *
+broken_reason (const char *id, const char *text, JsonObject **def_out, const SchedulerLimits *limits)
 {
-  g_autoptr(JsonObject) def = parse_object (sqlite3_column_text (stmt, 0));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *def;
+  char *why;
+
+  *def_out = NULL;
+  if (text == NULL)
+    return g_strdup (_("no definition"));
+  node = berth_json_parse (text, -1, &error);
+  if (node == NULL)
+    return g_strdup (error->message);
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return g_strdup (_("the definition is not a JSON object"));
+  def = json_node_get_object (node);
+  why = scheduler_app_check_stored (def, limits);
+  /* valid: "id" is a string */
+  if (why == NULL && g_strcmp0 (json_object_get_string_member (def, "id"), id) != 0)
+    why = g_strdup (_("the definition's id is not the row's"));
+  if (why == NULL)
+    *def_out = json_object_ref (def);
+  return why;
+}
+
+/* The app of the current row; NULL (reported as broken) when its
+ * definition does not pass the validation the API applies. */
+static SchedulerApp *
+app_from_row (sqlite3_stmt *stmt, const SchedulerLimits *limits, char **why_out)
+{
+  const char *id = (const char *) sqlite3_column_text (stmt, 5);
+  g_autoptr(JsonObject) def = NULL;
+  g_autofree char *why = broken_reason (id, (const char *) sqlite3_column_text (stmt, 0), &def, limits);
   SchedulerApp *app;
 
-  if (def == NULL)
-    return NULL;
+  if (why != NULL)
+    {
+      if (limits->context != NULL)
+        berth_context_report_broken (limits->context, "scheduler", "app", id, why);
+      if (why_out != NULL)
+        *why_out = g_steal_pointer (&why);
+      return NULL;
+    }
+  if (limits->context != NULL && berth_context_is_broken (limits->context, "app", id))
+    berth_context_forget_broken (limits->context, "app", id);
   app = scheduler_app_new (def);
   app->backoff_delay = sqlite3_column_double (stmt, 1);
   app->launch_after_ms = sqlite3_column_int64 (stmt, 2);
@@ -103,8 +142,9 @@ app_from_row (sqlite3_stmt *stmt)
   return app;
 }
 
+/* Every app that can be used; broken ones are set aside. */
 GPtrArray *
-scheduler_db_load_apps (BerthStore *store, GError **error)
+scheduler_db_load_apps (BerthStore *store, const SchedulerLimits *limits, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, APP_SELECT " ORDER BY a.id", error);
   g_autoptr(GPtrArray) apps = g_ptr_array_new_with_free_func ((GDestroyNotify) scheduler_app_free);
@@ -119,17 +159,19 @@ scheduler_db_load_apps (BerthStore *store, GError **error)
         return NULL;
       if (!have_row)
         break;
-      app = app_from_row (stmt);
+      app = app_from_row (stmt, limits, NULL);
       if (app != NULL)
         g_ptr_array_add (apps, app);
     }
   return g_steal_pointer (&apps);
 }
 
+/* NOT_FOUND when there is no such app, UNPROCESSABLE when it is broken. */
 SchedulerApp *
-scheduler_db_load_app (BerthStore *store, const char *id, GError **error)
+scheduler_db_load_app (BerthStore *store, const char *id, const SchedulerLimits *limits, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, APP_SELECT " WHERE a.id = ?1", error);
+  g_autofree char *why = NULL;
   gboolean have_row = FALSE;
   SchedulerApp *app = NULL;
 
@@ -139,10 +181,25 @@ scheduler_db_load_app (BerthStore *store, const char *id, GError **error)
   if (!berth_store_step (store, stmt, &have_row, error))
     return NULL;
   if (have_row)
-    app = app_from_row (stmt);
-  if (app == NULL)
+    app = app_from_row (stmt, limits, &why);
+  if (app == NULL && why != NULL)
+    g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
+                 _("App '%s' is broken and set aside (%s); delete it or replace it with PUT"), id, why);
+  else if (app == NULL)
     g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("App '%s' does not exist"), id);
   return app;
+}
+
+/* Whether a row of app @id exists, usable or not. */
+gboolean
+scheduler_db_app_exists (BerthStore *store, const char *id, gboolean *exists, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "SELECT 1 FROM apps WHERE id = ?1", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  return berth_store_step (store, stmt, exists, error);
 }
 
 static SchedulerDeployment *
@@ -258,8 +315,27 @@ step_once (BerthStore *store, sqlite3_stmt *stmt, GError **error)
   return berth_store_step (store, stmt, &have_row, error);
 }
 
+/* Keeps the newest @max versions of app @id (Marathon's bounded history). */
+static gboolean
+prune_versions (BerthStore *store, const char *id, guint max, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = berth_store_prepare (store,
+                              "DELETE FROM app_versions WHERE app_id = ?1 AND version NOT IN"
+                              " (SELECT version FROM app_versions WHERE app_id = ?1 ORDER BY version DESC LIMIT ?2)",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, (gint64) max);
+  return step_once (store, stmt, error);
+}
+
+/* Stores @def (validated) as app and as one more version; only the newest
+ * @max_versions versions are kept. */
 gboolean
-scheduler_db_put_app (BerthTxn *txn, JsonObject *def, gboolean reset_backoff, GError **error)
+scheduler_db_put_app (BerthTxn *txn, JsonObject *def, gboolean reset_backoff, guint max_versions, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
   g_autofree char *text = scheduler_object_to_string (def);
@@ -292,7 +368,7 @@ scheduler_db_put_app (BerthTxn *txn, JsonObject *def, gboolean reset_backoff, GE
   sqlite3_bind_text (vstmt, 1, id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (vstmt, 2, version, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (vstmt, 3, text, -1, SQLITE_TRANSIENT);
-  if (!step_once (store, vstmt, error))
+  if (!step_once (store, vstmt, error) || !prune_versions (store, id, MAX (max_versions, 1), error))
     return FALSE;
   berth_txn_changed (txn, "app", id);
   return TRUE;

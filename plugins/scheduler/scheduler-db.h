@@ -23,11 +23,17 @@ JsonObject *scheduler_deployment_plan_json (const char *id,
                                             const char *version,
                                             const char *action);
 
-GPtrArray           *scheduler_db_load_apps        (BerthStore  *store,
-                                                    GError     **error);
-SchedulerApp        *scheduler_db_load_app         (BerthStore  *store,
-                                                    const char  *id,
-                                                    GError     **error);
+GPtrArray           *scheduler_db_load_apps        (BerthStore            *store,
+                                                    const SchedulerLimits *limits,
+                                                    GError               **error);
+SchedulerApp        *scheduler_db_load_app         (BerthStore            *store,
+                                                    const char            *id,
+                                                    const SchedulerLimits *limits,
+                                                    GError               **error);
+gboolean             scheduler_db_app_exists       (BerthStore            *store,
+                                                    const char            *id,
+                                                    gboolean              *exists,
+                                                    GError               **error);
 GPtrArray           *scheduler_db_load_deployments (BerthStore  *store,
                                                     GError     **error);
 SchedulerDeployment *scheduler_db_load_deployment  (BerthStore  *store,
@@ -45,6 +51,7 @@ JsonObject          *scheduler_db_load_version     (BerthStore  *store,
 gboolean scheduler_db_put_app           (BerthTxn    *txn,
                                          JsonObject  *def,
                                          gboolean     reset_backoff,
+                                         guint        max_versions,
                                          GError     **error);
 gboolean scheduler_db_delete_app        (BerthTxn    *txn,
                                          const char  *id,

@@ -7,6 +7,7 @@
 
 #include "scheduler-db.h"
 #include "scheduler-groups.h"
+#include "scheduler-validate.h"
 
 /* /v2/groups: Marathon's app groups. A group is no object of its own here:
  * it is the tree the app ids (paths) make. GET builds it; POST creates
@@ -36,6 +37,7 @@ typedef struct {
 static void
 group_write_free (GroupWrite *w)
 {
+  g_object_unref (w->plugin);
   g_object_unref (w->request);
   g_free (w->group_id);
   g_ptr_array_unref (w->defs);
@@ -117,7 +119,7 @@ static void
 get_group (SchedulerPlugin *self, BerthRequest *req, const char *id)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) apps = scheduler_db_load_apps (store_of (self), &error);
+  g_autoptr(GPtrArray) apps = scheduler_db_load_apps (store_of (self), scheduler_plugin_get_limits (self), &error);
   g_autoptr(GPtrArray) tasks = NULL;
   g_autoptr(JsonObject) group = NULL;
   g_autofree char *now = berth_task_timestamp_now ();
@@ -153,16 +155,20 @@ add_detail (JsonArray *details, const char *path, JsonArray *errors)
 
 /* Flattens a group tree into app definitions (validated), or fills @details. */
 static void
-collect_apps (JsonObject *group, const char *base, const char *path, GPtrArray *defs, JsonArray *details)
+collect_apps (JsonObject *group, gboolean use_id, const char *base, const char *path, const SchedulerLimits *limits,
+              GPtrArray *defs, JsonArray *details)
 {
-  const char *gid = json_object_get_string_member_with_default (group, "id", NULL);
+  const char *gid = use_id ? scheduler_check_string (group, path, "id", NULL, 512, details) : NULL;
   g_autofree char *id = gid != NULL ? scheduler_app_normalize_id (gid, base) : g_strdup (base);
-  JsonArray *apps = json_object_has_member (group, "apps") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (group, "apps"))
-                      ? json_object_get_array_member (group, "apps") : NULL;
-  JsonArray *groups = json_object_has_member (group, "groups") &&
-                          JSON_NODE_HOLDS_ARRAY (json_object_get_member (group, "groups"))
-                        ? json_object_get_array_member (group, "groups") : NULL;
+  JsonArray *apps = scheduler_check_array (group, path, "apps", limits->max_entries, details);
+  JsonArray *groups = scheduler_check_array (group, path, "groups", limits->max_entries, details);
 
+  if (gid != NULL && !g_str_equal (id, "/") && !scheduler_app_id_is_valid (id))
+    {
+      g_autofree char *p = g_strconcat (path, "/id", NULL);
+      scheduler_detail_add (details, p, _("error.path.invalid"));
+      return;
+    }
   for (guint i = 0; apps != NULL && i < json_array_get_length (apps); i++)
     {
       JsonNode *node = json_array_get_element (apps, i);
@@ -171,9 +177,9 @@ collect_apps (JsonObject *group, const char *base, const char *path, GPtrArray *
       JsonObject *def;
 
       if (JSON_NODE_HOLDS_OBJECT (node) &&
-          json_object_get_string_member_with_default (json_node_get_object (node), "id", NULL) != NULL)
+          scheduler_json_is_string (json_object_get_member (json_node_get_object (node), "id")))
         app_id = scheduler_app_normalize_id (json_object_get_string_member (json_node_get_object (node), "id"), id);
-      def = scheduler_app_validate (node, NULL, app_id, &app_details);
+      def = scheduler_app_validate (node, NULL, app_id, limits, &app_details);
       if (def == NULL)
         {
           for (guint j = 0; j < json_array_get_length (app_details); j++)
@@ -192,7 +198,9 @@ collect_apps (JsonObject *group, const char *base, const char *path, GPtrArray *
       JsonNode *node = json_array_get_element (groups, i);
       g_autofree char *p = g_strdup_printf ("%s/groups(%u)", path, i);
       if (JSON_NODE_HOLDS_OBJECT (node))
-        collect_apps (json_node_get_object (node), id, p, defs, details);
+        collect_apps (json_node_get_object (node), TRUE, id, p, limits, defs, details);
+      else
+        scheduler_detail_add (details, p, _("error.expected.jsobject"));
     }
 }
 
@@ -228,16 +236,19 @@ group_write_cb (BerthTxn *txn, gpointer user_data, GError **error)
 {
   GroupWrite *w = user_data;
   BerthStore *store = berth_txn_get_store (txn);
+  const SchedulerLimits *limits = scheduler_plugin_get_limits (w->plugin);
 
   if (w->kind == GROUP_CREATE || (w->kind == GROUP_UPDATE && w->scale_by <= 0))
     for (guint i = 0; i < w->defs->len; i++)
       {
         JsonObject *def = g_ptr_array_index (w->defs, i);
         const char *id = json_object_get_string_member (def, "id");
-        g_autoptr(SchedulerApp) current = scheduler_db_load_app (store, id, NULL);
+        g_autoptr(GError) local = NULL;
+        g_autoptr(SchedulerApp) current = scheduler_db_load_app (store, id, limits, &local);
         gboolean config_change = current == NULL || !scheduler_app_is_scale_only (current->def, def);
 
-        if (current != NULL && w->kind == GROUP_CREATE)
+        if ((current != NULL || g_error_matches (local, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE)) &&
+            w->kind == GROUP_CREATE)
           {
             g_set_error (error, BERTH_ERROR, BERTH_ERROR_CONFLICT, _("An app with id [%s] already exists."), id);
             return FALSE;
@@ -248,7 +259,7 @@ group_write_cb (BerthTxn *txn, gpointer user_data, GError **error)
           json_object_set_object_member (def, "versionInfo",
                                          json_object_ref (json_object_get_object_member (current->def, "versionInfo")));
         scheduler_app_set_version (def, w->version, config_change);
-        if (!scheduler_db_put_app (txn, def, config_change, error) ||
+        if (!scheduler_db_put_app (txn, def, config_change, limits->max_versions, error) ||
             !deploy (w, txn, id, current == NULL ? "StartApplication" : config_change ? "RestartApplication"
                                                                                       : "ScaleApplication",
                      current != NULL ? current->def : NULL, error))
@@ -256,7 +267,7 @@ group_write_cb (BerthTxn *txn, gpointer user_data, GError **error)
       }
   else
     {
-      g_autoptr(GPtrArray) apps = scheduler_db_load_apps (store, error);
+      g_autoptr(GPtrArray) apps = scheduler_db_load_apps (store, limits, error);
       if (apps == NULL)
         return FALSE;
       for (guint i = 0; i < apps->len; i++)
@@ -281,9 +292,17 @@ group_write_cb (BerthTxn *txn, gpointer user_data, GError **error)
           else
             {
               g_autoptr(JsonObject) def = scheduler_object_copy (app->def);
-              json_object_set_int_member (def, "instances", (gint64) ceil (app->instances * w->scale_by - 1e-9));
+              gdouble instances = ceil (app->instances * w->scale_by - 1e-9);
+              if (instances > G_MAXINT32)
+                {
+                  g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
+                               _("scaleBy %g would give app %s more than %d instances"), w->scale_by, app->id,
+                               G_MAXINT32);
+                  return FALSE;
+                }
+              json_object_set_int_member (def, "instances", (gint64) instances);
               scheduler_app_set_version (def, w->version, FALSE);
-              if (!scheduler_db_put_app (txn, def, FALSE, error) ||
+              if (!scheduler_db_put_app (txn, def, FALSE, limits->max_versions, error) ||
                   !deploy (w, txn, app->id, "ScaleApplication", app->def, error))
                 return FALSE;
             }
@@ -346,7 +365,7 @@ scheduler_groups_handle (SchedulerPlugin *self, BerthRequest *req)
       return;
     }
   w = g_new0 (GroupWrite, 1);
-  w->plugin = self;
+  w->plugin = g_object_ref (self);
   w->request = g_object_ref (req);
   w->group_id = g_strdup (id);
   w->defs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
@@ -374,8 +393,9 @@ scheduler_groups_handle (SchedulerPlugin *self, BerthRequest *req)
       w->kind = g_str_equal (method, "POST") ? GROUP_CREATE : GROUP_UPDATE;
       if (w->kind == GROUP_UPDATE && json_object_has_member (obj, "scaleBy"))
         {
-          w->scale_by = json_object_get_double_member_with_default (obj, "scaleBy", 0);
-          if (w->scale_by <= 0)
+          JsonNode *scale = json_object_get_member (obj, "scaleBy");
+          w->scale_by = scheduler_json_is_number (scale) ? scheduler_json_number (scale) : 0;
+          if (!(w->scale_by > 0) || !isfinite (w->scale_by))
             {
               berth_request_respond_message (req, 422, _("scaleBy must be a positive number"));
               group_write_free (w);
@@ -384,16 +404,9 @@ scheduler_groups_handle (SchedulerPlugin *self, BerthRequest *req)
         }
       else
         {
-          g_autofree char *base = NULL;
-          if (w->kind == GROUP_CREATE && json_object_get_string_member_with_default (obj, "id", NULL) != NULL)
-            base = g_strdup ("/");
-          else
-            {
-              base = g_strdup (id);
-              if (json_object_has_member (obj, "id"))
-                json_object_remove_member (obj, "id");
-            }
-          collect_apps (obj, base, "", w->defs, details);
+          /* POST /v2/groups takes the group's id from the body, PUT from the path */
+          gboolean use_id = w->kind == GROUP_CREATE && json_object_has_member (obj, "id");
+          collect_apps (obj, use_id, use_id ? "/" : id, "", scheduler_plugin_get_limits (self), w->defs, details);
           if (json_array_get_length (details) > 0 || w->defs->len == 0)
             {
               JsonObject *o = json_object_new ();

@@ -7,6 +7,7 @@
 #include "scheduler-db.h"
 #include "scheduler-groups.h"
 #include "scheduler-http.h"
+#include "scheduler-validate.h"
 
 /* The Marathon-compatible API under /v2 (and /ping). Reads answer from the
  * store at once; writes go through one store transaction that checks
@@ -45,6 +46,7 @@ typedef struct {
 static void
 write_data_free (WriteData *w)
 {
+  g_object_unref (w->plugin);
   g_object_unref (w->request);
   g_free (w->app_id);
   g_clear_pointer (&w->def, json_object_unref);
@@ -65,7 +67,7 @@ write_data_new (SchedulerPlugin *plugin, BerthRequest *req, WriteKind kind)
   const char *force = berth_request_get_query (req, "force");
   const char *scale = berth_request_get_query (req, "scale");
 
-  w->plugin = plugin;
+  w->plugin = g_object_ref (plugin);
   w->request = g_object_ref (req);
   w->kind = kind;
   w->force = force != NULL && g_ascii_strcasecmp (force, "true") == 0;
@@ -78,6 +80,12 @@ static BerthStore *
 store_of (SchedulerPlugin *self)
 {
   return berth_context_get_store (berth_plugin_get_context (BERTH_PLUGIN (self)));
+}
+
+static const SchedulerLimits *
+limits_of (SchedulerPlugin *self)
+{
+  return scheduler_plugin_get_limits (self);
 }
 
 static void
@@ -157,10 +165,13 @@ static gboolean
 write_app (WriteData *w, BerthTxn *txn, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
+  const SchedulerLimits *limits = limits_of (w->plugin);
   g_autoptr(GError) local = NULL;
-  g_autoptr(SchedulerApp) current = scheduler_db_load_app (store, w->app_id, &local);
+  g_autoptr(SchedulerApp) current = scheduler_db_load_app (store, w->app_id, limits, &local);
+  /* a stored app that fails validation: it can be deleted or replaced */
+  gboolean broken = current == NULL && g_error_matches (local, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE);
 
-  if (current == NULL && !g_error_matches (local, BERTH_ERROR, BERTH_ERROR_NOT_FOUND))
+  if (current == NULL && !broken && !g_error_matches (local, BERTH_ERROR, BERTH_ERROR_NOT_FOUND))
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
@@ -168,7 +179,7 @@ write_app (WriteData *w, BerthTxn *txn, GError **error)
   switch (w->kind)
     {
     case WRITE_CREATE:
-      if (current != NULL)
+      if (current != NULL || broken)
         {
           g_set_error (error, BERTH_ERROR, BERTH_ERROR_CONFLICT, _("An app with id [%s] already exists."), w->app_id);
           return FALSE;
@@ -176,15 +187,16 @@ write_app (WriteData *w, BerthTxn *txn, GError **error)
       if (!check_lock (w, store, error))
         return FALSE;
       w->status = 201;
-      return scheduler_db_put_app (txn, w->def, TRUE, error) && put_deployment (w, txn, NULL, error);
+      return scheduler_db_put_app (txn, w->def, TRUE, limits->max_versions, error) &&
+             put_deployment (w, txn, NULL, error);
     case WRITE_UPDATE:
       if (!check_lock (w, store, error))
         return FALSE;
       w->status = current == NULL ? 201 : 200;
-      return scheduler_db_put_app (txn, w->def, w->config_change, error) &&
+      return scheduler_db_put_app (txn, w->def, w->config_change || broken, limits->max_versions, error) &&
              put_deployment (w, txn, current != NULL ? current->def : NULL, error);
     case WRITE_DELETE:
-      if (current == NULL)
+      if (current == NULL && !broken)
         {
           g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("App '%s' does not exist"), w->app_id);
           return FALSE;
@@ -194,7 +206,7 @@ write_app (WriteData *w, BerthTxn *txn, GError **error)
       w->status = 200;
       w->version = berth_task_timestamp_now ();
       return scheduler_db_delete_app (txn, w->app_id, error) && kill_app_tasks (w, txn, error) &&
-             put_deployment (w, txn, current->def, error);
+             put_deployment (w, txn, current != NULL ? current->def : NULL, error);
     default:
       g_assert_not_reached ();
     }
@@ -212,7 +224,7 @@ write_kill (WriteData *w, BerthTxn *txn, GError **error)
 
   if (w->tasks_by_app)
     {
-      g_autoptr(SchedulerApp) app = scheduler_db_load_app (store, w->app_id, error);
+      g_autoptr(SchedulerApp) app = scheduler_db_load_app (store, w->app_id, limits_of (w->plugin), error);
       if (app == NULL || !kill_app_tasks (w, txn, error))
         return FALSE;
       g_hash_table_insert (per_app, g_strdup (w->app_id), GUINT_TO_POINTER (w->killed->len));
@@ -249,7 +261,7 @@ write_kill (WriteData *w, BerthTxn *txn, GError **error)
   g_hash_table_iter_init (&iter, per_app);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      g_autoptr(SchedulerApp) app = scheduler_db_load_app (store, key, NULL);
+      g_autoptr(SchedulerApp) app = scheduler_db_load_app (store, key, limits_of (w->plugin), NULL);
       g_autoptr(JsonObject) def = NULL;
       g_autofree char *version = NULL;
       gint64 instances;
@@ -261,7 +273,7 @@ write_kill (WriteData *w, BerthTxn *txn, GError **error)
       instances = MAX (app->instances - (gint64) GPOINTER_TO_UINT (value), 0);
       json_object_set_int_member (def, "instances", instances);
       scheduler_app_set_version (def, version, FALSE);
-      if (!scheduler_db_put_app (txn, def, FALSE, error))
+      if (!scheduler_db_put_app (txn, def, FALSE, limits_of (w->plugin)->max_versions, error))
         return FALSE;
       g_free (w->version);
       w->version = g_strdup (version);
@@ -287,7 +299,7 @@ write_cancel (WriteData *w, BerthTxn *txn, GError **error)
     return TRUE;
   w->status = 200;
   w->app_id = g_strdup (d->app_id);
-  current = scheduler_db_load_app (store, d->app_id, NULL);
+  current = scheduler_db_load_app (store, d->app_id, limits_of (w->plugin), NULL);
   w->version = scheduler_app_next_version (current != NULL ? current->version : NULL);
   if (d->previous == NULL)
     {
@@ -299,11 +311,21 @@ write_cancel (WriteData *w, BerthTxn *txn, GError **error)
              put_deployment (w, txn, current->def, error);
     }
   {
-    g_autoptr(JsonObject) def = scheduler_object_copy (d->previous);
-    gboolean config_change = current == NULL || !scheduler_app_is_scale_only (current->def, def);
+    g_autofree char *why = scheduler_app_check_stored (d->previous, limits_of (w->plugin));
+    g_autoptr(JsonObject) def = NULL;
+    gboolean config_change;
+
+    if (why != NULL)
+      {
+        g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
+                     _("The definition before deployment %s is not valid (%s)"), d->id, why);
+        return FALSE;
+      }
+    def = scheduler_object_copy (d->previous);
+    config_change = current == NULL || !scheduler_app_is_scale_only (current->def, def);
     scheduler_app_set_version (def, w->version, config_change);
     w->action = g_strdup (config_change ? "RestartApplication" : "ScaleApplication");
-    return scheduler_db_put_app (txn, def, TRUE, error) &&
+    return scheduler_db_put_app (txn, def, TRUE, limits_of (w->plugin)->max_versions, error) &&
            put_deployment (w, txn, current != NULL ? current->def : NULL, error);
   }
 }
@@ -367,6 +389,8 @@ write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   berth_request_set_index (w->request, berth_store_get_index (store_of (w->plugin)));
+  if (w->kind == WRITE_DELETE)
+    berth_context_forget_broken (berth_plugin_get_context (BERTH_PLUGIN (w->plugin)), "app", w->app_id);
   if (w->kind == WRITE_CREATE || w->kind == WRITE_UPDATE)
     {
       JsonObject *e = event_data ("api_post_event");
@@ -573,7 +597,7 @@ load_all (SchedulerPlugin *self, BerthRequest *req, GPtrArray **apps, GPtrArray 
 {
   g_autoptr(GError) error = NULL;
 
-  *apps = scheduler_db_load_apps (store_of (self), &error);
+  *apps = scheduler_db_load_apps (store_of (self), limits_of (self), &error);
   if (*apps != NULL)
     *tasks = berth_task_list (store_of (self), NULL, NULL, &error);
   if (*apps == NULL || *tasks == NULL)
@@ -630,8 +654,10 @@ create_app (SchedulerPlugin *self, BerthRequest *req, JsonNode *body, const char
 
   if (kind == WRITE_UPDATE)
     {
-      current = scheduler_db_load_app (store_of (self), path_id, &error);
-      if (current == NULL && !g_error_matches (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND))
+      current = scheduler_db_load_app (store_of (self), path_id, limits_of (self), &error);
+      /* a broken app is replaced as if it did not exist */
+      if (current == NULL && !g_error_matches (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND) &&
+          !g_error_matches (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE))
         {
           berth_request_respond_error (req, error);
           return;
@@ -640,7 +666,7 @@ create_app (SchedulerPlugin *self, BerthRequest *req, JsonNode *body, const char
       /* {"version": V} rolls back to version V */
       if (current != NULL && JSON_NODE_HOLDS_OBJECT (body) &&
           json_object_get_size (json_node_get_object (body)) == 1 &&
-          json_object_get_string_member_with_default (json_node_get_object (body), "version", NULL) != NULL)
+          scheduler_json_is_string (json_object_get_member (json_node_get_object (body), "version")))
         {
           JsonObject *old = scheduler_db_load_version (store_of (self), path_id,
                                                        json_object_get_string_member (json_node_get_object (body), "version"),
@@ -655,7 +681,7 @@ create_app (SchedulerPlugin *self, BerthRequest *req, JsonNode *body, const char
           body = rollback;
         }
     }
-  def = scheduler_app_validate (body, current != NULL ? current->def : NULL, path_id, &details);
+  def = scheduler_app_validate (body, current != NULL ? current->def : NULL, path_id, limits_of (self), &details);
   if (def == NULL)
     {
       respond_invalid (req, g_steal_pointer (&details));
@@ -707,7 +733,7 @@ get_app (SchedulerPlugin *self, BerthRequest *req, const char *id)
 {
   SchedulerController *controller = scheduler_plugin_get_controller (self);
   g_autoptr(GError) error = NULL;
-  g_autoptr(SchedulerApp) app = scheduler_db_load_app (store_of (self), id, &error);
+  g_autoptr(SchedulerApp) app = scheduler_db_load_app (store_of (self), id, limits_of (self), &error);
   g_autoptr(GPtrArray) tasks = NULL;
   JsonObject *o;
 
@@ -741,7 +767,7 @@ respond_tasks (SchedulerPlugin *self, BerthRequest *req, const char *app_id)
 
   if (app_id != NULL)
     {
-      g_autoptr(SchedulerApp) app = scheduler_db_load_app (store_of (self), app_id, &error);
+      g_autoptr(SchedulerApp) app = scheduler_db_load_app (store_of (self), app_id, limits_of (self), &error);
       if (app == NULL)
         {
           berth_request_respond_error (req, error);
@@ -779,7 +805,7 @@ static void
 restart_app (SchedulerPlugin *self, BerthRequest *req, const char *id)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SchedulerApp) app = scheduler_db_load_app (store_of (self), id, &error);
+  g_autoptr(SchedulerApp) app = scheduler_db_load_app (store_of (self), id, limits_of (self), &error);
   g_autofree char *version = NULL;
   WriteData *w;
 
@@ -944,9 +970,9 @@ handle_tasks_delete (BerthRequest *req, gpointer user_data)
   w->task_ids = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < json_array_get_length (ids); i++)
     {
-      const char *id = json_node_get_string (json_array_get_element (ids, i));
-      if (id != NULL)
-        g_ptr_array_add (w->task_ids, g_strdup (id));
+      JsonNode *id = json_array_get_element (ids, i);
+      if (scheduler_json_is_string (id))
+        g_ptr_array_add (w->task_ids, g_strdup (json_node_get_string (id)));
     }
   start_write (w);
 }
@@ -986,7 +1012,7 @@ handle_queue (BerthRequest *req, gpointer user_data)
 {
   SchedulerPlugin *self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) apps = scheduler_db_load_apps (store_of (self), &error);
+  g_autoptr(GPtrArray) apps = scheduler_db_load_apps (store_of (self), limits_of (self), &error);
   JsonObject *o;
 
   if (apps == NULL)

@@ -60,6 +60,7 @@ scheduler_node_free_use (SchedulerNodeFree *node, const char *app_id, gdouble cp
   for (guint i = 0; ports != NULL && i < ports->len; i++)
     g_hash_table_add (node->used_ports, GUINT_TO_POINTER (g_array_index (ports, guint, i)));
   g_hash_table_replace (node->app_tasks, g_strdup (app_id), GUINT_TO_POINTER (n + 1));
+  node->n_tasks++;
 }
 
 /* Takes @n free host ports from the pool, round robin (a port freed a
@@ -91,6 +92,12 @@ attribute (SchedulerNodeFree *node, const char *field)
   return g_hash_table_lookup (node->attributes, field);
 }
 
+static gboolean
+is_string (JsonNode *n)
+{
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING;
+}
+
 static guint
 free_ports (SchedulerNodeFree *node)
 {
@@ -108,7 +115,10 @@ constraints_ok (const SchedulerNeed *need, SchedulerNodeFree *node, GPtrArray *n
       const char *field, *op, *value;
       const char *mine;
 
-      if (a == NULL || json_array_get_length (a) < 2)
+      /* validated (scheduler-constraints.c); anything else is skipped */
+      if (a == NULL || json_array_get_length (a) < 2 || json_array_get_length (a) > 3 ||
+          !is_string (json_array_get_element (a, 0)) || !is_string (json_array_get_element (a, 1)) ||
+          (json_array_get_length (a) > 2 && !is_string (json_array_get_element (a, 2))))
         continue;
       field = json_array_get_string_element (a, 0);
       op = json_array_get_string_element (a, 1);
@@ -128,18 +138,19 @@ constraints_ok (const SchedulerNeed *need, SchedulerNodeFree *node, GPtrArray *n
                 }
             }
         }
-      else if (g_strcmp0 (op, "CLUSTER") == 0)
+      else if (g_strcmp0 (op, "CLUSTER") == 0 || g_strcmp0 (op, "IS") == 0)
         {
           if (value != NULL && g_strcmp0 (mine, value) != 0)
             {
-              *reason = g_strdup_printf (_("constraint %s CLUSTER %s not met"), field, value);
+              *reason = g_strdup_printf (_("constraint %s %s %s not met"), field, op, value);
               return FALSE;
             }
         }
       else if (g_strcmp0 (op, "LIKE") == 0 || g_strcmp0 (op, "UNLIKE") == 0)
         {
           g_autofree char *anchored = g_strdup_printf ("^(?:%s)$", value != NULL ? value : "");
-          gboolean match = mine != NULL && g_regex_match_simple (anchored, mine, 0, 0);
+          g_autoptr(GRegex) re = g_regex_new (anchored, G_REGEX_DEFAULT, G_REGEX_MATCH_DEFAULT, NULL);
+          gboolean match = re != NULL && mine != NULL && g_regex_match (re, mine, G_REGEX_MATCH_DEFAULT, NULL);
           if (match != (g_strcmp0 (op, "LIKE") == 0))
             {
               *reason = g_strdup_printf (_("constraint %s %s %s not met"), field, op, value != NULL ? value : "");
@@ -178,7 +189,10 @@ scheduler_place (const SchedulerNeed *need, GPtrArray *nodes, char **reason)
       SchedulerNodeFree *node = g_ptr_array_index (nodes, i);
       g_autofree char *no = NULL;
 
-      if (node->mem_free_mb + 1e-9 < need->mem_mb)
+      if (need->max_tasks > 0 && node->n_tasks >= need->max_tasks)
+        no = g_strdup_printf (_("node %s runs its maximum of %u tasks ([scheduler] max_tasks_per_node)"), node->name,
+                              need->max_tasks);
+      else if (node->mem_free_mb + 1e-9 < need->mem_mb)
         no = g_strdup_printf (_("insufficient memory: %.0f MB asked, %.0f MB free"), need->mem_mb,
                               MAX (node->mem_free_mb, 0));
       else if (node->cpus_free + 1e-9 < need->cpus)

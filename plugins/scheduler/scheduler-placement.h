@@ -19,6 +19,7 @@ typedef struct {
   gdouble     disk_free_mb;
   GHashTable *used_ports;    /* set of GUINT_TO_POINTER (port) */
   GHashTable *app_tasks;     /* app id → GUINT_TO_POINTER (count) */
+  guint       n_tasks;       /* live tasks placed on the node */
   guint       port_cursor;
 } SchedulerNodeFree;
 
@@ -29,7 +30,8 @@ typedef struct {
   gdouble     mem_mb;
   gdouble     disk_mb;
   guint       n_ports;
-  JsonArray  *constraints;   /* Marathon constraints, or NULL */
+  JsonArray  *constraints;   /* Marathon constraints (validated), or NULL */
+  guint       max_tasks;     /* at most this many live tasks per node */
 } SchedulerNeed;
 
 SchedulerNodeFree *scheduler_node_free_new   (const char        *id,

@@ -6,6 +6,7 @@
 #include "scheduler-controller.h"
 #include "scheduler-events.h"
 #include "scheduler-http.h"
+#include "scheduler-limits.h"
 #include "scheduler-plugin.h"
 #include "scheduler-schema.h"
 
@@ -17,6 +18,7 @@ struct _SchedulerPlugin {
   BerthPlugin          parent_instance;
   SchedulerEvents     *events;
   SchedulerController *controller;
+  SchedulerLimits      limits;
 };
 
 G_DEFINE_FINAL_TYPE (SchedulerPlugin, scheduler_plugin, BERTH_TYPE_PLUGIN)
@@ -25,6 +27,12 @@ SchedulerController *
 scheduler_plugin_get_controller (SchedulerPlugin *self)
 {
   return self->controller;
+}
+
+const SchedulerLimits *
+scheduler_plugin_get_limits (SchedulerPlugin *self)
+{
+  return &self->limits;
 }
 
 SchedulerEvents *
@@ -42,8 +50,9 @@ scheduler_plugin_startup (BerthPlugin *plugin, GError **error)
   if (!berth_store_migrate (berth_context_get_store (ctx), berth_plugin_get_name (plugin),
                             scheduler_migrations, error))
     return FALSE;
+  scheduler_limits_load (&self->limits, ctx);
   self->events = scheduler_events_new ();
-  self->controller = scheduler_controller_new (ctx, self->events);
+  self->controller = scheduler_controller_new (ctx, &self->limits, self->events);
   scheduler_http_add_routes (self);
   return TRUE;
 }
@@ -80,6 +89,7 @@ scheduler_plugin_class_init (SchedulerPluginClass *klass)
 static void
 scheduler_plugin_init (SchedulerPlugin *self)
 {
+  scheduler_limits_defaults (&self->limits);
 }
 
 G_MODULE_EXPORT GType berth_plugin_module_get_type (void);

@@ -5,6 +5,7 @@
 
 #include "scheduler-controller.h"
 #include "scheduler-events.h"
+#include "scheduler-limits.h"
 
 G_BEGIN_DECLS
 
@@ -13,5 +14,6 @@ G_DECLARE_FINAL_TYPE (SchedulerPlugin, scheduler_plugin, SCHEDULER, PLUGIN, Bert
 
 SchedulerController *scheduler_plugin_get_controller (SchedulerPlugin *self);
 SchedulerEvents     *scheduler_plugin_get_events     (SchedulerPlugin *self);
+const SchedulerLimits *scheduler_plugin_get_limits   (SchedulerPlugin *self);
 
 G_END_DECLS
