@@ -45,7 +45,7 @@ service_register_cb (BerthRequest *req, gpointer user_data)
   reg->node_name = g_strdup (self_name (req));
   reg->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
   reg->replace_service_checks = TRUE;
-  reg->service = catalog_parse_service (o, &error);
+  reg->service = catalog_parse_service (berth_request_get_context (req), o, &error);
   if (reg->service == NULL || !catalog_parse_service_checks (o, reg->service, reg->checks, &error) ||
       !catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
     {

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "discovery-blocking.h"
+#include "discovery-query.h"
 
 /* Consul's blocking queries: `?index=N&wait=D` holds a read until what it
  * reads changes past index N, or D (default 5 min, at most 10 min, plus up
@@ -109,12 +110,19 @@ wait_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   query_step (q, !woken);
 }
 
+/* The boolean parameters of the reads: whichever read takes them, a
+ * value that is not a boolean is refused here, before any read. */
+static const char * const read_flags[] = {
+  "recurse", "keys", "raw", "passing", "stale", "consistent", "cached", NULL
+};
+
 void
 discovery_blocking_serve (BerthRequest *request, const char *topic, const char *prefix,
                           DiscoveryReadFunc read, gpointer user_data, GDestroyNotify destroy)
 {
   Query *q = g_new0 (Query, 1);
   g_autoptr(GError) error = NULL;
+  gboolean flags[G_N_ELEMENTS (read_flags)];
   guint64 wait_ms = 0;
 
   q->request = g_object_ref (request);
@@ -125,7 +133,8 @@ discovery_blocking_serve (BerthRequest *request, const char *topic, const char *
   q->destroy = destroy;
 
   if (!berth_request_get_query_uint64 (request, "index", 0, &q->min_index, &error) ||
-      !berth_request_get_query_duration (request, "wait", DEFAULT_WAIT_MS, &wait_ms, &error))
+      !berth_request_get_query_duration (request, "wait", DEFAULT_WAIT_MS, &wait_ms, &error) ||
+      !discovery_query_flags (request, read_flags, flags, &error))
     {
       berth_request_respond_error (request, error);
       query_free (q);

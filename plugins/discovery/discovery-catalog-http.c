@@ -107,6 +107,11 @@ catalog_register_cb (BerthRequest *req, gpointer user_data)
   skip = discovery_json_member (o, "SkipNodeUpdate");
   if (skip != NULL && JSON_NODE_HOLDS_VALUE (skip) && json_node_get_value_type (skip) == G_TYPE_BOOLEAN)
     skip_node_update = json_node_get_boolean (skip);
+  else if (skip != NULL && !JSON_NODE_HOLDS_NULL (skip))
+    {
+      g_set_error_literal (&error, BERTH_ERROR, BERTH_ERROR_INVALID, _("“SkipNodeUpdate” must be a boolean"));
+      goto fail;
+    }
 
   reg->node_name = g_strdup (node);
   if (!skip_node_update)
@@ -120,15 +125,12 @@ catalog_register_cb (BerthRequest *req, gpointer user_data)
                                                    ? berth_node_get_id (self_node) : ""));
       reg->node->address = g_strdup (address);
       reg->node->datacenter = g_strdup (dc != NULL && *dc != '\0' ? dc : berth_node_get_datacenter (self_node));
-      if (meta != NULL && !JSON_NODE_HOLDS_NULL (meta) && !JSON_NODE_HOLDS_OBJECT (meta))
-        {
-          g_set_error_literal (&error, BERTH_ERROR, BERTH_ERROR_INVALID, _("“NodeMeta” must be an object"));
-          goto fail;
-        }
-      if (tagged != NULL && !JSON_NODE_HOLDS_NULL (tagged) && !JSON_NODE_HOLDS_OBJECT (tagged))
+      if (!catalog_check_meta (berth_request_get_context (req), meta, "NodeMeta", &error))
+        goto fail;
+      if (tagged != NULL && !JSON_NODE_HOLDS_NULL (tagged) && !catalog_json_is_string_object (tagged))
         {
           g_set_error_literal (&error, BERTH_ERROR, BERTH_ERROR_INVALID,
-                               _("“TaggedAddresses” must be an object"));
+                               _("“TaggedAddresses” must be an object of strings"));
           goto fail;
         }
       reg->node->meta_json = meta != NULL && JSON_NODE_HOLDS_OBJECT (meta) ? json_to_string (meta, FALSE)
@@ -145,7 +147,8 @@ catalog_register_cb (BerthRequest *req, gpointer user_data)
           g_set_error_literal (&error, BERTH_ERROR, BERTH_ERROR_INVALID, _("“Service” must be an object"));
           goto fail;
         }
-      reg->service = catalog_parse_service (json_node_get_object (service), &error);
+      reg->service = catalog_parse_service (berth_request_get_context (req),
+                                            json_node_get_object (service), &error);
       if (reg->service == NULL)
         goto fail;
     }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "discovery-catalog-parse.h"
 #include "discovery-json.h"
@@ -59,26 +60,77 @@ get_string_array (JsonObject *o, const char *name, char **out, GError **error)
       *out = g_strdup ("[]");
       return TRUE;
     }
-  if (!JSON_NODE_HOLDS_ARRAY (node))
+  if (!catalog_json_is_string_array (node))
     return invalid (error, name, _("an array of strings"));
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
-    {
-      JsonNode *e = json_array_get_element (json_node_get_array (node), i);
-      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
-        return invalid (error, name, _("an array of strings"));
-    }
   *out = json_to_string (node, FALSE);
   return TRUE;
 }
 
-/* A JSON object whose values are strings (@strings) or anything, as text. */
 static gboolean
-get_object (JsonObject *o, const char *name, gboolean strings, char **out, GError **error)
+is_string (JsonNode *node)
 {
-  JsonNode *node = discovery_json_member (o, name);
+  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING;
+}
+
+/* The shapes of the JSON kept as text, shared by the payload parsers and
+ * the checks of stored rows. */
+gboolean
+catalog_json_is_string_array (JsonNode *node)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
+    if (!is_string (json_array_get_element (json_node_get_array (node), i)))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+catalog_json_is_string_object (JsonNode *node)
+{
   JsonObjectIter iter;
   const char *member;
   JsonNode *value;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+  json_object_iter_init (&iter, json_node_get_object (node));
+  while (json_object_iter_next (&iter, &member, &value))
+    if (!is_string (value))
+      return FALSE;
+  return TRUE;
+}
+
+/* A service's TaggedAddresses: {"lan": {"Address": "...", "Port": N}, ...} */
+static gboolean
+is_service_addresses (JsonNode *node)
+{
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *value;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+  json_object_iter_init (&iter, json_node_get_object (node));
+  while (json_object_iter_next (&iter, &member, &value))
+    {
+      g_autoptr(GError) error = NULL;
+      gint64 port = 0;
+
+      if (!JSON_NODE_HOLDS_OBJECT (value))
+        return FALSE;
+      discovery_json_string (json_node_get_object (value), "Address", &error);
+      if (error != NULL || !get_int (json_node_get_object (value), "Port", 0, 65535, &port, &error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A JSON object of @shape, as text; "{}" when absent. */
+static gboolean
+get_object (JsonObject *o, const char *name, CatalogShape shape, char **out, GError **error)
+{
+  JsonNode *node = discovery_json_member (o, name);
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     {
@@ -87,11 +139,68 @@ get_object (JsonObject *o, const char *name, gboolean strings, char **out, GErro
     }
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return invalid (error, name, _("an object"));
-  json_object_iter_init (&iter, json_node_get_object (node));
-  while (strings && json_object_iter_next (&iter, &member, &value))
-    if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
-      return invalid (error, name, _("an object of strings"));
+  if (shape == CATALOG_SHAPE_STRING_OBJECT && !catalog_json_is_string_object (node))
+    return invalid (error, name, _("an object of strings"));
+  if (shape == CATALOG_SHAPE_SERVICE_ADDRESSES && !is_service_addresses (node))
+    return invalid (error, name, _("an object of {\"Address\": string, \"Port\": 0 to 65535}"));
   *out = json_to_string (node, FALSE);
+  return TRUE;
+}
+
+static gboolean
+meta_pair_invalid (GError **error, const char *what, const char *key, const char *value,
+                   const char *problem)
+{
+  g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+               _("Invalid %s: Couldn't load metadata pair ('%s', '%s'): %s"), what, key, value,
+               problem);
+  return FALSE;
+}
+
+/* Consul's limits on Meta and NodeMeta: at most 64 pairs, keys of
+ * [A-Za-z0-9_-] up to 128 characters and not starting with "consul-",
+ * values up to 512. Configurable in [discovery]: meta_max_pairs,
+ * meta_max_key_length, meta_max_value_length. */
+gboolean
+catalog_check_meta (BerthContext *context, JsonNode *meta, const char *what, GError **error)
+{
+  guint64 max_pairs = berth_context_get_config_uint64 (context, "discovery", "meta_max_pairs", 64);
+  guint64 max_key = berth_context_get_config_uint64 (context, "discovery", "meta_max_key_length", 128);
+  guint64 max_value = berth_context_get_config_uint64 (context, "discovery", "meta_max_value_length", 512);
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
+  if (meta == NULL || JSON_NODE_HOLDS_NULL (meta))
+    return TRUE;
+  if (!catalog_json_is_string_object (meta))
+    return invalid (error, what, _("an object of strings"));
+  if (json_object_get_size (json_node_get_object (meta)) > max_pairs)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                   _("Invalid %s: metadata cannot contain more than %" G_GUINT64_FORMAT
+                     " key/value pairs"), what, max_pairs);
+      return FALSE;
+    }
+  json_object_iter_init (&iter, json_node_get_object (meta));
+  while (json_object_iter_next (&iter, &key, &value))
+    {
+      const char *text = json_node_get_string (value);
+      g_autofree char *problem = NULL;
+
+      if (*key == '\0')
+        problem = g_strdup (_("Key cannot be blank"));
+      else if (strspn (key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen (key))
+        problem = g_strdup (_("Key contains invalid characters"));
+      else if (strlen (key) > max_key)
+        problem = g_strdup_printf (_("Key is too long (limit: %" G_GUINT64_FORMAT " characters)"), max_key);
+      else if (g_str_has_prefix (key, "consul-"))
+        problem = g_strdup (_("Key prefix 'consul-' is reserved for internal use"));
+      else if (strlen (text) > max_value)
+        problem = g_strdup_printf (_("Value is too long (limit: %" G_GUINT64_FORMAT " characters)"), max_value);
+      if (problem != NULL)
+        return meta_pair_invalid (error, what, key, text, problem);
+    }
   return TRUE;
 }
 
@@ -103,7 +212,7 @@ catalog_status_valid (const char *status)
 }
 
 CatalogService *
-catalog_parse_service (JsonObject *o, GError **error)
+catalog_parse_service (BerthContext *context, JsonObject *o, GError **error)
 {
   g_autoptr(CatalogService) s = g_new0 (CatalogService, 1);
   const char *name, *id, *address, *kind;
@@ -136,8 +245,9 @@ catalog_parse_service (JsonObject *o, GError **error)
   s->kind = g_strdup (kind != NULL ? kind : "");
   if (!get_int (o, "Port", 0, 65535, &s->port, error) ||
       !get_string_array (o, "Tags", &s->tags_json, error) ||
-      !get_object (o, "Meta", TRUE, &s->meta_json, error) ||
-      !get_object (o, "TaggedAddresses", FALSE, &s->tagged_json, error) ||
+      !get_object (o, "Meta", CATALOG_SHAPE_STRING_OBJECT, &s->meta_json, error) ||
+      !catalog_check_meta (context, discovery_json_member (o, "Meta"), "Service Meta", error) ||
+      !get_object (o, "TaggedAddresses", CATALOG_SHAPE_SERVICE_ADDRESSES, &s->tagged_json, error) ||
       !get_bool (o, "EnableTagOverride", &s->enable_tag_override, error))
     return NULL;
   weights = discovery_json_member (o, "Weights");
@@ -454,4 +564,90 @@ catalog_checks_allowed (BerthContext *context, GPtrArray *checks, GError **error
         return FALSE;
       }
   return TRUE;
+}
+
+/* ---- stored rows -------------------------------------------------------- */
+
+/* Why the JSON text @text of column @field is not of @shape, or NULL. */
+static char *
+json_problem (const char *field, const char *text, CatalogShape shape)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = berth_json_parse (text != NULL ? text : "", -1, &error);
+  gboolean ok;
+
+  if (root == NULL)
+    return g_strdup_printf (_("%s is not valid JSON: %s"), field, error->message);
+  switch (shape)
+    {
+    case CATALOG_SHAPE_STRING_ARRAY:
+      ok = catalog_json_is_string_array (root);
+      break;
+    case CATALOG_SHAPE_STRING_OBJECT:
+      ok = catalog_json_is_string_object (root);
+      break;
+    case CATALOG_SHAPE_SERVICE_ADDRESSES:
+      ok = is_service_addresses (root);
+      break;
+    case CATALOG_SHAPE_OBJECT:
+    default:
+      ok = JSON_NODE_HOLDS_OBJECT (root);
+      break;
+    }
+  return ok ? NULL : g_strdup_printf (_("%s has the wrong shape"), field);
+}
+
+/* Each returns why a row read from the store cannot be used, or NULL:
+ * such a row is set aside rather than acted on. */
+char *
+catalog_node_problem (const CatalogNode *n)
+{
+  char *problem = json_problem ("meta", n->meta_json, CATALOG_SHAPE_STRING_OBJECT);
+
+  if (problem == NULL)
+    problem = json_problem ("tagged_addresses", n->tagged_json, CATALOG_SHAPE_STRING_OBJECT);
+  return problem;
+}
+
+char *
+catalog_service_problem (const CatalogService *s)
+{
+  char *problem = json_problem ("tags", s->tags_json, CATALOG_SHAPE_STRING_ARRAY);
+
+  if (problem == NULL)
+    problem = json_problem ("meta", s->meta_json, CATALOG_SHAPE_STRING_OBJECT);
+  if (problem == NULL)
+    problem = json_problem ("tagged_addresses", s->tagged_json, CATALOG_SHAPE_SERVICE_ADDRESSES);
+  if (problem == NULL)
+    problem = json_problem ("weights", s->weights_json, CATALOG_SHAPE_OBJECT);
+  if (problem == NULL && (s->port < 0 || s->port > 65535))
+    problem = g_strdup (_("port is out of range"));
+  return problem;
+}
+
+/* A check's definition must still be what parse_definition() makes of it:
+ * the runner reads it without further checks. */
+char *
+catalog_check_problem (const CatalogCheck *c)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) def = NULL;
+  g_autofree char *type = NULL, *normal = NULL;
+  char *problem = json_problem ("service_tags", c->service_tags_json, CATALOG_SHAPE_STRING_ARRAY);
+
+  if (problem == NULL)
+    problem = json_problem ("definition", c->definition_json, CATALOG_SHAPE_OBJECT);
+  if (problem != NULL)
+    return problem;
+  if (!catalog_status_valid (c->status))
+    return g_strdup_printf (_("unknown status “%s”"), c->status);
+  if (g_strcmp0 (c->type, "http") != 0 && g_strcmp0 (c->type, "tcp") != 0 &&
+      g_strcmp0 (c->type, "script") != 0 && g_strcmp0 (c->type, "ttl") != 0)
+    return NULL;   /* not run here: the definition is only shown */
+  def = berth_json_parse (c->definition_json, -1, NULL);
+  if (!parse_definition (json_node_get_object (def), &type, &normal, &error))
+    return g_strdup_printf (_("definition: %s"), error->message);
+  if (g_strcmp0 (type, c->type) != 0)
+    return g_strdup_printf (_("definition is not of a %s check"), c->type);
+  return NULL;
 }

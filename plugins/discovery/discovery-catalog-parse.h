@@ -7,8 +7,16 @@ G_BEGIN_DECLS
 
 /* Reading Consul's registration payloads (keys case-insensitive). */
 
-CatalogService *catalog_parse_service        (JsonObject  *object,
-                                              GError     **error);
+typedef enum {
+  CATALOG_SHAPE_OBJECT,
+  CATALOG_SHAPE_STRING_ARRAY,
+  CATALOG_SHAPE_STRING_OBJECT,
+  CATALOG_SHAPE_SERVICE_ADDRESSES,
+} CatalogShape;
+
+CatalogService *catalog_parse_service        (BerthContext *context,
+                                              JsonObject   *object,
+                                              GError      **error);
 CatalogCheck   *catalog_parse_check          (JsonObject  *object,
                                               const char  *default_id,
                                               const char  *default_name,
@@ -22,5 +30,17 @@ gboolean        catalog_status_valid         (const char *status);
 gboolean        catalog_checks_allowed       (BerthContext  *context,
                                               GPtrArray     *checks,
                                               GError       **error);
+
+gboolean        catalog_json_is_string_array  (JsonNode *node);
+gboolean        catalog_json_is_string_object (JsonNode *node);
+gboolean        catalog_check_meta           (BerthContext  *context,
+                                              JsonNode      *meta,
+                                              const char    *what,
+                                              GError       **error);
+
+/* Why a stored row cannot be used (free the text), or NULL. */
+char           *catalog_node_problem         (const CatalogNode    *node);
+char           *catalog_service_problem      (const CatalogService *service);
+char           *catalog_check_problem        (const CatalogCheck   *check);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "discovery-catalog.h"
+#include "discovery-catalog-parse.h"
 
 /* The catalog's rows and the writes that change them; see
  * discovery-catalog.h. */
@@ -20,6 +21,7 @@ catalog_node_free (CatalogNode *n)
   g_free (n->datacenter);
   g_free (n->tagged_json);
   g_free (n->meta_json);
+  g_free (n->broken);
   g_free (n);
 }
 
@@ -36,6 +38,7 @@ catalog_service_free (CatalogService *s)
   g_free (s->meta_json);
   g_free (s->tagged_json);
   g_free (s->weights_json);
+  g_free (s->broken);
   g_free (s->kind);
   g_free (s);
 }
@@ -56,6 +59,7 @@ catalog_check_free (CatalogCheck *c)
   g_free (c->service_tags_json);
   g_free (c->type);
   g_free (c->definition_json);
+  g_free (c->broken);
   g_free (c);
 }
 
@@ -127,6 +131,9 @@ catalog_check_update_free (CatalogCheckUpdate *u)
 
 /* ---- helpers ---------------------------------------------------------- */
 
+static GPtrArray *all_services (BerthStore *store, const char *node, const char *name,
+                                GError **error);
+
 static char *
 col_text (sqlite3_stmt *stmt, int col)
 {
@@ -188,7 +195,7 @@ static gboolean
 touch_node_services (BerthTxn *txn, const char *node, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(GPtrArray) services = catalog_list_services (store, node, NULL, error);
+  g_autoptr(GPtrArray) services = all_services (store, node, NULL, error);
 
   if (services == NULL)
     return FALSE;
@@ -219,6 +226,56 @@ catalog_index (BerthStore *store, const char *topic, const char *key)
   return MAX (index, 1);
 }
 
+/* ---- rows set aside ---------------------------------------------------- */
+
+/* The context to report broken rows to: one discovery plugin per process. */
+static BerthContext *catalog_context;
+
+void
+catalog_set_context (BerthContext *context)
+{
+  catalog_context = context;
+}
+
+static char *
+broken_id (const char *node, const char *id)
+{
+  return node != NULL ? g_strconcat (node, "/", id, NULL) : g_strdup (id);
+}
+
+/* A row that fails validation when loaded is kept in the store but set
+ * aside: listed under "broken" in /api/status, left out of every answer
+ * and never run, until it is deleted or registered again. */
+static void
+set_aside (const char *kind, const char *node, const char *id, const char *reason)
+{
+  g_autofree char *key = broken_id (node, id);
+
+  if (catalog_context != NULL)
+    berth_context_report_broken (catalog_context, "discovery", kind, key, reason);
+}
+
+static void
+forget (const char *kind, const char *node, const char *id)
+{
+  g_autofree char *key = broken_id (node, id);
+
+  if (catalog_context != NULL)
+    berth_context_forget_broken (catalog_context, kind, key);
+}
+
+/* @rows without those whose char * at @offset (their "broken") is set. */
+static GPtrArray *
+usable (GPtrArray *rows, gsize offset)
+{
+  for (guint i = 0; rows != NULL && i < rows->len;)
+    if (G_STRUCT_MEMBER (char *, g_ptr_array_index (rows, i), offset) != NULL)
+      g_ptr_array_remove_index (rows, i);
+    else
+      i++;
+  return rows;
+}
+
 /* ---- reads ------------------------------------------------------------ */
 
 #define NODE_COLUMNS "name, id, address, datacenter, tagged_addresses, meta, create_index, modify_index"
@@ -235,11 +292,35 @@ node_from_row (sqlite3_stmt *stmt)
   n->meta_json = col_text (stmt, 5);
   n->create_index = (guint64) sqlite3_column_int64 (stmt, 6);
   n->modify_index = (guint64) sqlite3_column_int64 (stmt, 7);
+  n->broken = catalog_node_problem (n);
+  if (n->broken != NULL)
+    set_aside ("node", NULL, n->name, n->broken);
   return n;
 }
 
-GPtrArray *
-catalog_list_nodes (BerthStore *store, GError **error)
+/* One row of @stmt (bound), made by @row_func; NULL with *@found FALSE
+ * when there is none, or when it is set aside and not @even_broken (only
+ * the writes that replace or delete a row want it then). */
+static gpointer
+one_row (BerthStore *store, sqlite3_stmt *stmt, BerthRowFunc row_func, GDestroyNotify free_func,
+         gsize broken_offset, gboolean even_broken, gboolean *found, GError **error)
+{
+  gboolean have_row = FALSE;
+  gpointer row;
+
+  *found = TRUE;
+  if (!berth_store_step (store, stmt, &have_row, error))
+    return NULL;
+  row = have_row ? row_func (stmt) : NULL;
+  if (row != NULL && (even_broken || G_STRUCT_MEMBER (char *, row, broken_offset) == NULL))
+    return row;
+  g_clear_pointer (&row, free_func);
+  *found = FALSE;
+  return NULL;
+}
+
+static GPtrArray *
+all_nodes (BerthStore *store, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
@@ -250,24 +331,34 @@ catalog_list_nodes (BerthStore *store, GError **error)
                               (GDestroyNotify) catalog_node_free, error);
 }
 
-CatalogNode *
-catalog_get_node (BerthStore *store, const char *name, GError **error)
+GPtrArray *
+catalog_list_nodes (BerthStore *store, GError **error)
+{
+  return usable (all_nodes (store, error), G_STRUCT_OFFSET (CatalogNode, broken));
+}
+
+static CatalogNode *
+get_node (BerthStore *store, const char *name, gboolean even_broken, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean have_row = FALSE;
+  CatalogNode *n;
+  gboolean found;
 
   stmt = berth_store_prepare (store, "SELECT " NODE_COLUMNS " FROM catalog_nodes WHERE name = ?", error);
   if (stmt == NULL)
     return NULL;
   bind_text (stmt, 1, name);
-  if (!berth_store_step (store, stmt, &have_row, error))
-    return NULL;
-  if (!have_row)
-    {
-      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Unknown node “%s”"), name);
-      return NULL;
-    }
-  return node_from_row (stmt);
+  n = one_row (store, stmt, (BerthRowFunc) node_from_row, (GDestroyNotify) catalog_node_free,
+               G_STRUCT_OFFSET (CatalogNode, broken), even_broken, &found, error);
+  if (!found)
+    g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Unknown node “%s”"), name);
+  return n;
+}
+
+CatalogNode *
+catalog_get_node (BerthStore *store, const char *name, GError **error)
+{
+  return get_node (store, name, FALSE, error);
 }
 
 #define SERVICE_COLUMNS "node, id, name, tags, address, port, meta, tagged_addresses, weights," \
@@ -290,12 +381,16 @@ service_from_row (sqlite3_stmt *stmt)
   s->kind = col_text (stmt, 10);
   s->create_index = (guint64) sqlite3_column_int64 (stmt, 11);
   s->modify_index = (guint64) sqlite3_column_int64 (stmt, 12);
+  s->broken = catalog_service_problem (s);
+  if (s->broken != NULL)
+    set_aside ("service", s->node, s->id, s->broken);
   return s;
 }
 
-/* Services on @node (or all nodes) named @name (or any name). */
-GPtrArray *
-catalog_list_services (BerthStore *store, const char *node, const char *name, GError **error)
+/* Services on @node (or all nodes) named @name (or any name), the broken
+ * ones included. */
+static GPtrArray *
+all_services (BerthStore *store, const char *node, const char *name, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
@@ -311,11 +406,19 @@ catalog_list_services (BerthStore *store, const char *node, const char *name, GE
                               (GDestroyNotify) catalog_service_free, error);
 }
 
-CatalogService *
-catalog_get_service (BerthStore *store, const char *node, const char *id, GError **error)
+GPtrArray *
+catalog_list_services (BerthStore *store, const char *node, const char *name, GError **error)
+{
+  return usable (all_services (store, node, name, error), G_STRUCT_OFFSET (CatalogService, broken));
+}
+
+static CatalogService *
+get_service (BerthStore *store, const char *node, const char *id, gboolean even_broken,
+             GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean have_row = FALSE;
+  CatalogService *s;
+  gboolean found;
 
   stmt = berth_store_prepare (store,
                               "SELECT " SERVICE_COLUMNS " FROM catalog_services "
@@ -324,14 +427,17 @@ catalog_get_service (BerthStore *store, const char *node, const char *id, GError
     return NULL;
   bind_text (stmt, 1, node);
   bind_text (stmt, 2, id);
-  if (!berth_store_step (store, stmt, &have_row, error))
-    return NULL;
-  if (!have_row)
-    {
-      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Unknown service ID “%s”"), id);
-      return NULL;
-    }
-  return service_from_row (stmt);
+  s = one_row (store, stmt, (BerthRowFunc) service_from_row, (GDestroyNotify) catalog_service_free,
+               G_STRUCT_OFFSET (CatalogService, broken), even_broken, &found, error);
+  if (!found)
+    g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Unknown service ID “%s”"), id);
+  return s;
+}
+
+CatalogService *
+catalog_get_service (BerthStore *store, const char *node, const char *id, GError **error)
+{
+  return get_service (store, node, id, FALSE, error);
 }
 
 #define CHECK_COLUMNS "node, id, name, status, notes, output, service_id, service_name," \
@@ -354,7 +460,25 @@ check_from_row (sqlite3_stmt *stmt)
   c->definition_json = col_text (stmt, 10);
   c->create_index = (guint64) sqlite3_column_int64 (stmt, 11);
   c->modify_index = (guint64) sqlite3_column_int64 (stmt, 12);
+  c->broken = catalog_check_problem (c);
+  if (c->broken != NULL)
+    set_aside ("check", c->node, c->id, c->broken);
   return c;
+}
+
+static GPtrArray *
+all_checks (BerthStore *store, const char *node, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = berth_store_prepare (store,
+                              "SELECT " CHECK_COLUMNS " FROM catalog_checks "
+                              "WHERE (?1 IS NULL OR node = ?1) ORDER BY node, id", error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, node);
+  return berth_store_collect (store, stmt, (BerthRowFunc) check_from_row,
+                              (GDestroyNotify) catalog_check_free, error);
 }
 
 /* Checks filtered by node, service name and status (each optional). */
@@ -373,8 +497,9 @@ catalog_list_checks (BerthStore *store, const char *node, const char *service_na
   bind_text (stmt, 1, node);
   bind_text (stmt, 2, service_name);
   bind_text (stmt, 3, status);
-  return berth_store_collect (store, stmt, (BerthRowFunc) check_from_row,
-                              (GDestroyNotify) catalog_check_free, error);
+  return usable (berth_store_collect (store, stmt, (BerthRowFunc) check_from_row,
+                                      (GDestroyNotify) catalog_check_free, error),
+                 G_STRUCT_OFFSET (CatalogCheck, broken));
 }
 
 /* The checks that can apply to instances of @service_name: theirs and
@@ -391,15 +516,18 @@ catalog_list_checks_for_service (BerthStore *store, const char *service_name, GE
   if (stmt == NULL)
     return NULL;
   bind_text (stmt, 1, service_name);
-  return berth_store_collect (store, stmt, (BerthRowFunc) check_from_row,
-                              (GDestroyNotify) catalog_check_free, error);
+  return usable (berth_store_collect (store, stmt, (BerthRowFunc) check_from_row,
+                                      (GDestroyNotify) catalog_check_free, error),
+                 G_STRUCT_OFFSET (CatalogCheck, broken));
 }
 
-CatalogCheck *
-catalog_get_check (BerthStore *store, const char *node, const char *id, GError **error)
+static CatalogCheck *
+get_check (BerthStore *store, const char *node, const char *id, gboolean even_broken,
+           GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean have_row = FALSE;
+  CatalogCheck *c;
+  gboolean found;
 
   stmt = berth_store_prepare (store, "SELECT " CHECK_COLUMNS " FROM catalog_checks "
                               "WHERE node = ? AND id = ?", error);
@@ -407,14 +535,26 @@ catalog_get_check (BerthStore *store, const char *node, const char *id, GError *
     return NULL;
   bind_text (stmt, 1, node);
   bind_text (stmt, 2, id);
-  if (!berth_store_step (store, stmt, &have_row, error))
-    return NULL;
-  if (!have_row)
-    {
-      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Unknown check ID “%s”"), id);
-      return NULL;
-    }
-  return check_from_row (stmt);
+  c = one_row (store, stmt, (BerthRowFunc) check_from_row, (GDestroyNotify) catalog_check_free,
+               G_STRUCT_OFFSET (CatalogCheck, broken), even_broken, &found, error);
+  if (!found)
+    g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Unknown check ID “%s”"), id);
+  return c;
+}
+
+CatalogCheck *
+catalog_get_check (BerthStore *store, const char *node, const char *id, GError **error)
+{
+  return get_check (store, node, id, FALSE, error);
+}
+
+/* Loads every row once, so that the broken ones are reported at start. */
+void
+catalog_validate_all (BerthStore *store)
+{
+  g_autoptr(GPtrArray) nodes = all_nodes (store, NULL);
+  g_autoptr(GPtrArray) services = all_services (store, NULL, NULL, NULL);
+  g_autoptr(GPtrArray) checks = all_checks (store, NULL, NULL);
 }
 
 /* ---- writes ----------------------------------------------------------- */
@@ -435,10 +575,10 @@ static gboolean
 upsert_node (BerthTxn *txn, CatalogNode *n, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(CatalogNode) old = catalog_get_node (store, n->name, NULL);
+  g_autoptr(CatalogNode) old = get_node (store, n->name, TRUE, NULL);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
-  if (old != NULL && g_strcmp0 (old->id, n->id) == 0 && g_strcmp0 (old->address, n->address) == 0 &&
+  if (old != NULL && old->broken == NULL && g_strcmp0 (old->id, n->id) == 0 && g_strcmp0 (old->address, n->address) == 0 &&
       g_strcmp0 (old->datacenter, n->datacenter) == 0 &&
       g_strcmp0 (old->tagged_json, n->tagged_json) == 0 &&
       g_strcmp0 (old->meta_json, n->meta_json) == 0)
@@ -463,6 +603,7 @@ upsert_node (BerthTxn *txn, CatalogNode *n, GError **error)
   sqlite3_bind_int64 (stmt, 7, (sqlite3_int64) berth_txn_get_index (txn));
   if (!run (store, stmt, error))
     return FALSE;
+  forget ("node", NULL, n->name);
   return touch (txn, "node", n->name, error) && touch_node_services (txn, n->name, error);
 }
 
@@ -470,11 +611,11 @@ static gboolean
 upsert_service (BerthTxn *txn, const char *node, CatalogService *s, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(CatalogService) old = catalog_get_service (store, node, s->id, NULL);
+  g_autoptr(CatalogService) old = get_service (store, node, s->id, TRUE, NULL);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
 #define OR(a, b) ((a) != NULL ? (a) : (b))
-  if (old != NULL && g_strcmp0 (old->name, s->name) == 0 &&
+  if (old != NULL && old->broken == NULL && g_strcmp0 (old->name, s->name) == 0 &&
       g_strcmp0 (old->tags_json, OR (s->tags_json, "[]")) == 0 &&
       g_strcmp0 (old->address, OR (s->address, "")) == 0 && old->port == s->port &&
       g_strcmp0 (old->meta_json, OR (s->meta_json, "{}")) == 0 &&
@@ -515,6 +656,7 @@ upsert_service (BerthTxn *txn, const char *node, CatalogService *s, GError **err
   sqlite3_bind_int64 (stmt, 12, (sqlite3_int64) berth_txn_get_index (txn));
   if (!run (store, stmt, error))
     return FALSE;
+  forget ("service", node, s->id);
 
   /* the service's checks carry its name and tags */
   g_clear_pointer (&stmt, berth_stmt_reset);
@@ -539,7 +681,7 @@ static gboolean
 upsert_check (BerthTxn *txn, const char *node, CatalogCheck *c, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(CatalogCheck) old = catalog_get_check (store, node, c->id, NULL);
+  g_autoptr(CatalogCheck) old = get_check (store, node, c->id, TRUE, NULL);
   g_autoptr(CatalogService) service = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   const char *status = c->status;
@@ -560,7 +702,10 @@ upsert_check (BerthTxn *txn, const char *node, CatalogCheck *c, GError **error)
   if (status == NULL)
     status = CHECK_CRITICAL;
   output = c->output != NULL ? c->output : (old != NULL && !c->status_given ? old->output : "");
-  if (old != NULL && g_strcmp0 (old->name, c->name) == 0 && g_strcmp0 (old->status, status) == 0 &&
+  if (old != NULL && old->broken != NULL && !c->status_given)
+    status = CHECK_CRITICAL;   /* a broken row's status is not to be trusted */
+  if (old != NULL && old->broken == NULL && g_strcmp0 (old->name, c->name) == 0 &&
+      g_strcmp0 (old->status, status) == 0 &&
       g_strcmp0 (old->notes, c->notes != NULL ? c->notes : "") == 0 &&
       g_strcmp0 (old->output, output) == 0 &&
       g_strcmp0 (old->service_id, service != NULL ? service->id : "") == 0 &&
@@ -593,6 +738,7 @@ upsert_check (BerthTxn *txn, const char *node, CatalogCheck *c, GError **error)
   sqlite3_bind_int64 (stmt, 12, (sqlite3_int64) berth_txn_get_index (txn));
   if (!run (store, stmt, error))
     return FALSE;
+  forget ("check", node, c->id);
 
   if (!touch (txn, "check", c->id, error) || !touch (txn, "node", node, error))
     return FALSE;
@@ -610,7 +756,7 @@ delete_service_checks_except (BerthTxn *txn, const char *node, const char *servi
                               GPtrArray *keep, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(GPtrArray) checks = catalog_list_checks (store, node, NULL, NULL, error);
+  g_autoptr(GPtrArray) checks = all_checks (store, node, error);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   if (checks == NULL)
@@ -639,6 +785,7 @@ delete_service_checks_except (BerthTxn *txn, const char *node, const char *servi
       bind_text (stmt, 2, c->id);
       if (!run (store, stmt, error) || !touch (txn, "check", c->id, error))
         return FALSE;
+      forget ("check", node, c->id);
     }
   return TRUE;
 }
@@ -684,7 +831,7 @@ static gboolean
 delete_check (BerthTxn *txn, const char *node, const char *id, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(CatalogCheck) old = catalog_get_check (store, node, id, error);
+  g_autoptr(CatalogCheck) old = get_check (store, node, id, TRUE, error);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   if (old == NULL)
@@ -696,6 +843,7 @@ delete_check (BerthTxn *txn, const char *node, const char *id, GError **error)
   bind_text (stmt, 2, id);
   if (!run (store, stmt, error))
     return FALSE;
+  forget ("check", node, id);
   if (!touch (txn, "check", id, error) || !touch (txn, "node", node, error))
     return FALSE;
   if (old->service_name[0] != '\0')
@@ -707,7 +855,7 @@ static gboolean
 delete_service (BerthTxn *txn, const char *node, const char *id, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(CatalogService) old = catalog_get_service (store, node, id, error);
+  g_autoptr(CatalogService) old = get_service (store, node, id, TRUE, error);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   if (old == NULL)
@@ -721,6 +869,7 @@ delete_service (BerthTxn *txn, const char *node, const char *id, GError **error)
   bind_text (stmt, 2, id);
   if (!run (store, stmt, error))
     return FALSE;
+  forget ("service", node, id);
   return touch (txn, "service", old->name, error) && touch (txn, "node", node, error) &&
          touch (txn, "check", NULL, error);
 }
@@ -729,7 +878,7 @@ static gboolean
 delete_node (BerthTxn *txn, const char *node, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(GPtrArray) services = catalog_list_services (store, node, NULL, error);
+  g_autoptr(GPtrArray) services = all_services (store, node, NULL, error);
   g_autoptr(GPtrArray) checks = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gboolean exists = FALSE;
@@ -741,7 +890,7 @@ delete_node (BerthTxn *txn, const char *node, GError **error)
   for (guint i = 0; i < services->len; i++)
     if (!delete_service (txn, node, ((CatalogService *) g_ptr_array_index (services, i))->id, error))
       return FALSE;
-  checks = catalog_list_checks (store, node, NULL, NULL, error);
+  checks = all_checks (store, node, error);
   if (checks == NULL)
     return FALSE;
   for (guint i = 0; i < checks->len; i++)
@@ -753,6 +902,7 @@ delete_node (BerthTxn *txn, const char *node, GError **error)
   bind_text (stmt, 1, node);
   if (!run (store, stmt, error))
     return FALSE;
+  forget ("node", NULL, node);
   return touch (txn, "node", node, error);
 }
 
@@ -803,10 +953,15 @@ catalog_write_check_update (BerthTxn *txn, gpointer data, GError **error)
 
 /* ---- filters ---------------------------------------------------------- */
 
+/* Stored JSON text, read back through berth_json_parse() (no deep nesting,
+ * no U+0000); null when it is not valid. */
 JsonNode *
 catalog_json_parse (const char *text)
 {
-  JsonNode *node = json_from_string (text != NULL && *text != '\0' ? text : "null", NULL);
+  JsonNode *node = NULL;
+
+  if (text != NULL && *text != '\0')
+    node = berth_json_parse (text, -1, NULL);
   return node != NULL ? node : json_node_new (JSON_NODE_NULL);
 }
 

@@ -30,6 +30,7 @@ typedef struct {
   char    *meta_json;
   guint64  create_index;
   guint64  modify_index;
+  char    *broken;      /* why the stored row is set aside, or NULL */
 } CatalogNode;
 
 typedef struct {
@@ -46,6 +47,7 @@ typedef struct {
   char     *kind;
   guint64   create_index;
   guint64   modify_index;
+  char     *broken;     /* why the stored row is set aside, or NULL */
 } CatalogService;
 
 typedef struct {
@@ -63,6 +65,7 @@ typedef struct {
   gboolean status_given;      /* only on input: keep the old status if FALSE */
   guint64  create_index;
   guint64  modify_index;
+  char    *broken;            /* why the stored row is set aside, or NULL */
 } CatalogCheck;
 
 void catalog_node_free    (CatalogNode    *node);
@@ -108,6 +111,11 @@ void catalog_check_update_free (CatalogCheckUpdate *update);
 gboolean catalog_write_register     (BerthTxn *txn, gpointer reg, GError **error);
 gboolean catalog_write_deregister   (BerthTxn *txn, gpointer dereg, GError **error);
 gboolean catalog_write_check_update (BerthTxn *txn, gpointer update, GError **error);
+
+/* Rows that fail validation when loaded are reported to @context as
+ * broken and left out of the lists (catalog_validate_all(): all at once). */
+void       catalog_set_context      (BerthContext *context);
+void       catalog_validate_all     (BerthStore *store);
 
 /* reads */
 guint64    catalog_index            (BerthStore *store, const char *topic, const char *key);

@@ -6,6 +6,7 @@
 
 #include "discovery-dns.h"
 #include "discovery-health.h"
+#include "discovery-json.h"
 #include "discovery-wan.h"
 
 /* Answers to DNS queries, Consul style:
@@ -354,11 +355,8 @@ static void
 remote_service_cb (guint status, GBytes *body, gpointer user_data)
 {
   Query *q = user_data;
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GPtrArray) instances = instances_new ();
-  JsonNode *root;
-  gsize len = 0;
-  const char *data;
+  g_autoptr(JsonNode) root = NULL;
 
   q->dns->pending--;
   if (status == 0 || body == NULL)
@@ -367,9 +365,9 @@ remote_service_cb (guint status, GBytes *body, gpointer user_data)
       finish (q);
       return;
     }
-  data = g_bytes_get_data (body, &len);
-  if (status != 200 || !json_parser_load_from_data (parser, data != NULL ? data : "", (gssize) len, NULL) ||
-      !JSON_NODE_HOLDS_ARRAY (root = json_parser_get_root (parser)))
+  /* the other datacenter's answer is read as carefully as a request */
+  if (status != 200 || (root = berth_json_parse_bytes (body, NULL)) == NULL ||
+      !JSON_NODE_HOLDS_ARRAY (root))
     {
       ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
       finish (q);
@@ -384,16 +382,16 @@ remote_service_cb (guint status, GBytes *body, gpointer user_data)
 
       if (!JSON_NODE_HOLDS_OBJECT (e))
         continue;
-      node = json_object_get_object_member (json_node_get_object (e), "Node");
-      service = json_object_get_object_member (json_node_get_object (e), "Service");
+      node = discovery_json_object (json_node_get_object (e), "Node");
+      service = discovery_json_object (json_node_get_object (e), "Service");
       if (node == NULL || service == NULL)
         continue;
       inst = g_new0 (Instance, 1);
-      inst->node = g_strdup (json_object_get_string_member_with_default (node, "Node", ""));
-      inst->node_address = g_strdup (json_object_get_string_member_with_default (node, "Address", ""));
-      addr = json_object_get_string_member_with_default (service, "Address", "");
-      inst->address = g_strdup (addr != NULL && *addr != '\0' ? addr : inst->node_address);
-      inst->port = (guint16) json_object_get_int_member_with_default (service, "Port", 0);
+      inst->node = g_strdup (discovery_json_text (node, "Node", ""));
+      inst->node_address = g_strdup (discovery_json_text (node, "Address", ""));
+      addr = discovery_json_text (service, "Address", "");
+      inst->address = g_strdup (*addr != '\0' ? addr : inst->node_address);
+      inst->port = (guint16) discovery_json_int (service, "Port", 0, 65535, 0);
       instance_prepare (inst, q->dc, q->dns->domain);
       g_ptr_array_add (instances, inst);
     }
@@ -465,11 +463,8 @@ static void
 remote_node_cb (guint status, GBytes *body, gpointer user_data)
 {
   Query *q = user_data;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   JsonObject *node = NULL;
-  gsize len = 0;
-  const char *data;
 
   q->dns->pending--;
   if (status != 200 || body == NULL)
@@ -478,16 +473,15 @@ remote_node_cb (guint status, GBytes *body, gpointer user_data)
       finish (q);
       return;
     }
-  data = g_bytes_get_data (body, &len);
-  if (json_parser_load_from_data (parser, data != NULL ? data : "", (gssize) len, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser)))
-    node = json_object_get_object_member (json_node_get_object (root), "Node");
+  root = berth_json_parse_bytes (body, NULL);
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+    node = discovery_json_object (json_node_get_object (root), "Node");
   if (node == NULL)
     {
       nxdomain (q);
       return;
     }
-  answer_address (q, json_object_get_string_member_with_default (node, "Address", ""));
+  answer_address (q, discovery_json_text (node, "Address", ""));
 }
 
 static void

@@ -93,3 +93,36 @@ bad:
   g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("“Value” is not valid base64"));
   return NULL;
 }
+
+/* For JSON from elsewhere (other datacenters' answers): a member that is an
+ * object, or NULL whatever else it is. */
+JsonObject *
+discovery_json_object (JsonObject *object, const char *name)
+{
+  JsonNode *node = object != NULL ? discovery_json_member (object, name) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+/* A member that is a string, or @fallback whatever else it is. */
+const char *
+discovery_json_text (JsonObject *object, const char *name, const char *fallback)
+{
+  JsonNode *node = object != NULL ? discovery_json_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return fallback;
+  return json_node_get_string (node);
+}
+
+/* A member that is an integer in [@min, @max], or @fallback. */
+gint64
+discovery_json_int (JsonObject *object, const char *name, gint64 min, gint64 max, gint64 fallback)
+{
+  JsonNode *node = object != NULL ? discovery_json_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
+      json_node_get_int (node) < min || json_node_get_int (node) > max)
+    return fallback;
+  return json_node_get_int (node);
+}

@@ -18,4 +18,15 @@ gboolean    discovery_json_uint64     (JsonObject  *object,
 GBytes     *discovery_base64_decode   (const char  *text,
                                        GError     **error);
 
+JsonObject *discovery_json_object     (JsonObject  *object,
+                                       const char  *name);
+const char *discovery_json_text       (JsonObject  *object,
+                                       const char  *name,
+                                       const char  *fallback);
+gint64      discovery_json_int        (JsonObject  *object,
+                                       const char  *name,
+                                       gint64       min,
+                                       gint64       max,
+                                       gint64       fallback);
+
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include "discovery-blocking.h"
 #include "discovery-kv.h"
 #include "discovery-kv-http.h"
+#include "discovery-query.h"
 #include "discovery-wan.h"
 
 /* Consul's /v1/kv/<key>: GET (single, ?recurse, ?keys[&separator], ?raw,
@@ -141,9 +142,10 @@ kv_get_cb (BerthRequest *req, gpointer user_data)
   KvRead *r = g_new0 (KvRead, 1);
 
   r->key = g_strdup (berth_request_get_param (req, "key"));
-  r->recurse = berth_request_has_query (req, "recurse");
-  r->keys = berth_request_has_query (req, "keys");
-  r->raw = berth_request_has_query (req, "raw");
+  /* an invalid value is refused by discovery_blocking_serve() */
+  discovery_query_flag (req, "recurse", &r->recurse, NULL);
+  discovery_query_flag (req, "keys", &r->keys, NULL);
+  discovery_query_flag (req, "raw", &r->raw, NULL);
   r->separator = g_strdup (berth_request_get_query (req, "separator"));
   discovery_blocking_serve (req, "kv", r->key, kv_read, r, (GDestroyNotify) kv_read_free);
 }
@@ -198,6 +200,22 @@ submit (BerthRequest *req, KvWrite *w)
                            NULL, kv_write_done_cb, g_object_ref (req));
 }
 
+/* ?cas=N: present means check-and-set, so it needs its index (an empty
+ * value would otherwise turn into 0, "only if the key does not exist"). */
+static gboolean
+cas_param (BerthRequest *req, guint64 *cas, GError **error)
+{
+  const char *value = berth_request_get_query (req, "cas");
+
+  if (value != NULL && *value == '\0')
+    {
+      g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                           _("Invalid value for “cas”: an index is required (0 to create only)"));
+      return FALSE;
+    }
+  return berth_request_get_query_uint64 (req, "cas", 0, cas, error);
+}
+
 static gboolean
 reject_sessions (BerthRequest *req)
 {
@@ -229,8 +247,9 @@ kv_put_cb (BerthRequest *req, gpointer user_data)
     }
   if (reject_sessions (req))
     return;
-  if (!berth_request_get_query_uint64 (req, "flags", 0, &flags, &error) ||
-      !berth_request_get_query_uint64 (req, "cas", 0, &cas, &error))
+  if (!discovery_kv_check_key (key, discovery_plugin_get_max_key_bytes (plugin), &error) ||
+      !berth_request_get_query_uint64 (req, "flags", 0, &flags, &error) ||
+      !cas_param (req, &cas, &error))
     {
       berth_request_respond_error (req, error);
       return;
@@ -259,15 +278,20 @@ kv_delete_cb (BerthRequest *req, gpointer user_data)
   const char *key = berth_request_get_param (req, "key");
   g_autoptr(GError) error = NULL;
   guint64 cas = 0;
-  gboolean recurse = berth_request_has_query (req, "recurse");
+  gboolean recurse = FALSE;
   KvWrite *w;
 
+  if (!discovery_query_flag (req, "recurse", &recurse, &error))
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
   if (!recurse && (key == NULL || *key == '\0'))
     {
       berth_request_respond_message (req, 400, _("Missing key name"));
       return;
     }
-  if (!berth_request_get_query_uint64 (req, "cas", 0, &cas, &error))
+  if (!cas_param (req, &cas, &error))
     {
       berth_request_respond_error (req, error);
       return;

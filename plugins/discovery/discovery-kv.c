@@ -440,3 +440,18 @@ discovery_kv_reap_tombstones (BerthTxn *txn, gpointer user_data, GError **error)
   sqlite3_bind_int64 (stmt, 1, g_get_real_time () / G_USEC_PER_SEC - TOMBSTONE_TTL_SECONDS);
   return berth_store_step (store, stmt, NULL, error);
 }
+
+/* Keys are limited in length (Consul: 512 bytes; [discovery]
+ * max_key_bytes): they are indexed and echoed in answers. */
+gboolean
+discovery_kv_check_key (const char *key, guint64 max_bytes, GError **error)
+{
+  gsize len = strlen (key);
+
+  if (len <= max_bytes)
+    return TRUE;
+  g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+               _("Key is too long: %" G_GSIZE_FORMAT " bytes, the limit is %" G_GUINT64_FORMAT),
+               len, max_bytes);
+  return FALSE;
+}

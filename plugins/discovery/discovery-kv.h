@@ -44,6 +44,9 @@ guint64       discovery_kv_index            (BerthStore   *store,
                                              const char   *prefix,
                                              gboolean      exact,
                                              GError      **error);
+gboolean      discovery_kv_check_key        (const char   *key,
+                                             guint64       max_bytes,
+                                             GError      **error);
 gboolean      discovery_kv_apply            (BerthTxn     *txn,
                                              const KvOp   *op,
                                              GPtrArray    *results,

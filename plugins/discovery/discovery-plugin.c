@@ -31,6 +31,7 @@
 struct _DiscoveryPlugin {
   BerthPlugin      parent_instance;
   guint64          max_value_bytes;
+  guint64          max_key_bytes;
   guint            reap_id;
   SoupSession     *http;      /* to other datacenters */
   DiscoveryChecks *checks;
@@ -44,6 +45,12 @@ guint64
 discovery_plugin_get_max_value_bytes (DiscoveryPlugin *self)
 {
   return self->max_value_bytes;
+}
+
+guint64
+discovery_plugin_get_max_key_bytes (DiscoveryPlugin *self)
+{
+  return self->max_key_bytes;
 }
 
 SoupSession *
@@ -86,6 +93,7 @@ read_config (DiscoveryPlugin *self)
   BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (self));
   self->max_value_bytes = berth_context_get_config_uint64 (ctx, "discovery", "max_value_bytes",
                                                            512 * 1024);
+  self->max_key_bytes = berth_context_get_config_uint64 (ctx, "discovery", "max_key_bytes", 512);
 }
 
 static void
@@ -115,6 +123,9 @@ discovery_plugin_startup (BerthPlugin *plugin, GError **error)
                             discovery_migrations, error))
     return FALSE;
   read_config (self);
+  /* stored rows that fail validation are set aside, not acted on */
+  catalog_set_context (ctx);
+  catalog_validate_all (berth_context_get_store (ctx));
   if (!register_self (self, error))
     return FALSE;
   self->http = soup_session_new_with_options ("max-conns-per-host", 32, "idle-timeout", 60, NULL);
@@ -151,6 +162,7 @@ discovery_plugin_shutdown (BerthPlugin *plugin)
   if (self->http != NULL)
     discovery_wan_shutdown (self);
   g_clear_object (&self->http);
+  catalog_set_context (NULL);
 }
 
 static void

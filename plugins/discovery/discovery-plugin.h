@@ -11,6 +11,7 @@ G_DECLARE_FINAL_TYPE (DiscoveryPlugin, discovery_plugin, DISCOVERY, PLUGIN, Bert
 typedef struct _DiscoveryChecks DiscoveryChecks;
 
 guint64          discovery_plugin_get_max_value_bytes (DiscoveryPlugin *self);
+guint64          discovery_plugin_get_max_key_bytes   (DiscoveryPlugin *self);
 SoupSession     *discovery_plugin_get_http_session    (DiscoveryPlugin *self);
 DiscoveryChecks *discovery_plugin_get_checks          (DiscoveryPlugin *self);
 

@@ -33,7 +33,7 @@ txn_write_free (TxnWrite *t)
 }
 
 static gboolean
-parse_op (JsonNode *node, guint i, guint64 max_value, KvOp *op, GError **error)
+parse_op (JsonNode *node, guint i, guint64 max_value, guint64 max_key, KvOp *op, GError **error)
 {
   JsonObject *obj, *kv;
   JsonNode *kv_node;
@@ -55,6 +55,11 @@ parse_op (JsonNode *node, guint i, guint64 max_value, KvOp *op, GError **error)
     }
   kv = json_node_get_object (kv_node);
   verb = discovery_json_string (kv, "Verb", &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Operation %u: "), i);
+      return FALSE;
+    }
   if (g_strcmp0 (verb, "lock") == 0 || g_strcmp0 (verb, "unlock") == 0)
     {
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_IMPLEMENTED,
@@ -76,6 +81,11 @@ parse_op (JsonNode *node, guint i, guint64 max_value, KvOp *op, GError **error)
   if ((key == NULL || *key == '\0') && op->verb != KV_VERB_GET_TREE && op->verb != KV_VERB_DELETE_TREE)
     {
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Operation %u: missing Key"), i);
+      return FALSE;
+    }
+  if (key != NULL && !discovery_kv_check_key (key, max_key, &local_error))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Operation %u: "), i);
       return FALSE;
     }
   op->key = g_strdup (key != NULL ? key : "");
@@ -215,7 +225,8 @@ txn_cb (BerthRequest *req, gpointer user_data)
     {
       KvOp op = { 0 };
       if (!parse_op (json_array_get_element (array, i), i,
-                     discovery_plugin_get_max_value_bytes (plugin), &op, &error))
+                     discovery_plugin_get_max_value_bytes (plugin),
+                     discovery_plugin_get_max_key_bytes (plugin), &op, &error))
         {
           kv_op_clear (&op);
           txn_write_free (t);

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "discovery-json.h"
 #include "discovery-wan.h"
 
 /* Several datacenters, Consul style. A WAN link is (datacenter, HTTP
@@ -427,20 +428,13 @@ join_self_done (SoupMessage *msg, GBytes *body, const GError *error, gpointer us
   const char *dc = NULL;
   Link *link;
 
+  /* the other side's answer is read as carefully as a request */
   if (error == NULL && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)) && body != NULL)
-    {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-      gsize len = 0;
-      const char *data = g_bytes_get_data (body, &len);
-
-      if (data != NULL && json_parser_load_from_data (parser, data, (gssize) len, NULL))
-        root = json_node_copy (json_parser_get_root (parser));
-    }
+    root = berth_json_parse_bytes (body, NULL);
   if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
-    config = json_object_get_object_member (json_node_get_object (root), "Config");
-  if (config != NULL)
-    dc = json_object_get_string_member_with_default (config, "Datacenter", NULL);
-  if (dc == NULL)
+    config = discovery_json_object (json_node_get_object (root), "Config");
+  dc = discovery_json_text (config, "Datacenter", NULL);
+  if (dc == NULL || *dc == '\0')
     {
       g_autofree char *text = g_strdup_printf (_("Failed to join %s: %s"), join->address,
                                                error != NULL ? error->message
