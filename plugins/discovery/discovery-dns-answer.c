@@ -406,7 +406,8 @@ remote_service (Query *q, const char *name, const char *tag)
   g_autofree char *path = g_strdup_printf ("/v1/health/service/%s?passing=1%s%s", ename,
                                            etag != NULL ? "&tag=" : "", etag != NULL ? etag : "");
 
-  if (q->dns->pending >= MAX_PENDING)
+  /* without a plugin (a harness), there is no other datacenter to ask */
+  if (q->dns->pending >= MAX_PENDING || q->dns->plugin == NULL)
     {
       ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
       finish (q);
@@ -490,7 +491,8 @@ remote_node (Query *q, const char *name)
   g_autofree char *ename = g_uri_escape_string (name, NULL, FALSE);
   g_autofree char *path = g_strdup_printf ("/v1/catalog/node/%s", ename);
 
-  if (q->dns->pending >= MAX_PENDING)
+  /* without a plugin (a harness), there is no other datacenter to ask */
+  if (q->dns->pending >= MAX_PENDING || q->dns->plugin == NULL)
     {
       ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
       finish (q);
@@ -896,4 +898,59 @@ discovery_dns_answer (DiscoveryDns *dns, const guint8 *data, gsize len, gboolean
     return;
   ldns_pkt_set_rcode (q->resp, LDNS_RCODE_REFUSED);
   finish (q);
+}
+
+/* ---- one packet, one answer --------------------------------------------- */
+
+typedef struct {
+  gint     refs;
+  gboolean done;
+  GBytes  *reply;
+} Packet;
+
+static void
+packet_unref (Packet *p)
+{
+  if (--p->refs > 0)
+    return;
+  g_clear_pointer (&p->reply, g_bytes_unref);
+  g_free (p);
+}
+
+static void
+packet_cb (GBytes *reply, gpointer user_data)
+{
+  Packet *p = user_data;
+
+  p->done = TRUE;
+  p->reply = reply != NULL ? g_bytes_ref (reply) : NULL;
+  packet_unref (p);
+}
+
+/**
+ * discovery_dns_answer_packet:
+ * @dns: the DNS interface (its store, domain and datacenter are enough:
+ *   with no plugin, questions for another datacenter get SERVFAIL)
+ * @data: one query packet, without the TCP length prefix
+ * @len: its size
+ * @tcp: whether it came over TCP (no truncation)
+ *
+ * Packet bytes in, answer bytes out: discovery_dns_answer() for tests and
+ * fuzzing harnesses.
+ *
+ * Returns: (transfer full) (nullable): the answer, or %NULL when there is
+ *   none (garbage, a response) or it is not ready at once (forwarded to a
+ *   recursor, asked of another datacenter: then it is dropped when it comes)
+ */
+GBytes *
+discovery_dns_answer_packet (DiscoveryDns *dns, const guint8 *data, gsize len, gboolean tcp)
+{
+  Packet *p = g_new0 (Packet, 1);
+  GBytes *reply;
+
+  p->refs = 2;   /* ours, and the callback's */
+  discovery_dns_answer (dns, data, len, tcp, packet_cb, p);
+  reply = p->done && p->reply != NULL ? g_bytes_ref (p->reply) : NULL;
+  packet_unref (p);
+  return reply;
 }

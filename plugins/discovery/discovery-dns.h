@@ -45,4 +45,9 @@ void          discovery_dns_answer (DiscoveryDns           *self,
                                     DiscoveryDnsReplyFunc   func,
                                     gpointer                user_data);
 
+GBytes       *discovery_dns_answer_packet (DiscoveryDns  *self,
+                                           const guint8  *data,
+                                           gsize          len,
+                                           gboolean       tcp);
+
 G_END_DECLS
