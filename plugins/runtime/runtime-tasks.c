@@ -2,12 +2,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime-launch.h"
 #include "runtime-task-api.h"
 #include "runtime-tasks.h"
 #include "runtime-util.h"
@@ -34,6 +36,11 @@
 #define CONTAINER_POLL_MS 500
 
 #define POLL_INTERVAL_MS 20
+
+/* [runtime] max_launches_per_second and max_launches_in_flight */
+#define DEFAULT_LAUNCHES_PER_SECOND 50
+#define DEFAULT_LAUNCHES_IN_FLIGHT 16
+#define MAX_LAUNCH_SETTING 100000
 
 static const char supervisor[] =
   "dir=$1\n"
@@ -79,6 +86,7 @@ struct _RuntimeTasks {
   guint         poll_id;
   guint         container_poll_id;
   RuntimeTaskApi *api;
+  RuntimeLaunchQueue *launches;
 };
 
 static void proc_exited (Proc *p);
@@ -314,6 +322,8 @@ start_task (RuntimeTasks *self, BerthTask *task)
   g_auto(GStrv) env = NULL;
   g_autoptr(GError) error = NULL;
   GPid pid = 0;
+  int null_fd;
+  gboolean spawned;
   Proc *p;
 
   g_hash_table_add (self->started, g_strdup (berth_task_get_id (task)));
@@ -356,16 +366,29 @@ start_task (RuntimeTasks *self, BerthTask *task)
       g_ptr_array_add (argv, (char *) json_array_get_string_element (args, i));
   g_ptr_array_add (argv, NULL);
   env = task_environ (self, task);
+  /* /dev/null opened here rather than by GLib, which asserts (aborting
+   * berthd) when it cannot open it: out of descriptors, the task fails */
+  null_fd = g_open ("/dev/null", O_RDWR | O_CLOEXEC, 0);
+  if (null_fd < 0)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Cannot start the task: %s"), g_strerror (errno));
+      runtime_rm_rf (dir, NULL);
+      fail_task (self, task, BERTH_TASK_FAILED, msg);
+      return;
+    }
   /* no child setup and no working directory: GLib can use posix_spawn,
    * much cheaper than a fork of berthd for a thousand tasks. berthd's own
    * descriptors are all close-on-exec; the supervisor ignores the
    * terminal's signals and puts the command in a session of its own. */
-  if (!g_spawn_async (NULL, (char **) argv->pdata, env,
-                      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_LEAVE_DESCRIPTORS_OPEN | G_SPAWN_STDIN_FROM_DEV_NULL |
-                        G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                      NULL, NULL, &pid, &error))
+  spawned = g_spawn_async_with_fds (NULL, (char **) argv->pdata, env,
+                                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_LEAVE_DESCRIPTORS_OPEN, NULL, NULL, &pid,
+                                    null_fd, null_fd, null_fd, &error);
+  close (null_fd);
+  if (!spawned)
     {
-      fail_task (self, task, BERTH_TASK_FAILED, error->message);
+      g_autofree char *msg = g_strdup_printf (_("Cannot start the task: %s"), error->message);
+      runtime_rm_rf (dir, NULL);
+      fail_task (self, task, BERTH_TASK_FAILED, msg);
       return;
     }
   {
@@ -927,12 +950,71 @@ handle_task (RuntimeTasks *self, BerthTask *task)
     return;
   if (!want_running)
     {
+      runtime_launch_queue_remove (self->launches, id);
       if (g_strcmp0 (berth_task_get_state (task), BERTH_TASK_STAGING) == 0)
         fail_task (self, task, BERTH_TASK_KILLED, _("Task killed before it started"));
       return;
     }
+  /* started from the launch queue, at a bounded rate */
   if (g_strcmp0 (berth_task_get_state (task), BERTH_TASK_STAGING) == 0)
-    start_task (self, task);
+    runtime_launch_queue_push (self->launches, id);
+}
+
+/* The launch queue's turn for task @id: starts it if it still is to run
+ * (its desired state may have changed while it waited). */
+static gboolean
+launch_cb (const char *id, gpointer user_data)
+{
+  RuntimeTasks *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BerthTask) task = NULL;
+
+  if (g_hash_table_contains (self->procs, id) || g_hash_table_contains (self->started, id))
+    return FALSE;
+  task = berth_task_lookup (self->store, id, &error);
+  if (task == NULL || g_strcmp0 (berth_task_get_node_id (task), self->node_id) != 0 ||
+      g_strcmp0 (berth_task_get_state (task), BERTH_TASK_STAGING) != 0)
+    return FALSE;
+  if (g_strcmp0 (berth_task_get_desired_state (task), "running") != 0)
+    {
+      fail_task (self, task, BERTH_TASK_KILLED, _("Task killed before it started"));
+      return FALSE;
+    }
+  start_task (self, task);
+  return TRUE;
+}
+
+/* Launches that have not reached TASK_RUNNING (or failed) yet. */
+static guint
+in_flight_cb (gpointer user_data)
+{
+  RuntimeTasks *self = user_data;
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->procs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Proc *p = value;
+      if (!p->reported && !p->adopted)
+        n++;
+    }
+  return n;
+}
+
+static guint
+launch_setting (BerthContext *context, const char *key, guint fallback)
+{
+  guint64 v = berth_context_get_config_uint64 (context, "runtime", key, fallback);
+
+  if (v < 1 || v > MAX_LAUNCH_SETTING)
+    {
+      g_warning (_("config: [runtime] %s = %" G_GUINT64_FORMAT " is out of range (1 to %u); using %u"), key, v,
+                 MAX_LAUNCH_SETTING, fallback);
+      return fallback;
+    }
+  return (guint) v;
 }
 
 static gboolean
@@ -959,7 +1041,10 @@ idle_cb (gpointer user_data)
           else if (p != NULL)
             kill_task (self, p);   /* its row is gone: nobody wants it */
           else
-            g_hash_table_remove (self->started, key);
+            {
+              g_hash_table_remove (self->started, key);
+              runtime_launch_queue_remove (self->launches, key);
+            }
           continue;
         }
       if (g_strcmp0 (berth_task_get_node_id (task), self->node_id) == 0)
@@ -1067,6 +1152,9 @@ runtime_tasks_new (BerthContext *context, const char *root)
   self->procs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) proc_free);
   self->started = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->launches = runtime_launch_queue_new (
+    launch_setting (context, "max_launches_per_second", DEFAULT_LAUNCHES_PER_SECOND),
+    launch_setting (context, "max_launches_in_flight", DEFAULT_LAUNCHES_IN_FLIGHT), launch_cb, in_flight_cb, self);
   self->changed_id = g_signal_connect (self->store, "changed", G_CALLBACK (changed_cb), self);
   self->poll_id = g_timeout_add (POLL_INTERVAL_MS, poll_cb, self);
   self->container_poll_id = g_timeout_add (CONTAINER_POLL_MS, container_poll_cb, self);
@@ -1087,6 +1175,7 @@ runtime_tasks_free (RuntimeTasks *self)
   g_clear_handle_id (&self->idle_id, g_source_remove);
   g_clear_handle_id (&self->poll_id, g_source_remove);
   g_clear_handle_id (&self->container_poll_id, g_source_remove);
+  g_clear_pointer (&self->launches, runtime_launch_queue_free);
   g_clear_pointer (&self->api, runtime_task_api_free);
   /* tasks keep running: the next berthd adopts them */
   g_hash_table_unref (self->procs);

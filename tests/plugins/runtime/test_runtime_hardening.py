@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A hostile registry must give a failed pull, never a crashed or bloated
 berthd: manifests, image configs and token replies nested far too deep, a
-manifest that never ends."""
+manifest that never ends. A huge app is launched at a bounded rate, and a
+DELETE meanwhile lands at once and leaves nothing behind."""
 
 import hashlib
 import http.server
 import json
+import os
+import signal
 import socketserver
 import threading
 import time
@@ -131,3 +134,146 @@ def test_endless_manifest_is_refused(berthd, fake_registry):
     assert time.monotonic() - start < 20 * berthd.TIME_SCALE
     # the manifest was not buffered whole (at most its limit, a few MB)
     assert rss_kb(berthd.pid) - before < 64 * 1024
+
+
+# -- spawn storm --------------------------------------------------------------
+
+RATE = 20          # [runtime] max_launches_per_second in the test's berth.conf
+IN_FLIGHT = 8      # [runtime] max_launches_in_flight
+
+
+def supervisors(state_dir):
+    """pids of the task supervisors of the berthd in state_dir."""
+    marker = str(state_dir).encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{entry}/cmdline", "rb").read()
+        except OSError:
+            continue
+        args = cmd.split(b"\0")
+        if b"berth-task" in args and any(a.startswith(marker) for a in args):
+            found.append(int(entry))
+    return found
+
+
+def kill_all(state_dir):
+    for pid in supervisors(state_dir):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def storm_berthd(berthd_factory, tmp_path):
+    marathon = pytest.importorskip("marathon", reason="python3-marathon is not installed")
+    conf = tmp_path / "berth.conf"
+    conf.write_text(f"""[scheduler]
+min_cpus=0.001
+min_mem_mb=1
+cpus=64
+mem_mb=65536
+max_tasks_per_node=2000
+
+[runtime]
+max_launches_per_second={RATE}
+max_launches_in_flight={IN_FLIGHT}
+""")
+    b = berthd_factory(extra_args=["--config", conf])
+    # answered once the runtime has probed the host (in a thread of its own)
+    assert requests.get(b.url + "/api/runtime", timeout=60).status_code == 200
+    b.marathon = marathon.MarathonClient(b.url, timeout=10)
+    yield b
+    kill_all(b.state_dir)
+
+
+def test_spawn_storm_is_paced_and_delete_lands(storm_berthd):
+    from marathon import MarathonApp
+    b = storm_berthd
+    client = b.marathon
+    start = time.monotonic()
+    client.create_app("storm", MarathonApp(cmd="sleep 600", cpus=0.001, mem=4, instances=300))
+
+    # the runtime launches at most RATE a second (plus what may be in flight)
+    samples = []
+    while time.monotonic() - start < 3:
+        n = len(supervisors(b.state_dir))
+        elapsed = time.monotonic() - start
+        samples.append((round(elapsed, 2), n))
+        assert n <= RATE * elapsed + IN_FLIGHT + 2, samples
+        assert b.running
+        time.sleep(0.05)
+    launched = len(supervisors(b.state_dir))
+    assert launched >= RATE, samples   # and it does launch
+
+    # the API answers at once, and a DELETE lands within a second
+    t = time.monotonic()
+    r = requests.get(b.url + "/v2/apps/storm", timeout=5)
+    assert r.status_code == 200 and time.monotonic() - t < 1
+    t = time.monotonic()
+    client.delete_app("/storm", force=True)
+    assert time.monotonic() - t < 1
+
+    # every process goes, and the tasks that were still waiting never start
+    deadline = time.monotonic() + 30 * b.TIME_SCALE
+    while supervisors(b.state_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert supervisors(b.state_dir) == []
+    time.sleep(1)
+    assert supervisors(b.state_dir) == []
+    assert b.running
+    r = requests.get(b.url + "/v2/apps/storm", timeout=5)
+    assert r.status_code == 404
+
+
+def test_spawn_out_of_descriptors_fails_the_task(storm_berthd):
+    """berthd out of file descriptors: a task it cannot start fails with
+    the reason, berthd stays up and starts it once descriptors are back."""
+    import resource
+    from marathon import MarathonApp
+    b = storm_berthd
+    client = b.marathon
+    client.create_app("fds", MarathonApp(cmd="sleep 600", cpus=0.01, mem=4, instances=1,
+                                         backoff_seconds=0.5, backoff_factor=1.0))
+    deadline = time.monotonic() + 15 * b.TIME_SCALE
+    while not supervisors(b.state_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [sup] = supervisors(b.state_dir)
+    command = int((b.state_dir / "runtime" / "tasks").glob("*/pid").__next__().read_text())
+
+    # no descriptor can be opened any more: the limit is at most the lowest
+    # free descriptor number (and as low as it can be with every descriptor
+    # the main loop polls still allowed); the task dies; its replacement
+    # cannot start
+    client.session.close()
+    time.sleep(0.5)
+    soft, hard = resource.prlimit(b.pid, resource.RLIMIT_NOFILE)
+    fds = {int(fd): os.readlink(f"/proc/{b.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{b.pid}/fd")}
+    lowest_free = min(set(range(len(fds) + 1)) - set(fds))
+    pollable = sum(1 for target in fds.values() if not target.startswith("/"))
+    resource.prlimit(b.pid, resource.RLIMIT_NOFILE, (min(lowest_free, max(pollable + 2, 8)), hard))
+    try:
+        os.killpg(command, signal.SIGKILL)
+        time.sleep(3 * b.TIME_SCALE)
+        assert b.running, b.stderr()[-3000:]
+    finally:
+        if b.running:
+            resource.prlimit(b.pid, resource.RLIMIT_NOFILE, (soft, hard))
+
+    failure = client.get_app("/fds").last_task_failure
+    assert failure.state == "TASK_FAILED"
+    assert "Too many open files" in failure.message, failure.message
+    # descriptors are back: the app runs again
+    deadline = time.monotonic() + 15 * b.TIME_SCALE
+    while not supervisors(b.state_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(supervisors(b.state_dir)) == 1
+    assert sup not in supervisors(b.state_dir)
+    client.delete_app("/fds", force=True)
