@@ -13,6 +13,7 @@ import struct
 import subprocess
 
 import dns.message
+import dns.query
 import pytest
 
 JSON = {"Content-Type": "application/json"}
@@ -377,3 +378,88 @@ def test_dns_survives_random_packets(node):
                           "+tcp", "+short", "consul.service.consul"], capture_output=True,
                          text=True, timeout=10).stdout.split()
     assert out == ["127.0.0.1"]
+
+
+# ---- answers of another datacenter -------------------------------------------
+
+class FakeDatacenter:
+    """An HTTP server posing as datacenter "evil": /v1/agent/self answers
+    `self_body`, every other GET answers `body` (set by the test)."""
+
+    def __init__(self, port):
+        import http.server
+        import threading
+
+        fake = self
+        self.self_body = json.dumps({"Config": {"Datacenter": "evil", "NodeName": "x"}}).encode()
+        self.body = b"[]"
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _send(self, body):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("X-Consul-Index", "5")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                self._send(fake.self_body if self.path.startswith("/v1/agent/self") else fake.body)
+
+            def do_PUT(self):
+                self._send(b"true")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.address = f"127.0.0.1:{port}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_dc(berth_env):
+    fake = FakeDatacenter(berth_env.free_port())
+    yield fake
+    fake.close()
+
+
+DEEP_REPLY = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("body", [DEEP_REPLY, b"[" * 100_000, b'{"Config": "dc9"}',
+                                  b'{"Config": {"Datacenter": 9}}', b'["Config"]'],
+                         ids=["deep", "unclosed", "config-string", "dc-number", "array"])
+def test_join_reads_the_other_side_carefully(node, fake_dc, body):
+    fake_dc.self_body = body
+    r = node.get(f"/v1/agent/join/{fake_dc.address}", params={"wan": 1})
+    assert "Failed to join" in message(r, 500)
+    assert node.running
+    assert node.get("/v1/catalog/datacenters").json() == [node.datacenter]
+
+
+@pytest.mark.parametrize("body", [
+    DEEP_REPLY,
+    b'[{"Node": "n", "Service": 1}]',
+    b'[{"Node": {"Node": 1, "Address": ["a"]}, "Service": {"Address": 2, "Port": "80"}}]',
+    b'[{"Node": {"Node": "n", "Address": "10.9.9.9"}, "Service": {"Port": 99999999}}]',
+    b'{"Node": {"Address": 5}}',
+    b'{"Node": "n"}',
+], ids=["deep", "service-number", "wrong-types", "port", "node-address-number", "node-string"])
+def test_dns_reads_other_datacenters_carefully(node, fake_dc, body):
+    r = node.get(f"/v1/agent/join/{fake_dc.address}", params={"wan": 1})
+    assert r.status_code == 200, r.text
+    fake_dc.body = body
+    for name, rdtype in [("web.service.evil.consul.", "A"), ("web.service.evil.consul.", "SRV"),
+                         ("x.node.evil.consul.", "A")]:
+        q = dns.message.make_query(name, rdtype)
+        resp = dns.query.udp(q, "127.0.0.1", port=node.dns_port, timeout=10)
+        assert resp.id == q.id
+        assert node.running
+    fake_dc.body = b'[{"Node": {"Node": "n", "Address": "10.9.9.9"}, "Service": {"Port": 80}}]'
+    assert dig_short(node, "web.service.evil.consul") == ["10.9.9.9"]
