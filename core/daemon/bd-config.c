@@ -40,6 +40,7 @@ bd_config_free (BdConfig *config)
   g_free (config->plugin_dir);
   g_strfreev (config->disabled_plugins);
   g_strfreev (config->required_plugins);
+  g_strfreev (config->http.allowed_origins);
   g_free (config);
 }
 
@@ -92,6 +93,81 @@ is_dns_label (const char *s)
   for (const char *p = s; *p != '\0'; p++)
     if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
       return FALSE;
+  return TRUE;
+}
+
+/* An unsigned key between @min and @max; @fallback when absent. */
+static gboolean
+get_uint (GKeyFile *kf, const char *key, guint64 fallback, guint64 min, guint64 max,
+          guint64 *out, GError **error)
+{
+  g_autofree char *fallback_text = g_strdup_printf ("%" G_GUINT64_FORMAT, fallback);
+  g_autofree char *text = get_string (kf, GROUP, key, fallback_text);
+
+  if (!g_ascii_string_to_unsigned (text, 10, min, max, out, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("%s must be a number between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT
+                     ", not “%s”"), key, min, max, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* An origin as browsers send it: scheme://host[:port], nothing more. */
+static gboolean
+is_origin (const char *origin)
+{
+  g_autoptr(GUri) uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL);
+
+  return uri != NULL && g_uri_get_host (uri) != NULL && *g_uri_get_host (uri) != '\0' &&
+         (g_strcmp0 (g_uri_get_scheme (uri), "http") == 0 ||
+          g_strcmp0 (g_uri_get_scheme (uri), "https") == 0) &&
+         *g_uri_get_path (uri) == '\0' && g_uri_get_query (uri) == NULL &&
+         g_uri_get_fragment (uri) == NULL && g_uri_get_userinfo (uri) == NULL;
+}
+
+static gboolean
+load_http_limits (GKeyFile *kf, BdHttpLimits *http, GError **error)
+{
+  guint64 v;
+
+  if (!get_uint (kf, "http_max_connections", 1024, 1, 1000000, &v, error))
+    return FALSE;
+  http->max_connections = (guint) v;
+  if (!get_uint (kf, "http_max_connections_per_client", 256, 1, 1000000, &v, error))
+    return FALSE;
+  http->max_connections_per_client = (guint) v;
+  if (!get_uint (kf, "http_idle_timeout", 120, 1, 86400, &v, error))
+    return FALSE;
+  http->idle_timeout_s = (guint) v;
+  if (!get_uint (kf, "http_header_timeout", 20, 1, 3600, &v, error))
+    return FALSE;
+  http->header_timeout_s = (guint) v;
+  /* libsoup refuses request heads over 64 KiB by dropping the connection */
+  if (!get_uint (kf, "http_max_header_bytes", 32768, 1024, 65536, &v, error))
+    return FALSE;
+  http->max_header_bytes = (guint) v;
+  if (!get_uint (kf, "http_max_url_bytes", 8192, 256, 65536, &v, error))
+    return FALSE;
+  http->max_url_bytes = (guint) v;
+  if (!get_uint (kf, "http_max_header_count", 100, 8, 1000, &v, error))
+    return FALSE;
+  http->max_header_count = (guint) v;
+  http->allowed_origins = get_list (kf, GROUP, "http_allowed_origins");
+  for (guint i = 0; http->allowed_origins[i] != NULL; i++)
+    {
+      char *o = http->allowed_origins[i];
+      gsize len = strlen (o);
+      if (len > 0 && o[len - 1] == '/')
+        o[len - 1] = '\0';
+      if (!is_origin (o))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("http_allowed_origins: “%s” is not an origin (scheme://host[:port])"), o);
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 
@@ -174,6 +250,9 @@ bd_config_load (const BdOptions *options, GError **error)
                    G_MAXUINT32, max_body);
       return NULL;
     }
+  if (!load_http_limits (kf, &config->http, error))
+    return NULL;
+  config->http.max_body_bytes = config->max_body_bytes;
   if (g_strcmp0 (config->sync, "normal") != 0 && g_strcmp0 (config->sync, "full") != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,

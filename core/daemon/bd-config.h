@@ -20,6 +20,19 @@ typedef struct {
   gboolean   version;
 } BdOptions;
 
+/* Limits of the HTTP front door ([berthd] http_* keys). */
+typedef struct {
+  guint64    max_body_bytes;
+  guint      max_connections;
+  guint      max_connections_per_client;
+  guint      idle_timeout_s;
+  guint      header_timeout_s;
+  guint      max_header_bytes;
+  guint      max_url_bytes;
+  guint      max_header_count;
+  char     **allowed_origins;
+} BdHttpLimits;
+
 /* The effective configuration: defaults, then the config file, then the
  * command line. */
 typedef struct {
@@ -38,6 +51,7 @@ typedef struct {
   gboolean   insecure;
   gboolean   dev;
   guint64    max_body_bytes;
+  BdHttpLimits http;
 } BdConfig;
 
 void      bd_options_clear (BdOptions *options);

@@ -8,16 +8,21 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "bd-http.h"
+#include "bd-http-guard.h"
+#include "bd-listener.h"
 #include "bd-log.h"
 #include "berth-request-private.h"
 
-/* The HTTP front door: one SoupServer on TCP and on a unix socket, one
- * catch-all handler that dispatches through the context's route table. */
+/* The HTTP front door: one SoupServer, fed by berthd's own listener
+ * (bd-listener.c) on TCP and on a unix socket, one catch-all handler that
+ * dispatches through the context's route table. */
 
 struct _BdHttp {
   BerthContext *context;
   SoupServer   *server;
+  BdListener   *listener;
   guint64       max_body_bytes;
+  char        **allowed_origins;
   char         *tcp_address;
   char         *unix_path;
 };
@@ -67,6 +72,16 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
         }
       return;
     }
+
+  {
+    guint status = 0;
+    g_autofree char *text = NULL;
+    if (!bd_http_guard_check (msg, route, (const char * const *) self->allowed_origins, &status, &text))
+      {
+        respond_plain_error (self->context, msg, status, text, NULL);
+        return;
+      }
+  }
 
   req = berth_request_new (self->context, msg, params);
   if (!berth_request_check_query (req, &error))
@@ -143,14 +158,16 @@ request_aborted_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_da
 }
 
 BdHttp *
-bd_http_new (BerthContext *context, guint64 max_body_bytes)
+bd_http_new (BerthContext *context, const BdHttpLimits *limits)
 {
   BdHttp *self = g_new0 (BdHttp, 1);
   g_autofree char *server_header = g_strdup_printf ("berthd/%s ", BERTH_VERSION);
 
   self->context = g_object_ref (context);
-  self->max_body_bytes = max_body_bytes;
+  self->max_body_bytes = limits->max_body_bytes;
+  self->allowed_origins = g_strdupv (limits->allowed_origins);
   self->server = soup_server_new ("server-header", server_header, NULL);
+  self->listener = bd_listener_new (self->server, limits);
   soup_server_add_early_handler (self->server, NULL, early_cb, self, NULL);
   soup_server_add_handler (self->server, NULL, server_cb, self, NULL);
   g_signal_connect (self->server, "request-finished", G_CALLBACK (request_finished_cb), self);
@@ -159,9 +176,12 @@ bd_http_new (BerthContext *context, guint64 max_body_bytes)
 }
 
 void
-bd_http_set_max_body (BdHttp *self, guint64 max_body_bytes)
+bd_http_set_limits (BdHttp *self, const BdHttpLimits *limits)
 {
-  self->max_body_bytes = max_body_bytes;
+  self->max_body_bytes = limits->max_body_bytes;
+  g_strfreev (self->allowed_origins);
+  self->allowed_origins = g_strdupv (limits->allowed_origins);
+  bd_listener_set_limits (self->listener, limits);
 }
 
 gboolean
@@ -199,8 +219,10 @@ gboolean
 bd_http_listen_tcp (BdHttp *self, const char *address, gboolean insecure, GError **error)
 {
   g_autoptr(GInetSocketAddress) sa = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *host = NULL;
   GInetAddress *inet;
-  GSList *uris;
 
   if (!bd_parse_host_port (address, 8500, &sa, error))
     return FALSE;
@@ -212,25 +234,24 @@ bd_http_listen_tcp (BdHttp *self, const char *address, gboolean insecure, GError
                      "(not built yet); pass --insecure to do it anyway"), address);
       return FALSE;
     }
-  if (!soup_server_listen (self->server, G_SOCKET_ADDRESS (sa), 0, error))
+  socket = g_socket_new (g_socket_address_get_family (G_SOCKET_ADDRESS (sa)), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL ||
+      !g_socket_bind (socket, G_SOCKET_ADDRESS (sa), TRUE, error) ||
+      !bd_listener_add (self->listener, socket, error) ||
+      (bound = g_socket_get_local_address (socket, error)) == NULL)
     {
       g_prefix_error (error, _("Cannot listen on %s: "), address);
       return FALSE;
     }
-  uris = soup_server_get_uris (self->server);
-  for (GSList *l = uris; l != NULL; l = l->next)
-    {
-      GUri *uri = l->data;
-      if (g_strcmp0 (g_uri_get_scheme (uri), "http") == 0 && g_uri_get_port (uri) > 0)
-        {
-          g_free (self->tcp_address);
-          if (strchr (g_uri_get_host (uri), ':') != NULL)
-            self->tcp_address = g_strdup_printf ("[%s]:%d", g_uri_get_host (uri), g_uri_get_port (uri));
-          else
-            self->tcp_address = g_strdup_printf ("%s:%d", g_uri_get_host (uri), g_uri_get_port (uri));
-        }
-    }
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (bound)));
+  g_free (self->tcp_address);
+  if (strchr (host, ':') != NULL)
+    self->tcp_address = g_strdup_printf ("[%s]:%u", host,
+                                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  else
+    self->tcp_address = g_strdup_printf ("%s:%u", host,
+                                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   return TRUE;
 }
 
@@ -251,14 +272,14 @@ bd_http_listen_unix (BdHttp *self, const char *path, GError **error)
   if (socket == NULL)
     return FALSE;
   address = g_unix_socket_address_new (path);
-  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
+  if (!g_socket_bind (socket, address, TRUE, error))
     {
       g_prefix_error (error, _("Cannot listen on %s: "), path);
       return FALSE;
     }
   if (g_chmod (path, 0660) < 0)
     g_warning ("cannot set mode of %s: %s", path, g_strerror (errno));
-  if (!soup_server_listen_socket (self->server, socket, 0, error))
+  if (!bd_listener_add (self->listener, socket, error))
     {
       g_prefix_error (error, _("Cannot listen on %s: "), path);
       return FALSE;
@@ -278,8 +299,12 @@ bd_http_free (BdHttp *self)
 {
   if (self == NULL)
     return;
+  /* libsoup lets go of the requests in flight first, then the connections
+   * and listening sockets are closed */
   soup_server_disconnect (self->server);
+  g_clear_pointer (&self->listener, bd_listener_free);
   g_clear_object (&self->server);
+  g_strfreev (self->allowed_origins);
   if (self->unix_path != NULL)
     g_unlink (self->unix_path);
   g_free (self->unix_path);

@@ -3,12 +3,14 @@
 
 #include <berth.h>
 
+#include "bd-config.h"
+
 G_BEGIN_DECLS
 
 typedef struct _BdHttp BdHttp;
 
-BdHttp     *bd_http_new          (BerthContext *context,
-                                  guint64       max_body_bytes);
+BdHttp     *bd_http_new          (BerthContext       *context,
+                                  const BdHttpLimits *limits);
 gboolean    bd_http_listen_tcp   (BdHttp       *self,
                                   const char   *address,
                                   gboolean      insecure,
@@ -17,8 +19,8 @@ gboolean    bd_http_listen_unix  (BdHttp       *self,
                                   const char   *path,
                                   GError      **error);
 const char *bd_http_get_tcp_address (BdHttp    *self);
-void        bd_http_set_max_body (BdHttp       *self,
-                                  guint64       max_body_bytes);
+void        bd_http_set_limits   (BdHttp             *self,
+                                  const BdHttpLimits *limits);
 void        bd_http_free         (BdHttp       *self);
 
 gboolean    bd_parse_host_port   (const char       *address,

@@ -63,7 +63,7 @@ reload_cb (gpointer user_data)
       g_strcmp0 (fresh->node_name, d->config->node_name) != 0 ||
       g_strcmp0 (fresh->datacenter, d->config->datacenter) != 0)
     g_warning ("reload: addresses, state directory, node name and datacenter change only on restart");
-  bd_http_set_max_body (d->http, fresh->max_body_bytes);
+  bd_http_set_limits (d->http, &fresh->http);
   berth_context_set_config (d->context, fresh->keyfile);
   bd_plugins_reload (d->context);
   g_message ("berthd: configuration reloaded%s%s",
@@ -182,7 +182,7 @@ start (BdDaemon *d, GError **error)
   if (!bd_plugins_start (d->context, d->config, error))
     return FALSE;
 
-  d->http = bd_http_new (d->context, d->config->max_body_bytes);
+  d->http = bd_http_new (d->context, &d->config->http);
   if (!bd_http_listen_tcp (d->http, d->config->http_addr, d->config->insecure, error))
     return FALSE;
   if (!bd_http_listen_unix (d->http, d->status.socket_path, error))

@@ -1,0 +1,903 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <glib/gi18n.h>
+#include <gio/gunixsocketaddress.h>
+#include <json-glib/json-glib.h>
+
+#include "bd-http-stream.h"
+#include "bd-listener.h"
+
+/* A connection goes around: HEAD (berthd reads the request head, checking
+ * its limits and timeouts) → REQUEST (libsoup serves the request on a
+ * BdHttpStream; once the body is read berthd watches the socket for the
+ * client leaving) → HEAD again if the connection is kept alive, else it is
+ * closed. Answers berthd gives itself (408, 413, 414, 431) end in LINGER:
+ * the write side is shut down and what the client still sends is read and
+ * dropped for a moment, so that the client sees the answer rather than a
+ * reset. libsoup 3.2 keeps a connection alive only while it has listeners
+ * of its own, which berthd does not give it: each request is its own
+ * libsoup connection, and keep-alive is berthd's business. */
+
+#define LINGER_MS           2000
+#define LINGER_MAX_BYTES    (8 * 1024 * 1024)
+#define ACCEPT_RETRY_MS     250
+#define ACCEPTS_PER_WAKEUP  64
+#define READ_CHUNK          4096
+
+typedef enum {
+  CONN_HEAD,
+  CONN_REQUEST,
+  CONN_LINGER,
+} ConnState;
+
+typedef struct _Conn Conn;
+
+struct _Conn {
+  BdListener        *listener;
+  GSocket           *socket;
+  GSocketAddress    *local;
+  GSocketAddress    *remote;
+  char              *client;       /* key of the per-client count */
+  gboolean           is_unix;
+  ConnState          state;
+  GByteArray        *buf;          /* read, not yet handed to libsoup */
+  GSource           *watch;
+  GSource           *timer;
+  GSource           *advance;
+  BdHttpStream      *stream;
+  SoupServerMessage *msg;
+  gulong             got_body_id;
+  gboolean           head_started; /* a byte of the current head arrived */
+  gboolean           keepalive;    /* the request allows another one */
+  gboolean           completed;    /* libsoup sent the whole response */
+  gboolean           peer_gone;
+  guint              requests;
+  gsize              discarded;
+};
+
+typedef struct {
+  BdListener *self;
+  GSocket    *socket;
+  GSource    *source;
+  GSource    *retry;
+} Listen;
+
+struct _BdListener {
+  SoupServer   *server;
+  BdHttpLimits  limits;           /* allowed_origins is not used here */
+  guint         max_connections;  /* limits.max_connections within RLIMIT_NOFILE */
+  GPtrArray    *listens;
+  GHashTable   *conns;            /* Conn * set */
+  GHashTable   *per_client;       /* client key → count */
+  Conn         *accepting;
+  gulong        started_id;
+  gulong        finished_id;
+  gint64        last_fd_warning;
+};
+
+/* statuses libsoup 3.2 has no names for */
+#define STATUS_TOO_MANY_REQUESTS                 429
+#define STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE   431
+
+static GQuark conn_quark (void);
+static GQuark socket_quark (void);
+G_DEFINE_QUARK (bd-listener-conn, conn)
+G_DEFINE_QUARK (bd-listener-socket, socket)
+
+static void     conn_start_head   (Conn *c);
+static gboolean conn_check_head   (Conn *c);
+static void     conn_close        (Conn *c);
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static GSource *
+attach (GSource *source, GSourceFunc func, gpointer data)
+{
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, NULL);
+  return source;
+}
+
+static GSource *
+watch_socket (Conn *c, GSocketSourceFunc func)
+{
+  GSource *source = g_socket_create_source (c->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  return attach (source, (GSourceFunc) (void (*) (void)) func, c);
+}
+
+/* ---- answers berthd gives itself ------------------------------------ */
+
+static const char *
+status_phrase (guint status)
+{
+  switch (status)
+    {
+    case STATUS_TOO_MANY_REQUESTS:
+      return "Too Many Requests";
+    case STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE:
+      return "Request Header Fields Too Large";
+    default:
+      return soup_status_get_phrase (status);
+    }
+}
+
+static GBytes *
+build_reply (guint status, const char *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *body = NULL;
+  GString *text;
+  gsize len = 0;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (gen, root);
+  body = json_generator_to_data (gen, &len);
+  text = g_string_new (NULL);
+  g_string_append_printf (text,
+                          "HTTP/1.1 %u %s\r\n"
+                          "Server: berthd/%s\r\n"
+                          "Content-Type: application/json\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                          "Connection: close\r\n"
+                          "\r\n",
+                          status, status_phrase (status), BERTH_VERSION, len);
+  g_string_append_len (text, body, (gssize) len);
+  return g_string_free_to_bytes (text);
+}
+
+/* Best effort: the answers are small enough for an empty socket buffer. */
+static void
+send_all (GSocket *socket, GBytes *bytes)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  while (len > 0)
+    {
+      gssize n = g_socket_send_with_blocking (socket, data, len, FALSE, NULL, NULL);
+      if (n <= 0)
+        return;
+      data += n;
+      len -= (gsize) n;
+    }
+}
+
+static gboolean
+linger_timeout_cb (gpointer data)
+{
+  Conn *c = data;
+
+  g_clear_pointer (&c->timer, g_source_unref);
+  conn_close (c);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+linger_readable_cb (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  Conn *c = data;
+  char scratch[16384];
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_receive_with_blocking (socket, scratch, sizeof scratch, FALSE, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return G_SOURCE_CONTINUE;
+      if (n <= 0 || (c->discarded += (gsize) n) > LINGER_MAX_BYTES)
+        {
+          conn_close (c);
+          return G_SOURCE_REMOVE;
+        }
+    }
+}
+
+/* Answers @status with a JSON message and closes the connection. */
+static void
+conn_refuse (Conn *c, guint status, const char *message)
+{
+  g_autoptr(GBytes) reply = build_reply (status, message);
+
+  g_debug ("http: %s: %u %s", c->client, status, message);
+  clear_source (&c->watch);
+  clear_source (&c->timer);
+  c->state = CONN_LINGER;
+  send_all (c->socket, reply);
+  g_socket_shutdown (c->socket, FALSE, TRUE, NULL);
+  c->watch = watch_socket (c, linger_readable_cb);
+  c->timer = attach (g_timeout_source_new (LINGER_MS), linger_timeout_cb, c);
+}
+
+/* ---- one request handed to libsoup ---------------------------------- */
+
+static gboolean
+advance_cb (gpointer data)
+{
+  Conn *c = data;
+  gboolean keep;
+
+  g_clear_pointer (&c->advance, g_source_unref);
+  keep = c->keepalive && c->completed && !c->peer_gone && c->msg != NULL;
+  if (keep)
+    {
+      SoupMessageHeaders *headers = soup_server_message_get_response_headers (c->msg);
+      if (soup_message_headers_header_contains (headers, "Connection", "close") ||
+          soup_message_headers_get_encoding (headers) == SOUP_ENCODING_EOF)
+        keep = FALSE;
+    }
+  clear_source (&c->watch);
+  if (c->msg != NULL)
+    {
+      g_clear_signal_handler (&c->got_body_id, c->msg);
+      g_object_set_qdata (G_OBJECT (c->msg), conn_quark (), NULL);
+      g_clear_object (&c->msg);
+    }
+  if (c->stream != NULL)
+    {
+      bd_http_stream_detach (c->stream);
+      g_clear_object (&c->stream);
+    }
+  if (keep)
+    conn_start_head (c);
+  else
+    conn_close (c);
+  return G_SOURCE_REMOVE;
+}
+
+/* libsoup is done with the request (answered, or the connection broke). */
+static void
+stream_closed_cb (gpointer data)
+{
+  Conn *c = data;
+
+  if (c->advance == NULL)
+    c->advance = attach (g_idle_source_new (), advance_cb, c);
+}
+
+/* The client closed its end (or reset the connection) while its request
+ * is still served: typically a blocking query parked until something
+ * changes. Taking the connection from libsoup makes the message emit
+ * "disconnected", which cancels the request. */
+static void
+conn_abort_request (Conn *c)
+{
+  g_autoptr(GIOStream) stolen = NULL;
+
+  c->peer_gone = TRUE;
+  if (c->stream == NULL || bd_http_stream_is_closed_by_server (c->stream) || c->msg == NULL)
+    return;
+  g_debug ("http: %s went away during %s %s", c->client, soup_server_message_get_method (c->msg),
+           g_uri_get_path (soup_server_message_get_uri (c->msg)));
+  stolen = soup_server_message_steal_connection (c->msg);
+  if (stolen != NULL)
+    g_io_stream_close (stolen, NULL, NULL);
+  /* libsoup had already let go of it */
+  stream_closed_cb (c);
+}
+
+static gboolean
+eof_watch_cb (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  Conn *c = data;
+  char byte;
+  gssize n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  g_clear_pointer (&c->watch, g_source_unref);
+  /* n > 0: the next request is already there; it waits for this one */
+  if (n <= 0)
+    conn_abort_request (c);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+got_body_cb (SoupServerMessage *msg, gpointer data)
+{
+  Conn *c = data;
+
+  /* libsoup reads nothing more of this request: from now on, anything
+   * readable on the socket is the client leaving (or its next request) */
+  if (c->state == CONN_REQUEST && c->watch == NULL && c->advance == NULL)
+    c->watch = watch_socket (c, eof_watch_cb);
+}
+
+static void
+request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  BdListener *self = data;
+  Conn *c = self->accepting;
+
+  if (c == NULL || c->msg != NULL)
+    return;
+  c->msg = g_object_ref (msg);
+  g_object_set_qdata (G_OBJECT (msg), conn_quark (), c);
+  g_object_set_qdata_full (G_OBJECT (msg), socket_quark (), g_object_ref (c->socket), g_object_unref);
+  c->got_body_id = g_signal_connect (msg, "got-body", G_CALLBACK (got_body_cb), c);
+  if (!c->keepalive)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+}
+
+static void
+request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  Conn *c = g_object_get_qdata (G_OBJECT (msg), conn_quark ());
+
+  if (c != NULL)
+    c->completed = TRUE;
+}
+
+static void
+conn_serve (Conn *c, guint64 request_len)
+{
+  BdListener *self = c->listener;
+  gsize take = (guint64) c->buf->len > request_len ? (gsize) request_len : c->buf->len;
+  g_autoptr(GBytes) prefix = g_bytes_new (c->buf->data, take);
+
+  g_byte_array_remove_range (c->buf, 0, (guint) take);
+  clear_source (&c->watch);
+  clear_source (&c->timer);
+  c->state = CONN_REQUEST;
+  c->completed = FALSE;
+  c->requests++;
+  c->stream = bd_http_stream_new (c->socket, prefix, request_len, stream_closed_cb, c);
+  self->accepting = c;
+  soup_server_accept_iostream (self->server, G_IO_STREAM (c->stream), c->local, c->remote, NULL);
+  self->accepting = NULL;
+}
+
+/* ---- the request head ----------------------------------------------- */
+
+static void
+conn_got_head (Conn *c, gsize head_len)
+{
+  const BdHttpLimits *limits = &c->listener->limits;
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  g_autofree char *method = NULL;
+  g_autofree char *path = NULL;
+  SoupHTTPVersion version = SOUP_HTTP_1_1;
+  guint64 request_len = head_len;
+  guint status;
+
+  status = soup_headers_parse_request ((const char *) c->buf->data, (guint) head_len, headers,
+                                       &method, &path, &version);
+  c->keepalive = TRUE;
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      /* libsoup answers what it cannot parse, and closes */
+      c->keepalive = FALSE;
+      conn_serve (c, head_len);
+      return;
+    }
+  if (version < SOUP_HTTP_1_1 ||
+      soup_message_headers_header_contains (headers, "Connection", "close"))
+    c->keepalive = FALSE;
+  switch (soup_message_headers_get_encoding (headers))
+    {
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      {
+        goffset length = soup_message_headers_get_content_length (headers);
+        if (length > 0 && (guint64) length > limits->max_body_bytes)
+          {
+            g_autofree char *text = g_strdup_printf (_("Request body of %" G_GINT64_FORMAT
+                                                       " bytes exceeds the limit of %"
+                                                       G_GUINT64_FORMAT " bytes"),
+                                                     (gint64) length, limits->max_body_bytes);
+            conn_refuse (c, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, text);
+            return;
+          }
+        request_len += (guint64) MAX (length, 0);
+        break;
+      }
+    case SOUP_ENCODING_NONE:
+      break;
+    default:
+      /* chunked: the end is found by libsoup, which may read beyond it */
+      c->keepalive = FALSE;
+      request_len = G_MAXUINT64;
+      break;
+    }
+  /* libsoup takes the local address for an IP address when an HTTP/1.0
+   * request names no host */
+  if (c->is_unix && soup_message_headers_get_one (headers, "Host") == NULL && path[0] == '/')
+    {
+      conn_refuse (c, SOUP_STATUS_BAD_REQUEST, _("A Host header is required"));
+      return;
+    }
+  conn_serve (c, request_len);
+}
+
+static const guint8 *
+find_byte (const guint8 *data, gsize len, guint8 byte)
+{
+  return memchr (data, byte, len);
+}
+
+/* Returns TRUE while more of the head is needed (the connection still
+ * reads), FALSE once it has been handed on or refused. */
+static gboolean
+conn_check_head (Conn *c)
+{
+  const BdHttpLimits *limits = &c->listener->limits;
+  const guint8 *data;
+  const guint8 *eol;
+  gsize len, skip = 0, pos, line_len, head_len = 0;
+  guint count = 0;
+
+  /* empty lines before a request line are ignored (RFC 9112 §2.2) */
+  while (skip < c->buf->len && (c->buf->data[skip] == '\r' || c->buf->data[skip] == '\n'))
+    skip++;
+  if (skip > 0)
+    g_byte_array_remove_range (c->buf, 0, (guint) skip);
+  data = c->buf->data;
+  len = c->buf->len;
+  if (len == 0)
+    return TRUE;
+
+  eol = find_byte (data, len, '\n');
+  line_len = eol != NULL ? (gsize) (eol - data) : len;
+  {
+    const guint8 *sp1 = find_byte (data, line_len, ' ');
+    const guint8 *sp2 = sp1 != NULL ? find_byte (sp1 + 1, line_len - (gsize) (sp1 + 1 - data), ' ') : NULL;
+    gsize target_len = sp1 == NULL ? line_len
+                       : sp2 == NULL ? line_len - (gsize) (sp1 + 1 - data)
+                       : (gsize) (sp2 - sp1 - 1);
+    if (target_len > limits->max_url_bytes)
+      {
+        g_autofree char *text = g_strdup_printf (_("The request URL is longer than %u bytes"),
+                                                 limits->max_url_bytes);
+        conn_refuse (c, SOUP_STATUS_REQUEST_URI_TOO_LONG, text);
+        return FALSE;
+      }
+  }
+  if (eol == NULL)
+    {
+      if (len > limits->max_header_bytes)
+        goto too_large;
+      return TRUE;
+    }
+
+  pos = line_len + 1;
+  while (pos < len)
+    {
+      const guint8 *nl = find_byte (data + pos, len - pos, '\n');
+      gsize n;
+      if (nl == NULL)
+        break;
+      n = (gsize) (nl - (data + pos));
+      if (n == 0 || (n == 1 && data[pos] == '\r'))
+        {
+          head_len = (gsize) (nl + 1 - data);
+          break;
+        }
+      count++;
+      pos = (gsize) (nl + 1 - data);
+    }
+  if (count > limits->max_header_count)
+    {
+      g_autofree char *text = g_strdup_printf (_("The request has more than %u header fields"),
+                                               limits->max_header_count);
+      conn_refuse (c, STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE, text);
+      return FALSE;
+    }
+  if ((head_len == 0 && len > limits->max_header_bytes) || head_len > limits->max_header_bytes)
+    goto too_large;
+  if (head_len == 0)
+    return TRUE;
+  conn_got_head (c, head_len);
+  return FALSE;
+
+too_large:
+  {
+    g_autofree char *text = g_strdup_printf (_("The request head is larger than %u bytes"),
+                                             limits->max_header_bytes);
+    conn_refuse (c, STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE, text);
+    return FALSE;
+  }
+}
+
+static gboolean
+header_timeout_cb (gpointer data)
+{
+  Conn *c = data;
+
+  g_clear_pointer (&c->timer, g_source_unref);
+  if (c->buf->len == 0)
+    {
+      conn_close (c);
+      return G_SOURCE_REMOVE;
+    }
+  {
+    g_autofree char *text = g_strdup_printf (_("The request head did not arrive within %u seconds"),
+                                             c->listener->limits.header_timeout_s);
+    conn_refuse (c, SOUP_STATUS_REQUEST_TIMEOUT, text);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+idle_timeout_cb (gpointer data)
+{
+  Conn *c = data;
+
+  g_clear_pointer (&c->timer, g_source_unref);
+  conn_close (c);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_header_timer (Conn *c)
+{
+  clear_source (&c->timer);
+  c->head_started = TRUE;
+  c->timer = attach (g_timeout_source_new_seconds (c->listener->limits.header_timeout_s),
+                     header_timeout_cb, c);
+}
+
+static gboolean
+head_readable_cb (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  Conn *c = data;
+  guint max = c->listener->limits.max_header_bytes + READ_CHUNK;
+  guint8 chunk[READ_CHUNK];
+
+  while (c->buf->len < max)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_receive_with_blocking (socket, (char *) chunk, sizeof chunk, FALSE,
+                                                 NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+      if (n <= 0)
+        {
+          /* the client closed the connection, or it broke */
+          conn_close (c);
+          return G_SOURCE_REMOVE;
+        }
+      g_byte_array_append (c->buf, chunk, (guint) n);
+      if (!c->head_started)
+        start_header_timer (c);
+    }
+  if (conn_check_head (c))
+    return G_SOURCE_CONTINUE;
+  /* handed on or refused: the watch is gone */
+  return G_SOURCE_REMOVE;
+}
+
+static void
+conn_start_head (Conn *c)
+{
+  const BdHttpLimits *limits = &c->listener->limits;
+
+  c->state = CONN_HEAD;
+  c->head_started = FALSE;
+  c->keepalive = FALSE;
+  c->peer_gone = FALSE;
+  clear_source (&c->timer);
+  clear_source (&c->watch);
+  c->watch = watch_socket (c, head_readable_cb);
+  /* a new connection must send its request in time; a kept-alive one may
+   * wait idle longer for its next request */
+  if (c->requests == 0 || c->buf->len > 0)
+    start_header_timer (c);
+  else
+    c->timer = attach (g_timeout_source_new_seconds (limits->idle_timeout_s), idle_timeout_cb, c);
+  if (c->buf->len > 0)
+    conn_check_head (c);
+}
+
+/* ---- connections ---------------------------------------------------- */
+
+static void
+conn_free (Conn *c)
+{
+  clear_source (&c->watch);
+  clear_source (&c->timer);
+  clear_source (&c->advance);
+  if (c->msg != NULL)
+    {
+      g_clear_signal_handler (&c->got_body_id, c->msg);
+      g_object_set_qdata (G_OBJECT (c->msg), conn_quark (), NULL);
+      g_clear_object (&c->msg);
+    }
+  if (c->stream != NULL)
+    {
+      bd_http_stream_detach (c->stream);
+      g_clear_object (&c->stream);
+    }
+  g_socket_close (c->socket, NULL);
+  g_clear_object (&c->socket);
+  g_clear_object (&c->local);
+  g_clear_object (&c->remote);
+  g_byte_array_unref (c->buf);
+  g_free (c->client);
+  g_free (c);
+}
+
+static void
+conn_close (Conn *c)
+{
+  BdListener *self = c->listener;
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_client, c->client));
+
+  if (count <= 1)
+    g_hash_table_remove (self->per_client, c->client);
+  else
+    g_hash_table_insert (self->per_client, g_strdup (c->client), GUINT_TO_POINTER (count - 1));
+  g_hash_table_remove (self->conns, c);
+  conn_free (c);
+}
+
+static char *
+client_key (GSocket *socket, GSocketAddress *remote)
+{
+  if (G_IS_INET_SOCKET_ADDRESS (remote))
+    return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+  else
+    {
+      g_autoptr(GCredentials) creds = g_socket_get_credentials (socket, NULL);
+      if (creds != NULL)
+        return g_strdup_printf ("uid %u", (guint) g_credentials_get_unix_user (creds, NULL));
+      return g_strdup ("unix");
+    }
+}
+
+/* Over a cap: answer at once and close, holding nothing. */
+static void
+refuse_client (GSocket *client, guint status, const char *message)
+{
+  g_autoptr(GBytes) reply = build_reply (status, message);
+  char scratch[4096];
+
+  send_all (client, reply);
+  /* what the client already sent would turn the close into a reset */
+  for (guint i = 0; i < 16; i++)
+    if (g_socket_receive_with_blocking (client, scratch, sizeof scratch, FALSE, NULL, NULL) <= 0)
+      break;
+  g_socket_shutdown (client, FALSE, TRUE, NULL);
+  g_socket_close (client, NULL);
+}
+
+static void
+take_client (BdListener *self, GSocket *client)
+{
+  g_autoptr(GSocketAddress) local = NULL;
+  g_autoptr(GSocketAddress) remote = NULL;
+  g_autofree char *key = NULL;
+  guint count;
+  Conn *c;
+
+  g_socket_set_blocking (client, FALSE);
+  local = g_socket_get_local_address (client, NULL);
+  remote = g_socket_get_remote_address (client, NULL);
+  if (g_socket_get_family (client) == G_SOCKET_FAMILY_UNIX)
+    {
+      if (local == NULL)
+        local = g_unix_socket_address_new_with_type ("", 0, G_UNIX_SOCKET_ADDRESS_ANONYMOUS);
+      if (remote == NULL)
+        remote = g_unix_socket_address_new_with_type ("", 0, G_UNIX_SOCKET_ADDRESS_ANONYMOUS);
+    }
+  else
+    g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  if (local == NULL || remote == NULL)
+    {
+      g_socket_close (client, NULL);
+      return;
+    }
+  key = client_key (client, remote);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_client, key));
+  if (g_hash_table_size (self->conns) >= self->max_connections)
+    {
+      g_autofree char *text = g_strdup_printf (_("Too many connections (limit %u, "
+                                                 "http_max_connections)"),
+                                               self->max_connections);
+      g_debug ("http: refusing %s: %s", key, text);
+      refuse_client (client, SOUP_STATUS_SERVICE_UNAVAILABLE, text);
+      return;
+    }
+  if (count >= self->limits.max_connections_per_client)
+    {
+      g_autofree char *text = g_strdup_printf (_("Too many connections from %s (limit %u, "
+                                                 "http_max_connections_per_client)"),
+                                               key, self->limits.max_connections_per_client);
+      g_debug ("http: refusing %s: %s", key, text);
+      refuse_client (client, STATUS_TOO_MANY_REQUESTS, text);
+      return;
+    }
+
+  c = g_new0 (Conn, 1);
+  c->listener = self;
+  c->socket = g_object_ref (client);
+  c->local = g_steal_pointer (&local);
+  c->remote = g_steal_pointer (&remote);
+  c->is_unix = g_socket_get_family (client) == G_SOCKET_FAMILY_UNIX;
+  c->client = g_strdup (key);
+  c->buf = g_byte_array_new ();
+  g_hash_table_add (self->conns, c);
+  g_hash_table_insert (self->per_client, g_steal_pointer (&key), GUINT_TO_POINTER (count + 1));
+  conn_start_head (c);
+}
+
+/* ---- listening ------------------------------------------------------ */
+
+static gboolean accept_cb (GSocket *socket, GIOCondition condition, gpointer data);
+
+static void
+listen_watch (Listen *l)
+{
+  l->source = g_socket_create_source (l->socket, G_IO_IN, NULL);
+  g_source_set_callback (l->source, (GSourceFunc) (void (*) (void)) accept_cb, l, NULL);
+  g_source_attach (l->source, NULL);
+}
+
+static gboolean
+accept_retry_cb (gpointer data)
+{
+  Listen *l = data;
+
+  g_clear_pointer (&l->retry, g_source_unref);
+  listen_watch (l);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+accept_cb (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  Listen *l = data;
+  BdListener *self = l->self;
+
+  for (guint i = 0; i < ACCEPTS_PER_WAKEUP; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) client = g_socket_accept (socket, NULL, &error);
+
+      if (client != NULL)
+        {
+          take_client (self, client);
+          continue;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return G_SOURCE_CONTINUE;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES) ||
+          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE) ||
+          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_FAILED))
+        {
+          /* out of descriptors (or memory): the pending connection stays
+           * in the backlog; try again shortly instead of spinning */
+          gint64 now = g_get_monotonic_time ();
+          if (now - self->last_fd_warning > 10 * G_USEC_PER_SEC)
+            {
+              g_warning ("http: cannot accept connections: %s (%u open)", error->message,
+                         g_hash_table_size (self->conns));
+              self->last_fd_warning = now;
+            }
+          g_clear_pointer (&l->source, g_source_unref);
+          l->retry = attach (g_timeout_source_new (ACCEPT_RETRY_MS), accept_retry_cb, l);
+          return G_SOURCE_REMOVE;
+        }
+      g_debug ("http: accept: %s", error->message);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+listen_backlog (void)
+{
+  g_autofree char *text = NULL;
+  guint64 value = 4096;
+
+  if (g_file_get_contents ("/proc/sys/net/core/somaxconn", &text, NULL, NULL))
+    g_ascii_string_to_unsigned (g_strstrip (text), 10, 16, 65535, &value, NULL);
+  return (int) value;
+}
+
+static void
+listen_free (Listen *l)
+{
+  clear_source (&l->source);
+  clear_source (&l->retry);
+  g_socket_close (l->socket, NULL);
+  g_object_unref (l->socket);
+  g_free (l);
+}
+
+gboolean
+bd_listener_add (BdListener *self, GSocket *socket, GError **error)
+{
+  Listen *l;
+
+  g_socket_set_listen_backlog (socket, listen_backlog ());
+  g_socket_set_blocking (socket, FALSE);
+  if (!g_socket_listen (socket, error))
+    return FALSE;
+  l = g_new0 (Listen, 1);
+  l->self = self;
+  l->socket = g_object_ref (socket);
+  listen_watch (l);
+  g_ptr_array_add (self->listens, l);
+  return TRUE;
+}
+
+void
+bd_listener_set_limits (BdListener *self, const BdHttpLimits *limits)
+{
+  struct rlimit rl;
+  guint max = limits->max_connections;
+
+  self->limits = *limits;
+  self->limits.allowed_origins = NULL;
+  /* leave descriptors for the store, the plugins and their children */
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    {
+      rlim_t reserve = MAX (32, rl.rlim_cur / 4);
+      guint room = rl.rlim_cur > reserve + 8 ? (guint) MIN (rl.rlim_cur - reserve, G_MAXUINT) : 8;
+      if (room < max)
+        {
+          g_debug ("http: at most %u connections (RLIMIT_NOFILE %" G_GUINT64_FORMAT ")", room,
+                   (guint64) rl.rlim_cur);
+          max = room;
+        }
+    }
+  self->max_connections = max;
+}
+
+BdListener *
+bd_listener_new (SoupServer *server, const BdHttpLimits *limits)
+{
+  BdListener *self = g_new0 (BdListener, 1);
+
+  self->server = g_object_ref (server);
+  self->listens = g_ptr_array_new_with_free_func ((GDestroyNotify) listen_free);
+  self->conns = g_hash_table_new (NULL, NULL);
+  self->per_client = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  bd_listener_set_limits (self, limits);
+  self->started_id = g_signal_connect (server, "request-started", G_CALLBACK (request_started_cb), self);
+  self->finished_id = g_signal_connect (server, "request-finished", G_CALLBACK (request_finished_cb), self);
+  return self;
+}
+
+void
+bd_listener_free (BdListener *self)
+{
+  GList *conns;
+
+  if (self == NULL)
+    return;
+  g_clear_signal_handler (&self->started_id, self->server);
+  g_clear_signal_handler (&self->finished_id, self->server);
+  g_ptr_array_unref (self->listens);
+  conns = g_hash_table_get_keys (self->conns);
+  g_hash_table_remove_all (self->conns);
+  g_list_free_full (conns, (GDestroyNotify) conn_free);
+  g_hash_table_unref (self->conns);
+  g_hash_table_unref (self->per_client);
+  g_object_unref (self->server);
+  g_free (self);
+}
+
+GSocket *
+bd_listener_get_message_socket (SoupServerMessage *msg)
+{
+  return g_object_get_qdata (G_OBJECT (msg), socket_quark ());
+}
