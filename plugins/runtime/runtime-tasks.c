@@ -443,11 +443,11 @@ api_error (guint status, GBytes *body, const char *error)
   return g_strdup_printf (_("the runtime answered %u"), status);
 }
 
+/* The task's start failed with @msg: it ends (killed if it was being
+ * stopped, else failed). */
 static void
-container_fail (Proc *p, const char *why)
+container_fail_message (Proc *p, const char *msg)
 {
-  g_autofree char *msg = g_strdup_printf (_("Cannot run the container: %s"), why);
-
   if (p->killing)
     {
       finish (p, FALSE, 0, msg);
@@ -461,6 +461,14 @@ container_fail (Proc *p, const char *why)
     g_hash_table_remove (self->procs, berth_task_get_id (task));
     fail_task (self, task, BERTH_TASK_FAILED, msg);
   }
+}
+
+static void
+container_fail (Proc *p, const char *why)
+{
+  g_autofree char *msg = g_strdup_printf (_("Cannot run the container: %s"), why);
+
+  container_fail_message (p, msg);
 }
 
 static void container_remove (RuntimeTasks *self, const char *id);
@@ -495,9 +503,23 @@ started_cb (guint status, GBytes *body, const char *error, gpointer user_data)
     }
 }
 
+/* Whether the task was stopped while a step of its start was in flight:
+ * then it ends here (its container, if made, is removed). */
+static gboolean
+abandoned (RuntimeTasks *self, Proc *p)
+{
+  if (!p->killing)
+    return FALSE;
+  container_remove (self, p->container_id);
+  finish (p, FALSE, 0, NULL);
+  return TRUE;
+}
+
 static void
 start_container (RuntimeTasks *self, Proc *p)
 {
+  if (abandoned (self, p))
+    return;
   g_autofree char *path = g_strdup_printf ("/api/containers/%s/start", p->container_id);
   runtime_task_api_call (self->api, "POST", path, NULL, started_cb, step_new (self, p->task), step_free);
 }
@@ -558,8 +580,9 @@ created_cb (guint status, GBytes *body, const char *error, gpointer user_data)
   start_container (st->self, p);
 }
 
+/* POST /api/containers for the task (then start_container) */
 static void
-create_container (RuntimeTasks *self, Proc *p)
+create_container_request (RuntimeTasks *self, Proc *p)
 {
   JsonObject *spec = berth_task_get_spec (p->task);
   JsonArray *spec_ports = runtime_json_get_array (spec, "ports");
@@ -618,6 +641,14 @@ create_container (RuntimeTasks *self, Proc *p)
                          step_free);
 }
 
+static void
+create_container (RuntimeTasks *self, Proc *p)
+{
+  if (abandoned (self, p))
+    return;
+  create_container_request (self, p);
+}
+
 /* The outcome of a pull's newline-delimited JSON progress: NULL when its
  * last line is {"status":"Pulled"}, else why it failed. */
 static char *
@@ -656,7 +687,9 @@ pulled_cb (guint status, GBytes *body, const char *error, gpointer user_data)
   why = pull_error (status, body, error);
   if (why != NULL)
     {
-      container_fail (p, why);
+      g_autofree char *msg = g_strdup_printf (_("Cannot pull image %s: %s"),
+                                              runtime_json_get_string (berth_task_get_spec (p->task), "image"), why);
+      container_fail_message (p, msg);
       return;
     }
   create_container (st->self, p);
