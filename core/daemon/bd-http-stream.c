@@ -335,3 +335,10 @@ bd_http_stream_is_closed_by_server (BdHttpStream *self)
   g_return_val_if_fail (BD_IS_HTTP_STREAM (self), TRUE);
   return self->closed;
 }
+
+guint64
+bd_http_stream_get_delivered (BdHttpStream *self)
+{
+  g_return_val_if_fail (BD_IS_HTTP_STREAM (self), 0);
+  return BD_SOCKET_INPUT (self->input)->delivered;
+}

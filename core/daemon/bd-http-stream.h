@@ -24,5 +24,7 @@ BdHttpStream *bd_http_stream_new          (GSocket            *socket,
 /* No more callbacks: the owner is going away. */
 void          bd_http_stream_detach       (BdHttpStream       *self);
 gboolean      bd_http_stream_is_closed_by_server (BdHttpStream *self);
+/* Bytes of the request read through the stream so far. */
+guint64       bd_http_stream_get_delivered (BdHttpStream *self);
 
 G_END_DECLS

@@ -55,6 +55,8 @@ struct _Conn {
   SoupServerMessage *msg;
   gulong             got_body_id;
   gboolean           head_started; /* a byte of the current head arrived */
+  gboolean           got_body;
+  guint64            delivered;    /* request bytes read at the last check */
   gboolean           keepalive;    /* the request allows another one */
   gboolean           completed;    /* libsoup sent the whole response */
   gboolean           peer_gone;
@@ -246,7 +248,11 @@ advance_cb (gpointer data)
           soup_message_headers_get_encoding (headers) == SOUP_ENCODING_EOF)
         keep = FALSE;
     }
-  clear_source (&c->watch);
+  if (c->state != CONN_LINGER)
+    {
+      clear_source (&c->watch);
+      clear_source (&c->timer);
+    }
   if (c->msg != NULL)
     {
       g_clear_signal_handler (&c->got_body_id, c->msg);
@@ -258,7 +264,9 @@ advance_cb (gpointer data)
       bd_http_stream_detach (c->stream);
       g_clear_object (&c->stream);
     }
-  if (keep)
+  if (c->state == CONN_LINGER)
+    ; /* refused after libsoup let go of it: the answer is on its way */
+  else if (keep)
     conn_start_head (c);
   else
     conn_close (c);
@@ -317,6 +325,8 @@ got_body_cb (SoupServerMessage *msg, gpointer data)
 {
   Conn *c = data;
 
+  c->got_body = TRUE;
+  clear_source (&c->timer);
   /* libsoup reads nothing more of this request: from now on, anything
    * readable on the socket is the client leaving (or its next request) */
   if (c->state == CONN_REQUEST && c->watch == NULL && c->advance == NULL)
@@ -348,6 +358,39 @@ request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer data)
     c->completed = TRUE;
 }
 
+/* A body must keep coming: no byte of it for http_header_timeout seconds
+ * and the request is answered 408 and the connection closed. */
+static gboolean
+body_progress_cb (gpointer data)
+{
+  Conn *c = data;
+  guint64 delivered;
+  g_autoptr(GIOStream) stolen = NULL;
+  g_autofree char *text = NULL;
+
+  if (c->got_body || c->stream == NULL || bd_http_stream_is_closed_by_server (c->stream) ||
+      c->msg == NULL)
+    {
+      g_clear_pointer (&c->timer, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  delivered = bd_http_stream_get_delivered (c->stream);
+  if (delivered != c->delivered)
+    {
+      c->delivered = delivered;
+      return G_SOURCE_CONTINUE;
+    }
+  g_clear_pointer (&c->timer, g_source_unref);
+  stolen = soup_server_message_steal_connection (c->msg);
+  if (stolen != NULL)
+    g_io_stream_close (stolen, NULL, NULL);
+  stream_closed_cb (c);
+  text = g_strdup_printf (_("The request body stalled for %u seconds"),
+                          c->listener->limits.header_timeout_s);
+  conn_refuse (c, SOUP_STATUS_REQUEST_TIMEOUT, text);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 conn_serve (Conn *c, guint64 request_len)
 {
@@ -360,8 +403,12 @@ conn_serve (Conn *c, guint64 request_len)
   clear_source (&c->timer);
   c->state = CONN_REQUEST;
   c->completed = FALSE;
+  c->got_body = FALSE;
+  c->delivered = 0;
   c->requests++;
   c->stream = bd_http_stream_new (c->socket, prefix, request_len, stream_closed_cb, c);
+  c->timer = attach (g_timeout_source_new_seconds (c->listener->limits.header_timeout_s),
+                     body_progress_cb, c);
   self->accepting = c;
   soup_server_accept_iostream (self->server, G_IO_STREAM (c->stream), c->local, c->remote, NULL);
   self->accepting = NULL;

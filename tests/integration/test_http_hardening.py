@@ -231,6 +231,19 @@ def hold_until_refused(berthd, limit):
     return held, None
 
 
+def test_stalled_body_is_cut_off(berthd_factory, tmp_path):
+    berthd = start_with_config(berthd_factory, tmp_path, http_header_timeout=1)
+    with connect(berthd) as s:
+        s.sendall(b"PUT /v1/kv/stalled HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Length: 100\r\n\r\n0123456789")
+        started = time.monotonic()
+        reply = read_reply(s, timeout=10)
+        assert time.monotonic() - started < 5, "the stalled upload was not cut off"
+        assert_json_message(reply, 408, "stalled")
+    assert berthd.get("/v1/kv/stalled").status_code == 404
+    assert_alive(berthd)
+
+
 def test_connections_capped_per_client(berthd_factory, tmp_path):
     berthd = start_with_config(berthd_factory, tmp_path, http_max_connections_per_client=4)
     held, refusal = hold_until_refused(berthd, 4)
