@@ -18,6 +18,7 @@
 #include <linux/seccomp.h>
 
 #include <glib/gstdio.h>
+#include <sanitizer/common_interface_defs.h>
 
 #include "bd-config.h"
 #include "bd-http.h"
@@ -80,6 +81,13 @@ fuzz_forbid_exec (void)
       fprintf (stderr, "fuzz: BERTH_FUZZ_ALLOW_EXEC=1: inputs may make berthd run programs\n");
       return;
     }
+  /* start the sanitizers' symbolizer (llvm-symbolizer, a child that stays)
+   * while it can still be run, so that reports and LSan suppressions see
+   * function names */
+  {
+    char buf[256];
+    __sanitizer_symbolize_pc (__builtin_return_address (0), "%p %F %L", buf, sizeof buf);
+  }
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
       syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
     {
@@ -196,7 +204,7 @@ fuzz_daemon_start (const char *plugins_disabled, gboolean dns)
   BdOptions options = { 0 };
   const char *ms = g_getenv ("BERTH_FUZZ_HTTP_MS");
 
-  fuzzd.deadline_us = (ms != NULL ? g_ascii_strtoll (ms, NULL, 10) : 2000) * 1000;
+  fuzzd.deadline_us = (ms != NULL ? g_ascii_strtoll (ms, NULL, 10) : 500) * 1000;
   /* the runtime may only ever use the exec runtime, and no check may run
    * a command: the seccomp filter makes sure, this keeps it quiet */
   config_text = g_strdup_printf ("[berthd]\n"
@@ -252,7 +260,7 @@ fuzz_daemon_start (const char *plugins_disabled, gboolean dns)
       !bd_plugins_start (fuzzd.context, fuzzd.config, &error))
     g_error ("fuzz: plugins: %s", error->message);
 
-  fuzzd.http = bd_http_new (fuzzd.context, fuzzd.config->max_body_bytes);
+  fuzzd.http = bd_http_new (fuzzd.context, &fuzzd.config->http);
   if (!bd_http_listen_unix (fuzzd.http, fuzzd.socket_path, &error))
     g_error ("fuzz: %s", error->message);
 
@@ -326,6 +334,8 @@ fuzz_http_raw (const guint8 *request, gsize len)
   g_autoptr(GByteArray) response = g_byte_array_new ();
   gboolean head_request = len >= 5 && memcmp (request, "HEAD ", 5) == 0;
   gint64 deadline = g_get_monotonic_time () + fuzzd.deadline_us;
+  gint64 idle_since = g_get_monotonic_time ();
+  gboolean shut = FALSE;
   gsize sent = 0;
   guint status = 0;
   int fd;
@@ -377,6 +387,16 @@ fuzz_http_raw (const guint8 *request, gsize len)
         {
           fuzz_main_context_drain (64);
           progress = TRUE;
+        }
+      if (progress)
+        idle_since = g_get_monotonic_time ();
+      else if (!shut && sent == len && g_get_monotonic_time () - idle_since > 50000)
+        {
+          /* nothing for 50 ms: a request cut short ends at EOF rather
+           * than at the server's header or body timeout (not sooner: EOF
+           * also makes berthd drop a request it has not answered yet) */
+          shutdown (fd, SHUT_WR);
+          shut = TRUE;
         }
       if (!progress)
         {

@@ -41,7 +41,7 @@ guint16       fuzz_daemon_dns_port (void);
 
 /* Sends @len bytes as they are on a new connection to berthd's unix socket,
  * runs the main loop until the first response is complete, the server
- * closes, or a deadline passes (BERTH_FUZZ_HTTP_MS, default 2000), then
+ * closes, or a deadline passes (BERTH_FUZZ_HTTP_MS, default 500), then
  * closes. Returns the response status, or 0 for none. */
 guint fuzz_http_raw (const guint8 *request,
                      gsize         len);
