@@ -244,6 +244,46 @@ ctr_save_or_warn (Ctr *c)
                     " exit_code, reason, address, created_at, started_at, finished_at, create_index," \
                     " modify_index"
 
+/* What is wrong with a stored container row (CTR_COLUMNS, then its
+ * rowid), or NULL when it can be used. */
+static char *
+ctr_row_problem (sqlite3_stmt *stmt)
+{
+  static const char * const states[] = { "creating", "created", "running", "exited", NULL };
+  const char *id = (const char *) sqlite3_column_text (stmt, 0);
+  const char *name = (const char *) sqlite3_column_text (stmt, 1);
+  const char *state = (const char *) sqlite3_column_text (stmt, 7);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) spec = NULL;
+
+  if (id == NULL || strlen (id) != 64 || strspn (id, "0123456789abcdef") != 64)
+    return g_strdup (_("its id is not 64 hexadecimal digits"));
+  if (name == NULL || *name == '\0')
+    return g_strdup (_("it has no name"));
+  if (sqlite3_column_text (stmt, 6) == NULL)
+    return g_strdup (_("it names no runtime"));
+  if (state == NULL || !g_strv_contains (states, state))
+    return g_strdup_printf (_("unknown state “%s”"), state != NULL ? state : "");
+  spec = berth_json_parse ((const char *) sqlite3_column_text (stmt, 5), -1, &error);
+  if (spec == NULL)
+    return g_strdup_printf (_("its spec cannot be read: %s"), error->message);
+  if (!JSON_NODE_HOLDS_OBJECT (spec))
+    return g_strdup (_("its spec is not a JSON object"));
+  return NULL;
+}
+
+/* The id a broken row is reported (and deleted) under: its id when it has
+ * a usable one, else rowid-N. */
+static char *
+ctr_row_broken_id (sqlite3_stmt *stmt)
+{
+  const char *id = (const char *) sqlite3_column_text (stmt, 0);
+
+  if (id != NULL && *id != '\0' && g_utf8_validate (id, -1, NULL) && strchr (id, '/') == NULL)
+    return g_strdup (id);
+  return g_strdup_printf ("rowid-%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (stmt, 18));
+}
+
 static Ctr *
 ctr_from_row (RuntimeContainers *self, sqlite3_stmt *stmt)
 {
@@ -742,7 +782,7 @@ gboolean
 runtime_containers_reconcile (RuntimeContainers *self, GError **error)
 {
   BerthStore *store = store_of (self);
-  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "SELECT " CTR_COLUMNS " FROM containers"
+  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "SELECT " CTR_COLUMNS ", rowid FROM containers"
                                                              " WHERE node_id = ? ORDER BY create_index",
                                                       error);
   g_autoptr(GPtrArray) loaded = g_ptr_array_new ();
@@ -754,7 +794,17 @@ runtime_containers_reconcile (RuntimeContainers *self, GError **error)
   sqlite3_bind_text (stmt, 1, self->node_id, -1, SQLITE_TRANSIENT);
   while (berth_store_step (store, stmt, &have_row, error) && have_row)
     {
-      Ctr *c = ctr_from_row (self, stmt);
+      g_autofree char *problem = ctr_row_problem (stmt);
+      Ctr *c;
+
+      if (problem != NULL)
+        {
+          /* set aside: berthd comes up without it; DELETE removes it */
+          g_autofree char *id = ctr_row_broken_id (stmt);
+          berth_context_report_broken (self->context, "runtime", "container", id, problem);
+          continue;
+        }
+      c = ctr_from_row (self, stmt);
       g_hash_table_replace (self->by_id, c->id, c);
       g_ptr_array_add (loaded, c);
     }
@@ -1248,7 +1298,11 @@ runtime_containers_handle_list (RuntimeContainers *self, BerthRequest *req)
       return;
     }
   while (berth_store_step (store_of (self), stmt, &have_row, &error) && have_row)
-    json_array_add_element (array, row_to_json (stmt));
+    {
+      g_autofree char *problem = ctr_row_problem (stmt);
+      if (problem == NULL)   /* broken rows are listed in /api/status */
+        json_array_add_element (array, row_to_json (stmt));
+    }
   if (error != NULL)
     {
       berth_request_respond_error (req, error);
@@ -1741,13 +1795,41 @@ remove_after_exit_cb (OpCall *call)
     berth_request_respond (call->req, 204, NULL, NULL);
 }
 
+/* DELETE of a row set aside when it was loaded (see ctr_row_broken_id) */
+static void
+remove_broken (RuntimeContainers *self, BerthRequest *req, const char *id)
+{
+  g_autoptr(RuntimeDbBatch) batch = runtime_db_batch_new (TOPIC, id);
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_has_prefix (id, "rowid-"))
+    runtime_db_batch_add (batch, "DELETE FROM containers WHERE rowid = ?1",
+                          g_variant_new_int64 (g_ascii_strtoll (id + 6, NULL, 10)), NULL);
+  else
+    runtime_db_batch_add (batch, "DELETE FROM containers WHERE id = ?1", g_variant_new_string (id), NULL);
+  if (runtime_db_batch_run (batch, store_of (self), &error) == 0 && error != NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  berth_context_forget_broken (self->context, "container", id);
+  berth_request_respond (req, 204, NULL, NULL);
+}
+
 void
 runtime_containers_handle_remove (RuntimeContainers *self, BerthRequest *req)
 {
-  Ctr *c = lookup_req (self, req);
+  const char *key = berth_request_get_param (req, "id");
   const char *force = berth_request_get_query (req, "force");
   gboolean forced = force != NULL && g_strcmp0 (force, "0") != 0 && g_strcmp0 (force, "false") != 0;
+  Ctr *c;
 
+  if (key != NULL && berth_context_is_broken (self->context, "container", key))
+    {
+      remove_broken (self, req, key);
+      return;
+    }
+  c = lookup_req (self, req);
   if (c == NULL)
     return;
   if (c->removing)

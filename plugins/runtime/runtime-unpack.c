@@ -374,19 +374,80 @@ unpack_entry (struct archive *ar, int rootfd, struct archive_entry *entry, guint
   return ok;
 }
 
-gboolean
-runtime_unpack_layer (const char *tarball, const char *dest_dir, guint64 *out_size, GError **error)
+/* Unpacks the layer read from @ar into the directory @rootfd; @what names
+ * the layer in messages. */
+static gboolean
+unpack_archive (struct archive *ar, int rootfd, const char *what, guint64 *out_size, GError **error)
 {
-  struct archive *ar = archive_read_new ();
   struct archive_entry *entry;
   guint64 size = 0;
-  int rootfd = -1;
   int r;
   gboolean ok = TRUE;
+
+  while ((r = archive_read_next_header (ar, &entry)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+    {
+      if (!unpack_entry (ar, rootfd, entry, &size, error))
+        {
+          ok = FALSE;
+          break;
+        }
+    }
+  if (ok && r != ARCHIVE_EOF)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Corrupt layer %s: %s"),
+                   what, archive_error_string (ar));
+      ok = FALSE;
+    }
+  if (ok && out_size != NULL)
+    *out_size = size;
+  return ok;
+}
+
+static struct archive *
+archive_new (void)
+{
+  struct archive *ar = archive_read_new ();
 
   archive_read_support_filter_all (ar);
   archive_read_support_format_tar (ar);
   archive_read_support_format_gnutar (ar);
+  return ar;
+}
+
+/**
+ * runtime_unpack_layer_fd:
+ * @archive_fd: the layer (a tar, possibly compressed), read from its
+ *   current offset; not closed
+ * @dest_dirfd: the directory to unpack into; not closed
+ *
+ * The unpacker on its own (what the fuzz harness drives): nothing is
+ * created outside @dest_dirfd, whatever the archive holds.
+ */
+gboolean
+runtime_unpack_layer_fd (int archive_fd, int dest_dirfd, guint64 *out_size, GError **error)
+{
+  struct archive *ar = archive_new ();
+  gboolean ok;
+
+  if (archive_read_open_fd (ar, archive_fd, 65536) != ARCHIVE_OK)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Cannot read layer %s: %s"),
+                   "(fd)", archive_error_string (ar));
+      archive_read_free (ar);
+      return FALSE;
+    }
+  ok = unpack_archive (ar, dest_dirfd, "(fd)", out_size, error);
+  archive_read_free (ar);
+  return ok;
+}
+
+gboolean
+runtime_unpack_layer (const char *tarball, const char *dest_dir, guint64 *out_size, GError **error)
+{
+  struct archive *ar = archive_new ();
+  int rootfd;
+  gboolean ok;
+
   if (archive_read_open_filename (ar, tarball, 65536) != ARCHIVE_OK)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Cannot read layer %s: %s"),
@@ -400,23 +461,8 @@ runtime_unpack_layer (const char *tarball, const char *dest_dir, guint64 *out_si
       archive_read_free (ar);
       return set_errno (error, errno, _("Cannot open"), dest_dir);
     }
-  while ((r = archive_read_next_header (ar, &entry)) == ARCHIVE_OK || r == ARCHIVE_WARN)
-    {
-      if (!unpack_entry (ar, rootfd, entry, &size, error))
-        {
-          ok = FALSE;
-          break;
-        }
-    }
-  if (ok && r != ARCHIVE_EOF)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Corrupt layer %s: %s"),
-                   tarball, archive_error_string (ar));
-      ok = FALSE;
-    }
+  ok = unpack_archive (ar, rootfd, tarball, out_size, error);
   close (rootfd);
   archive_read_free (ar);
-  if (ok && out_size != NULL)
-    *out_size = size;
   return ok;
 }

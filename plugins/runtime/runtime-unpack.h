@@ -10,4 +10,9 @@ gboolean runtime_unpack_layer (const char  *tarball,
                                guint64     *out_size,
                                GError     **error);
 
+gboolean runtime_unpack_layer_fd (int          archive_fd,
+                                  int          dest_dirfd,
+                                  guint64     *out_size,
+                                  GError     **error);
+
 G_END_DECLS

@@ -277,3 +277,48 @@ def test_spawn_out_of_descriptors_fails_the_task(storm_berthd):
     assert len(supervisors(b.state_dir)) == 1
     assert sup not in supervisors(b.state_dir)
     client.delete_app("/fds", force=True)
+
+
+# -- stored containers that cannot be used ------------------------------------
+
+def test_broken_container_rows_are_set_aside(berthd):
+    """Rows of the containers table that fail validation (no id, a spec
+    nested far too deep, an unknown state) are set aside when berthd starts:
+    it comes up, lists them under broken, and DELETE removes them."""
+    import sqlite3
+    b = berthd
+    assert requests.get(b.url + "/api/runtime", timeout=60).status_code == 200
+    cols = ("id, name, node_id, image_id, image_ref, spec, runtime, state, pid, conmon_pid,"
+            " created_at, create_index, modify_index")
+    # the node the runtime loads the containers of
+    node = requests.get(b.url + "/api/status", timeout=10).json()["node_id"]
+    b.stop()
+    db = sqlite3.connect(b.state_dir / "berth.db")
+    deep = "[" * 100000 + "]" * 100000
+    rows = [
+        (None, "no-id", node, None, "x", "{}", "runc", "exited", 0, 0, 1, 1, 1),
+        ("b" * 64, "too-deep", node, None, "x", deep, "runc", "running", 0, 0, 1, 2, 2),
+        ("c" * 64, "odd-state", node, None, "x", "{}", "runc", "zombie", 0, 0, 1, 3, 3),
+    ]
+    db.executemany(f"INSERT INTO containers ({cols}) VALUES ({','.join('?' * 13)})", rows)
+    db.commit()
+    rowid = db.execute("SELECT rowid FROM containers WHERE name = 'no-id'").fetchone()[0]
+    db.close()
+
+    b.start()
+    assert requests.get(b.url + "/api/runtime", timeout=60).status_code == 200
+    assert b.running
+    broken = {e["id"]: e for e in requests.get(b.url + "/api/status", timeout=10).json()["broken"]
+              if e["kind"] == "container"}
+    assert set(broken) == {f"rowid-{rowid}", "b" * 64, "c" * 64}, broken
+    assert all(e["owner"] == "runtime" for e in broken.values())
+    assert "zombie" in broken["c" * 64]["reason"]
+    # the API still works, and lists none of them
+    assert requests.get(b.url + "/api/containers", params={"all": "1"}, timeout=10).json() == []
+    for cid in broken:
+        r = requests.delete(b.url + f"/api/containers/{cid}", timeout=10)
+        assert r.status_code == 204, r.text
+    assert [e for e in requests.get(b.url + "/api/status", timeout=10).json()["broken"]
+            if e["kind"] == "container"] == []
+    b.restart()
+    assert requests.get(b.url + "/api/status", timeout=10).json()["broken"] == []
