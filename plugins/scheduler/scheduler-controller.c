@@ -702,12 +702,15 @@ pass (SchedulerController *self)
         }
     }
 
-  /* tasks of apps that are gone */
+  /* tasks of apps that are gone (those of an app set aside as broken are
+   * left as they are: deleting the app kills them) */
   for (guint i = 0; i < tasks->len; i++)
     {
       BerthTask *task = g_ptr_array_index (tasks, i);
       if (!berth_task_is_terminal (task) && !g_hash_table_contains (apps_by_id, berth_task_get_app_id (task)) &&
-          g_strcmp0 (berth_task_get_desired_state (task), "running") == 0)
+          g_strcmp0 (berth_task_get_desired_state (task), "running") == 0 &&
+          (berth_task_get_app_id (task) == NULL ||
+           !berth_context_is_broken (self->context, "app", berth_task_get_app_id (task))))
         add_op (b, OP_KILL, berth_task_get_id (task));
     }
   /* stop deployments: done when no task of the app lives */
