@@ -27,20 +27,32 @@
  * @max_depth: the deepest nesting allowed
  * @error: return location for a #GError
  *
- * Scans @data for `[` and `{` outside strings, and for the escape
+ * Scans @data for `[` and `{` outside strings, for anything after the
+ * first top-level value (json-glib would parse it and leak the first),
+ * and for the escape
  * `\u0000` inside them: C strings would silently end there, so
  * `"a\u0000b"` would be taken as `"a"`. The text is not otherwise
  * validated: a malformed document that passes this check is reported by
  * the parser.
  *
  * Returns: %TRUE when no array or object is nested deeper than
- *   @max_depth and no string holds U+0000; %FALSE with
+ *   @max_depth, nothing follows the document and no string holds U+0000;
+ *   %FALSE with
  *   %BERTH_ERROR_INVALID otherwise
  */
+static gboolean
+json_error (GError **error, const char *message)
+{
+  g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID, message);
+  return FALSE;
+}
+
 gboolean
 berth_json_check (const char *data, gsize length, guint max_depth, GError **error)
 {
   gboolean in_string = FALSE;
+  gboolean in_scalar = FALSE;   /* a bare number or literal at the top */
+  gboolean have_value = FALSE;  /* the top-level value is complete */
   guint depth = 0;
 
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
@@ -54,17 +66,27 @@ berth_json_check (const char *data, gsize length, guint max_depth, GError **erro
           if (c == '\\')
             {
               if (i + 5 < length && memcmp (data + i + 1, "u0000", 5) == 0)
-                {
-                  g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID,
-                                       _("JSON strings must not contain U+0000"));
-                  return FALSE;
-                }
+                return json_error (error, _("JSON strings must not contain U+0000"));
               i++;
             }
           else if (c == '"')
-            in_string = FALSE;
+            {
+              in_string = FALSE;
+              if (depth == 0)
+                have_value = TRUE;
+            }
           continue;
         }
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+        {
+          if (in_scalar)
+            in_scalar = FALSE, have_value = TRUE;
+          continue;
+        }
+      /* json-glib 1.6 parses a second top-level value and leaks the first:
+       * nothing may follow the document */
+      if (depth == 0 && (have_value || (in_scalar && strchr ("\"[{]}", c) != NULL)))
+        return json_error (error, _("Unexpected data after the JSON document"));
       switch (c)
         {
         case '"':
@@ -81,10 +103,12 @@ berth_json_check (const char *data, gsize length, guint max_depth, GError **erro
           break;
         case ']':
         case '}':
-          if (depth > 0)
-            depth--;
+          if (depth > 0 && --depth == 0)
+            have_value = TRUE;
           break;
         default:
+          if (depth == 0)
+            in_scalar = TRUE;
           break;
         }
     }

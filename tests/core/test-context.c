@@ -52,6 +52,26 @@ test_json_depth (void)
   g_assert_no_error (error);
   json_node_unref (node);
 
+  /* one document only: json-glib leaks all but the last of several */
+  {
+    static const char *several[] = { "{}{}", "1[2]", "\"\"{}", "0 [1]", "[1] x", "1 2",
+                                      "true false", "{\"a\":1}\n{\"b\":2}" };
+    static const char *single[] = { " {} ", "1", " \"x\"\n", "[1, 2]\r\n", "-1.5e3", "null" };
+    for (gsize i = 0; i < G_N_ELEMENTS (several); i++)
+      {
+        node = berth_json_parse (several[i], -1, &error);
+        g_assert_null (node);
+        g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
+        g_clear_error (&error);
+      }
+    for (gsize i = 0; i < G_N_ELEMENTS (single); i++)
+      {
+        node = berth_json_parse (single[i], -1, &error);
+        g_assert_no_error (error);
+        json_node_unref (node);
+      }
+  }
+
   node = berth_json_parse ("", 0, &error);
   g_assert_null (node);
   g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
