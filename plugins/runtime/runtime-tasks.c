@@ -70,6 +70,7 @@ typedef struct {
   gboolean      container;
   char         *container_id;
   gboolean      inspecting;
+  gboolean      pulling;      /* its image: not counted as a launch in flight */
 } Proc;
 
 struct _RuntimeTasks {
@@ -605,10 +606,16 @@ create_container_request (RuntimeTasks *self, Proc *p)
   json_object_set_array_member (body, "env", env_array);
   for (guint i = 0; spec_ports != NULL && i < json_array_get_length (spec_ports) && i < host_ports->len; i++)
     {
-      JsonObject *sp = json_array_get_object_element (spec_ports, i);
-      JsonObject *pm = json_object_new ();
-      gint64 container = json_object_get_int_member_with_default (sp, "container", 0);
+      JsonNode *element = json_array_get_element (spec_ports, i);
+      JsonObject *sp = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
       guint host = g_array_index (host_ports, guint, i);
+      JsonObject *pm;
+      gint64 container;
+
+      if (sp == NULL)
+        continue;
+      pm = json_object_new ();
+      container = json_object_get_int_member_with_default (sp, "container", 0);
       json_object_set_int_member (pm, "host", host);
       json_object_set_int_member (pm, "container", container > 0 ? container : host);
       json_object_set_string_member (pm, "protocol", runtime_json_get_string (sp, "protocol") != NULL
@@ -644,6 +651,7 @@ create_container_request (RuntimeTasks *self, Proc *p)
 static void
 create_container (RuntimeTasks *self, Proc *p)
 {
+  p->pulling = FALSE;
   if (abandoned (self, p))
     return;
   create_container_request (self, p);
@@ -728,6 +736,7 @@ start_container_task (RuntimeTasks *self, BerthTask *task)
     }
   p = proc_new (self, task);
   p->container = TRUE;
+  p->pulling = TRUE;
   path = g_strdup_printf ("/api/images/%s", image);
   runtime_task_api_call (self->api, "GET", path, NULL, image_cb, step_new (self, task), step_free);
 }
@@ -1030,7 +1039,7 @@ in_flight_cb (gpointer user_data)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       Proc *p = value;
-      if (!p->reported && !p->adopted)
+      if (!p->reported && !p->adopted && !p->pulling)
         n++;
     }
   return n;
