@@ -213,6 +213,18 @@ def test_spawn_storm_is_paced_and_delete_lands(storm_berthd):
     launched = len(supervisors(b.state_dir))
     assert launched >= RATE, samples   # and it does launch
 
+    # a restarted berthd adopts what runs and goes on at the same pace
+    b.restart()
+    start, before = time.monotonic(), len(supervisors(b.state_dir))
+    samples = []
+    while time.monotonic() - start < 1.5:
+        n = len(supervisors(b.state_dir))
+        elapsed = time.monotonic() - start
+        samples.append((round(elapsed, 2), n))
+        assert n <= before + RATE * elapsed + IN_FLIGHT + 2, (before, samples)
+        time.sleep(0.05)
+    assert samples[-1][1] > before, (before, samples)   # and it goes on
+
     # the API answers at once, and a DELETE lands within a second
     t = time.monotonic()
     r = requests.get(b.url + "/v2/apps/storm", timeout=5)
