@@ -97,6 +97,9 @@ runtime_conmon_create (const RuntimeConmonArgs *a, GCancellable *cancellable, GE
   g_subprocess_wait (proc, cancellable, NULL);
   if (g_file_get_contents (err_path, &err_text, NULL, NULL))
     g_strstrip (err_text);
+  /* one message a line: the first is the create's answer */
+  if (strchr (reply->str, '\n') != NULL)
+    g_string_truncate (reply, (gsize) (strchr (reply->str, '\n') - reply->str));
   root = berth_json_parse (reply->str, (gssize) reply->len, NULL);
   obj = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   if (obj == NULL || !json_object_has_member (obj, "data"))
