@@ -26,6 +26,7 @@ to the report.
 import http.client
 import json
 import os
+import shutil
 import select
 import signal
 import socket
@@ -429,6 +430,62 @@ def berth_env():
         child_env=child_env, free_port=free_port)
 
 
+def _process_mentions(pid, needle):
+    """Whether process `pid` runs in, or was started for, a path under
+    `needle` (its command line, working directory or MESOS_SANDBOX)."""
+    proc = Path("/proc") / pid
+    try:
+        if needle in (proc / "cmdline").read_bytes().decode(errors="replace"):
+            return True
+        if os.readlink(proc / "cwd").startswith(needle):
+            return True
+        env = (proc / "environ").read_bytes().decode(errors="replace")
+        return ("MESOS_SANDBOX=" + needle) in env
+    except OSError:
+        return False
+
+
+def reap_tasks(state_dir):
+    """Ends what a test's berthd left running on purpose: tasks and
+    containers outlive the daemon (it adopts them when it starts again),
+    so a test that is over must end them itself. Kills every process (and
+    its process group) started for `state_dir`, deletes its runc
+    containers and unmounts what is mounted under it."""
+    needle = str(state_dir)
+    me = os.getpid()
+    for _ in range(3):
+        found = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == me:
+                continue
+            if not _process_mentions(pid, needle):
+                continue
+            found = True
+            try:
+                pgid = os.getpgid(int(pid))
+                if pgid != os.getpgid(me):
+                    os.killpg(pgid, signal.SIGKILL)
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+        if not found:
+            break
+        time.sleep(0.1)
+    oci = Path(state_dir) / "runtime" / "oci"
+    if oci.is_dir() and shutil.which("runc"):
+        for cid in os.listdir(oci):
+            subprocess.run(["runc", "--root", str(oci), "delete", "--force", cid],
+                           capture_output=True)
+    try:
+        with open("/proc/self/mounts") as f:
+            targets = [line.split()[1] for line in f]
+    except OSError:
+        targets = []
+    for target in reversed(targets):
+        if target.startswith(needle):
+            subprocess.run(["umount", "-l", target], capture_output=True)
+
+
 @pytest.fixture
 def berthd_factory(request, tmp_path):
     """make(name=None, start=True, extra_args=(), **Berthd kwargs) -> Berthd.
@@ -456,6 +513,8 @@ def berthd_factory(request, tmp_path):
                 b.stop()
             except BaseException as e:  # pytest.fail raises BaseException
                 errors.append(str(e))
+    for b in instances:
+        reap_tasks(b.state_dir)
     if errors:
         pytest.fail("\n\n".join(errors), pytrace=False)
 
