@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "berth-error.h"
+#include "berth-json.h"
 #include "berth-task.h"
 
 /**
@@ -29,8 +30,8 @@ struct _BerthTask {
   char       *node_id;
   char       *version;
   JsonObject *spec;
-  char       *desired_state;
-  char       *state;
+  BerthTaskDesired desired_state;
+  BerthTaskState state;
   char       *host;
   GArray     *ports;
   char       *runtime_id;
@@ -66,8 +67,6 @@ berth_task_finalize (GObject *object)
   g_free (self->node_id);
   g_free (self->version);
   g_clear_pointer (&self->spec, json_object_unref);
-  g_free (self->desired_state);
-  g_free (self->state);
   g_free (self->host);
   g_array_unref (self->ports);
   g_free (self->runtime_id);
@@ -89,8 +88,8 @@ static void
 berth_task_init (BerthTask *self)
 {
   self->ports = g_array_new (FALSE, FALSE, sizeof (guint));
-  self->desired_state = g_strdup ("running");
-  self->state = g_strdup (BERTH_TASK_STAGING);
+  self->desired_state = BERTH_TASK_DESIRED_RUNNING;
+  self->state = BERTH_TASK_STATE_STAGING;
 }
 
 /**
@@ -101,7 +100,8 @@ berth_task_init (BerthTask *self)
  * @version: the app version it runs
  * @spec: (nullable): what to run (kind, cmd, args, image, env, ports, …)
  *
- * Makes a task in state %BERTH_TASK_STAGING, desired state `running`.
+ * Makes a task in state %BERTH_TASK_STATE_STAGING, desired state
+ * %BERTH_TASK_DESIRED_RUNNING.
  *
  * Returns: (transfer full): a new #BerthTask
  */
@@ -157,8 +157,14 @@ berth_task_new_from_json (JsonNode *node, GError **error)
     }
   self = berth_task_new (get_string (obj, "id"), get_string (obj, "appId"), get_string (obj, "slaveId"),
                          get_string (obj, "version"), NULL);
-  if (get_string (obj, "state") != NULL)
-    berth_task_set_state (self, get_string (obj, "state"));
+  if (get_string (obj, "state") != NULL &&
+      !berth_task_state_from_string (get_string (obj, "state"), &self->state))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Unknown task state “%s”"),
+                   get_string (obj, "state"));
+      g_object_unref (self);
+      return NULL;
+    }
   self->host = g_strdup (get_string (obj, "host"));
   self->staged_at = g_strdup (get_string (obj, "stagedAt"));
   self->started_at = g_strdup (get_string (obj, "startedAt"));
@@ -219,7 +225,7 @@ berth_task_to_json (BerthTask *self)
   json_builder_set_member_name (b, "version");
   json_builder_add_string_value (b, self->version);
   json_builder_set_member_name (b, "state");
-  json_builder_add_string_value (b, self->state);
+  json_builder_add_string_value (b, berth_task_state_to_string (self->state));
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -293,67 +299,152 @@ berth_task_get_spec (BerthTask *self)
  * berth_task_get_desired_state:
  * @self: a #BerthTask
  *
- * Returns: `running` or `killed`
+ * Returns: what the scheduler wants of the task
  */
-const char *
+BerthTaskDesired
 berth_task_get_desired_state (BerthTask *self)
 {
-  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
+  g_return_val_if_fail (BERTH_IS_TASK (self), BERTH_TASK_DESIRED_KILLED);
   return self->desired_state;
 }
 
 /**
  * berth_task_set_desired_state:
  * @self: a #BerthTask
- * @desired_state: `running` or `killed`
+ * @desired_state: what the scheduler wants
  *
  * Sets what the scheduler wants of the task.
  */
 void
-berth_task_set_desired_state (BerthTask *self, const char *desired_state)
+berth_task_set_desired_state (BerthTask *self, BerthTaskDesired desired_state)
 {
   g_return_if_fail (BERTH_IS_TASK (self));
-  replace_string (&self->desired_state, desired_state);
+  g_return_if_fail (desired_state <= BERTH_TASK_DESIRED_KILLED);
+  self->desired_state = desired_state;
 }
 
 /**
  * berth_task_get_state:
  * @self: a #BerthTask
  *
- * Returns: the actual state, `TASK_…`
+ * Returns: the actual state
  */
-const char *
+BerthTaskState
 berth_task_get_state (BerthTask *self)
 {
-  g_return_val_if_fail (BERTH_IS_TASK (self), NULL);
+  g_return_val_if_fail (BERTH_IS_TASK (self), BERTH_TASK_STATE_LOST);
   return self->state;
 }
 
 /**
  * berth_task_set_state:
  * @self: a #BerthTask
- * @state: a `TASK_…` state
+ * @state: the actual state
  *
  * Sets the actual state.
  */
 void
-berth_task_set_state (BerthTask *self, const char *state)
+berth_task_set_state (BerthTask *self, BerthTaskState state)
 {
   g_return_if_fail (BERTH_IS_TASK (self));
-  replace_string (&self->state, state);
+  g_return_if_fail (state <= BERTH_TASK_STATE_LOST);
+  self->state = state;
+}
+
+static const char * const state_names[] = {
+  [BERTH_TASK_STATE_STAGING] = "TASK_STAGING",
+  [BERTH_TASK_STATE_STARTING] = "TASK_STARTING",
+  [BERTH_TASK_STATE_RUNNING] = "TASK_RUNNING",
+  [BERTH_TASK_STATE_FINISHED] = "TASK_FINISHED",
+  [BERTH_TASK_STATE_FAILED] = "TASK_FAILED",
+  [BERTH_TASK_STATE_KILLED] = "TASK_KILLED",
+  [BERTH_TASK_STATE_LOST] = "TASK_LOST",
+};
+
+static const char * const desired_names[] = {
+  [BERTH_TASK_DESIRED_RUNNING] = "running",
+  [BERTH_TASK_DESIRED_KILLED] = "killed",
+};
+
+/**
+ * berth_task_state_to_string:
+ * @state: a state
+ *
+ * Returns: Mesos's name of @state, e.g. `TASK_RUNNING`
+ */
+const char *
+berth_task_state_to_string (BerthTaskState state)
+{
+  g_return_val_if_fail (state <= BERTH_TASK_STATE_LOST, "TASK_LOST");
+  return state_names[state];
+}
+
+/**
+ * berth_task_state_from_string:
+ * @text: Mesos's name of a state, e.g. `TASK_RUNNING`
+ * @out: (out): the state
+ *
+ * Returns: whether @text names a state
+ */
+gboolean
+berth_task_state_from_string (const char *text, BerthTaskState *out)
+{
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+    if (g_strcmp0 (text, state_names[i]) == 0)
+      {
+        *out = (BerthTaskState) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/**
+ * berth_task_desired_to_string:
+ * @desired: a desired state
+ *
+ * Returns: its name as stored, `running` or `killed`
+ */
+const char *
+berth_task_desired_to_string (BerthTaskDesired desired)
+{
+  g_return_val_if_fail (desired <= BERTH_TASK_DESIRED_KILLED, "killed");
+  return desired_names[desired];
+}
+
+/**
+ * berth_task_desired_from_string:
+ * @text: `running` or `killed`
+ * @out: (out): the desired state
+ *
+ * Returns: whether @text names a desired state
+ */
+gboolean
+berth_task_desired_from_string (const char *text, BerthTaskDesired *out)
+{
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (desired_names); i++)
+    if (g_strcmp0 (text, desired_names[i]) == 0)
+      {
+        *out = (BerthTaskDesired) i;
+        return TRUE;
+      }
+  return FALSE;
 }
 
 /**
  * berth_task_state_is_terminal:
- * @state: a `TASK_…` state
+ * @state: a state
  *
  * Returns: whether a task in @state has stopped for good
  */
 gboolean
-berth_task_state_is_terminal (const char *state)
+berth_task_state_is_terminal (BerthTaskState state)
 {
-  return g_strcmp0 (state, BERTH_TASK_FINISHED) == 0 || g_strcmp0 (state, BERTH_TASK_FAILED) == 0 ||
-         g_strcmp0 (state, BERTH_TASK_KILLED) == 0 || g_strcmp0 (state, BERTH_TASK_LOST) == 0;
+  return state == BERTH_TASK_STATE_FINISHED || state == BERTH_TASK_STATE_FAILED ||
+         state == BERTH_TASK_STATE_KILLED || state == BERTH_TASK_STATE_LOST;
 }
 
 /**
@@ -683,11 +774,7 @@ dup_column (sqlite3_stmt *stmt, int col)
 static JsonNode *
 parse_text (const char *text)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL) ||
-      json_parser_get_root (parser) == NULL)
-    return NULL;
-  return json_node_copy (json_parser_get_root (parser));
+  return text != NULL ? berth_json_parse (text, -1, NULL) : NULL;
 }
 
 static BerthTask *
@@ -703,10 +790,12 @@ task_from_row (sqlite3_stmt *stmt)
   self->version = dup_column (stmt, 3);
   self->spec = spec != NULL && JSON_NODE_HOLDS_OBJECT (spec) ? json_object_ref (json_node_get_object (spec))
                                                              : json_object_new ();
-  g_free (self->desired_state);
-  self->desired_state = dup_column (stmt, 5);
-  g_free (self->state);
-  self->state = dup_column (stmt, 6);
+  /* a row this version cannot read is a task nobody can vouch for */
+  if (!berth_task_desired_from_string ((const char *) sqlite3_column_text (stmt, 5),
+                                       &self->desired_state))
+    self->desired_state = BERTH_TASK_DESIRED_KILLED;
+  if (!berth_task_state_from_string ((const char *) sqlite3_column_text (stmt, 6), &self->state))
+    self->state = BERTH_TASK_STATE_LOST;
   self->host = dup_column (stmt, 7);
   if (ports != NULL && JSON_NODE_HOLDS_ARRAY (ports))
     {
@@ -852,8 +941,8 @@ berth_task_insert (BerthTask *self, BerthTxn *txn, GError **error)
   sqlite3_bind_text (stmt, 3, self->node_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 4, self->version, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 5, spec_text, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 6, self->desired_state, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 7, self->state, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 6, berth_task_desired_to_string (self->desired_state), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, berth_task_state_to_string (self->state), -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 8, self->host, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 9, ports, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 10, self->runtime_id, -1, SQLITE_TRANSIENT);
@@ -905,7 +994,7 @@ berth_task_write_state (BerthTask *self, BerthTxn *txn, GError **error)
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, self->id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, self->state, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, berth_task_state_to_string (self->state), -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, self->host, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 4, ports, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 5, self->runtime_id, -1, SQLITE_TRANSIENT);
@@ -931,7 +1020,7 @@ berth_task_write_state (BerthTask *self, BerthTxn *txn, GError **error)
  * berth_task_write_desired:
  * @txn: the write it is part of
  * @id: a task id
- * @desired_state: `running` or `killed`
+ * @desired_state: what the scheduler wants
  * @error: return location for a #GError
  *
  * Writes what the scheduler wants of a task (the scheduler's side).
@@ -939,7 +1028,8 @@ berth_task_write_state (BerthTask *self, BerthTxn *txn, GError **error)
  * Returns: %TRUE on success
  */
 gboolean
-berth_task_write_desired (BerthTxn *txn, const char *id, const char *desired_state, GError **error)
+berth_task_write_desired (BerthTxn *txn, const char *id, BerthTaskDesired desired_state,
+                          GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
   g_autoptr(sqlite3_stmt) stmt = NULL;
@@ -951,7 +1041,7 @@ berth_task_write_desired (BerthTxn *txn, const char *id, const char *desired_sta
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, desired_state, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, berth_task_desired_to_string (desired_state), -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 3, (gint64) berth_txn_get_index (txn));
   if (!run_once (store, stmt, error))
     return FALSE;

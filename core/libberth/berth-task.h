@@ -16,13 +16,42 @@ G_BEGIN_DECLS
  *
  * The state of a task written by the scheduler, not started yet.
  */
-#define BERTH_TASK_STAGING  "TASK_STAGING"
-#define BERTH_TASK_STARTING "TASK_STARTING"
-#define BERTH_TASK_RUNNING  "TASK_RUNNING"
-#define BERTH_TASK_FINISHED "TASK_FINISHED"
-#define BERTH_TASK_FAILED   "TASK_FAILED"
-#define BERTH_TASK_KILLED   "TASK_KILLED"
-#define BERTH_TASK_LOST     "TASK_LOST"
+/**
+ * BerthTaskState:
+ * @BERTH_TASK_STATE_STAGING: placed, not started yet (`TASK_STAGING`)
+ * @BERTH_TASK_STATE_STARTING: being started (`TASK_STARTING`)
+ * @BERTH_TASK_STATE_RUNNING: running (`TASK_RUNNING`)
+ * @BERTH_TASK_STATE_FINISHED: exited with status 0 (`TASK_FINISHED`)
+ * @BERTH_TASK_STATE_FAILED: exited otherwise, or could not start
+ *   (`TASK_FAILED`)
+ * @BERTH_TASK_STATE_KILLED: stopped because it was asked to (`TASK_KILLED`)
+ * @BERTH_TASK_STATE_LOST: its process vanished without a trace
+ *   (`TASK_LOST`)
+ *
+ * A task's actual state, as the runtime reports it. On the wire and in
+ * the store it is Mesos's name, given in parentheses.
+ */
+typedef enum {
+  BERTH_TASK_STATE_STAGING,
+  BERTH_TASK_STATE_STARTING,
+  BERTH_TASK_STATE_RUNNING,
+  BERTH_TASK_STATE_FINISHED,
+  BERTH_TASK_STATE_FAILED,
+  BERTH_TASK_STATE_KILLED,
+  BERTH_TASK_STATE_LOST,
+} BerthTaskState;
+
+/**
+ * BerthTaskDesired:
+ * @BERTH_TASK_DESIRED_RUNNING: the scheduler wants it running (`running`)
+ * @BERTH_TASK_DESIRED_KILLED: the scheduler wants it stopped (`killed`)
+ *
+ * What the scheduler wants of a task.
+ */
+typedef enum {
+  BERTH_TASK_DESIRED_RUNNING,
+  BERTH_TASK_DESIRED_KILLED,
+} BerthTaskDesired;
 
 /**
  * BERTH_TASK_HEALTH_PASSING:
@@ -54,12 +83,12 @@ const char *berth_task_get_app_id        (BerthTask   *self);
 const char *berth_task_get_node_id       (BerthTask   *self);
 const char *berth_task_get_version       (BerthTask   *self);
 JsonObject *berth_task_get_spec          (BerthTask   *self);
-const char *berth_task_get_desired_state (BerthTask   *self);
+BerthTaskDesired berth_task_get_desired_state (BerthTask   *self);
 void        berth_task_set_desired_state (BerthTask   *self,
-                                          const char  *desired_state);
-const char *berth_task_get_state         (BerthTask   *self);
+                                          BerthTaskDesired desired_state);
+BerthTaskState berth_task_get_state      (BerthTask   *self);
 void        berth_task_set_state         (BerthTask   *self,
-                                          const char  *state);
+                                          BerthTaskState state);
 gboolean    berth_task_is_terminal       (BerthTask   *self);
 const char *berth_task_get_host          (BerthTask   *self);
 void        berth_task_set_host          (BerthTask   *self,
@@ -93,7 +122,13 @@ void        berth_task_set_finished_at   (BerthTask   *self,
 guint64     berth_task_get_create_index  (BerthTask   *self);
 guint64     berth_task_get_modify_index  (BerthTask   *self);
 
-gboolean    berth_task_state_is_terminal (const char  *state);
+gboolean    berth_task_state_is_terminal (BerthTaskState state);
+const char *berth_task_state_to_string   (BerthTaskState state);
+gboolean    berth_task_state_from_string (const char  *text,
+                                          BerthTaskState *out);
+const char *berth_task_desired_to_string (BerthTaskDesired desired);
+gboolean    berth_task_desired_from_string (const char *text,
+                                            BerthTaskDesired *out);
 char       *berth_task_timestamp_now     (void);
 
 GPtrArray  *berth_task_list              (BerthStore  *store,
@@ -111,7 +146,7 @@ gboolean    berth_task_write_state       (BerthTask   *self,
                                           GError     **error);
 gboolean    berth_task_write_desired     (BerthTxn    *txn,
                                           const char  *id,
-                                          const char  *desired_state,
+                                          BerthTaskDesired desired_state,
                                           GError     **error);
 gboolean    berth_task_write_health      (BerthTxn    *txn,
                                           const char  *id,

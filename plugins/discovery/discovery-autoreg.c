@@ -213,7 +213,7 @@ task_registrations (DiscoveryAutoreg *self, BerthTask *task)
   GArray *ports;
   gboolean named = FALSE;
 
-  if (task == NULL || g_strcmp0 (berth_task_get_state (task), BERTH_TASK_RUNNING) != 0 ||
+  if (task == NULL || berth_task_get_state (task) != BERTH_TASK_STATE_RUNNING ||
       g_strcmp0 (berth_task_get_node_id (task), self->node_id) != 0)
     return regs;
   name = service_name (task);
@@ -372,7 +372,7 @@ write_sweep (BerthTxn *txn, gpointer data, GError **error)
   for (guint i = 0; i < tasks->len; i++)
     {
       BerthTask *task = g_ptr_array_index (tasks, i);
-      if (g_strcmp0 (berth_task_get_state (task), BERTH_TASK_RUNNING) == 0)
+      if (berth_task_get_state (task) == BERTH_TASK_STATE_RUNNING)
         g_hash_table_add (running, (gpointer) berth_task_get_id (task));
     }
   for (guint i = 0; i < services->len; i++)

@@ -278,7 +278,7 @@ proc_new (RuntimeTasks *self, BerthTask *task)
 }
 
 static void
-fail_task (RuntimeTasks *self, BerthTask *task, const char *state, const char *message)
+fail_task (RuntimeTasks *self, BerthTask *task, BerthTaskState state, const char *message)
 {
   g_autofree char *now = berth_task_timestamp_now ();
 
@@ -335,14 +335,14 @@ start_task (RuntimeTasks *self, BerthTask *task)
     }
   if ((cmd == NULL || *cmd == '\0') && (args == NULL || json_array_get_length (args) == 0))
     {
-      fail_task (self, task, BERTH_TASK_FAILED, _("the task has neither cmd nor args"));
+      fail_task (self, task, BERTH_TASK_STATE_FAILED, _("the task has neither cmd nor args"));
       return;
     }
   runtime_rm_rf (dir, NULL);
   if (g_mkdir_with_parents (dir, 0700) < 0)
     {
       g_autofree char *msg = g_strdup_printf (_("Cannot create %s: %s"), dir, g_strerror (errno));
-      fail_task (self, task, BERTH_TASK_FAILED, msg);
+      fail_task (self, task, BERTH_TASK_STATE_FAILED, msg);
       return;
     }
   g_ptr_array_add (argv, (char *) "/bin/sh");
@@ -374,7 +374,7 @@ start_task (RuntimeTasks *self, BerthTask *task)
     {
       g_autofree char *msg = g_strdup_printf (_("Cannot start the task: %s"), g_strerror (errno));
       runtime_rm_rf (dir, NULL);
-      fail_task (self, task, BERTH_TASK_FAILED, msg);
+      fail_task (self, task, BERTH_TASK_STATE_FAILED, msg);
       return;
     }
   /* no child setup and no working directory: GLib can use posix_spawn,
@@ -389,7 +389,7 @@ start_task (RuntimeTasks *self, BerthTask *task)
     {
       g_autofree char *msg = g_strdup_printf (_("Cannot start the task: %s"), error->message);
       runtime_rm_rf (dir, NULL);
-      fail_task (self, task, BERTH_TASK_FAILED, msg);
+      fail_task (self, task, BERTH_TASK_STATE_FAILED, msg);
       return;
     }
   {
@@ -460,7 +460,7 @@ container_fail_message (Proc *p, const char *msg)
     g_autoptr(BerthTask) task = g_object_ref (p->task);
 
     g_hash_table_remove (self->procs, berth_task_get_id (task));
-    fail_task (self, task, BERTH_TASK_FAILED, msg);
+    fail_task (self, task, BERTH_TASK_STATE_FAILED, msg);
   }
 }
 
@@ -492,7 +492,7 @@ started_cb (guint status, GBytes *body, const char *error, gpointer user_data)
     }
   now = berth_task_timestamp_now ();
   p->reported = TRUE;
-  berth_task_set_state (p->task, BERTH_TASK_RUNNING);
+  berth_task_set_state (p->task, BERTH_TASK_STATE_RUNNING);
   berth_task_set_host (p->task, st->self->host);
   berth_task_set_runtime_id (p->task, p->container_id);
   berth_task_set_started_at (p->task, now);
@@ -731,7 +731,7 @@ start_container_task (RuntimeTasks *self, BerthTask *task)
 
   if (image == NULL || *image == '\0')
     {
-      fail_task (self, task, BERTH_TASK_FAILED, _("a container task needs an image"));
+      fail_task (self, task, BERTH_TASK_STATE_FAILED, _("a container task needs an image"));
       return;
     }
   p = proc_new (self, task);
@@ -885,29 +885,29 @@ finish (Proc *p, gboolean have_code, gint code, const char *lost)
   g_autoptr(BerthTask) task = g_object_ref (p->task);
   g_autofree char *dir = g_strdup (p->dir);
   g_autofree char *now = berth_task_timestamp_now ();
-  gboolean wanted_dead = p->killing || g_strcmp0 (berth_task_get_desired_state (task), "killed") == 0;
+  gboolean wanted_dead = p->killing || berth_task_get_desired_state (task) == BERTH_TASK_DESIRED_KILLED;
 
   g_hash_table_remove (self->procs, berth_task_get_id (task));   /* frees p */
   if (wanted_dead)
     {
-      berth_task_set_state (task, BERTH_TASK_KILLED);
+      berth_task_set_state (task, BERTH_TASK_STATE_KILLED);
       berth_task_set_message (task, _("Task killed"));
     }
   else if (have_code && code == 0)
     {
-      berth_task_set_state (task, BERTH_TASK_FINISHED);
+      berth_task_set_state (task, BERTH_TASK_STATE_FINISHED);
       berth_task_set_message (task, _("Command exited with status 0"));
     }
   else if (have_code)
     {
       g_autofree char *msg = code > 128 ? g_strdup_printf (_("Command terminated by signal %d"), code - 128)
                                         : g_strdup_printf (_("Command exited with status %d"), code);
-      berth_task_set_state (task, BERTH_TASK_FAILED);
+      berth_task_set_state (task, BERTH_TASK_STATE_FAILED);
       berth_task_set_message (task, msg);
     }
   else
     {
-      berth_task_set_state (task, BERTH_TASK_LOST);
+      berth_task_set_state (task, BERTH_TASK_STATE_LOST);
       berth_task_set_message (task, lost);
     }
   if (have_code)
@@ -952,7 +952,7 @@ poll_cb (gpointer user_data)
               g_autofree char *rid = g_strdup_printf ("%d", pid);
               p->pid = pid;
               p->reported = TRUE;
-              berth_task_set_state (p->task, BERTH_TASK_RUNNING);
+              berth_task_set_state (p->task, BERTH_TASK_STATE_RUNNING);
               berth_task_set_host (p->task, self->host);
               berth_task_set_runtime_id (p->task, rid);
               if (berth_task_get_started_at (p->task) == NULL)
@@ -978,7 +978,7 @@ handle_task (RuntimeTasks *self, BerthTask *task)
 {
   const char *id = berth_task_get_id (task);
   Proc *p = g_hash_table_lookup (self->procs, id);
-  gboolean want_running = g_strcmp0 (berth_task_get_desired_state (task), "running") == 0;
+  gboolean want_running = berth_task_get_desired_state (task) == BERTH_TASK_DESIRED_RUNNING;
 
   if (p != NULL)
     {
@@ -993,12 +993,12 @@ handle_task (RuntimeTasks *self, BerthTask *task)
   if (!want_running)
     {
       runtime_launch_queue_remove (self->launches, id);
-      if (g_strcmp0 (berth_task_get_state (task), BERTH_TASK_STAGING) == 0)
-        fail_task (self, task, BERTH_TASK_KILLED, _("Task killed before it started"));
+      if (berth_task_get_state (task) == BERTH_TASK_STATE_STAGING)
+        fail_task (self, task, BERTH_TASK_STATE_KILLED, _("Task killed before it started"));
       return;
     }
   /* started from the launch queue, at a bounded rate */
-  if (g_strcmp0 (berth_task_get_state (task), BERTH_TASK_STAGING) == 0)
+  if (berth_task_get_state (task) == BERTH_TASK_STATE_STAGING)
     runtime_launch_queue_push (self->launches, id);
 }
 
@@ -1015,11 +1015,11 @@ launch_cb (const char *id, gpointer user_data)
     return FALSE;
   task = berth_task_lookup (self->store, id, &error);
   if (task == NULL || g_strcmp0 (berth_task_get_node_id (task), self->node_id) != 0 ||
-      g_strcmp0 (berth_task_get_state (task), BERTH_TASK_STAGING) != 0)
+      berth_task_get_state (task) != BERTH_TASK_STATE_STAGING)
     return FALSE;
-  if (g_strcmp0 (berth_task_get_desired_state (task), "running") != 0)
+  if (berth_task_get_desired_state (task) != BERTH_TASK_DESIRED_RUNNING)
     {
-      fail_task (self, task, BERTH_TASK_KILLED, _("Task killed before it started"));
+      fail_task (self, task, BERTH_TASK_STATE_KILLED, _("Task killed before it started"));
       return FALSE;
     }
   start_task (self, task);
@@ -1132,7 +1132,7 @@ reconcile (RuntimeTasks *self)
       if (g_strcmp0 (runtime_json_get_string (berth_task_get_spec (task), "kind"), "container") == 0)
         {
           if (berth_task_get_runtime_id (task) != NULL &&
-              g_strcmp0 (berth_task_get_state (task), BERTH_TASK_RUNNING) == 0)
+              berth_task_get_state (task) == BERTH_TASK_STATE_RUNNING)
             {
               /* adopted: the inspect poll learns whether it still runs */
               Proc *p = proc_new (self, task);
@@ -1140,7 +1140,7 @@ reconcile (RuntimeTasks *self)
               p->container_id = g_strdup (berth_task_get_runtime_id (task));
               p->reported = TRUE;
               g_hash_table_add (self->started, g_strdup (berth_task_get_id (task)));
-              if (g_strcmp0 (berth_task_get_desired_state (task), "killed") == 0)
+              if (berth_task_get_desired_state (task) == BERTH_TASK_DESIRED_KILLED)
                 kill_task (self, p);
             }
           else
@@ -1159,19 +1159,19 @@ reconcile (RuntimeTasks *self)
           p->sup_pid = sup;
           p->adopted = TRUE;
           p->pid = read_int_file (dir, "pid", &ok);
-          p->reported = g_strcmp0 (berth_task_get_state (task), BERTH_TASK_RUNNING) == 0;
+          p->reported = berth_task_get_state (task) == BERTH_TASK_STATE_RUNNING;
           g_hash_table_add (self->started, g_strdup (berth_task_get_id (task)));
           g_message (_("task %s: adopted (pid %d)"), berth_task_get_id (task), p->pid);
           if (have_exit)
             proc_exited (p);
-          else if (g_strcmp0 (berth_task_get_desired_state (task), "killed") == 0)
+          else if (berth_task_get_desired_state (task) == BERTH_TASK_DESIRED_KILLED)
             kill_task (self, p);
           continue;
         }
-      if (g_strcmp0 (berth_task_get_state (task), BERTH_TASK_STAGING) != 0)
+      if (berth_task_get_state (task) != BERTH_TASK_STATE_STAGING)
         {
           g_hash_table_add (self->started, g_strdup (berth_task_get_id (task)));
-          fail_task (self, task, BERTH_TASK_LOST, _("The task was gone when berthd restarted"));
+          fail_task (self, task, BERTH_TASK_STATE_LOST, _("The task was gone when berthd restarted"));
           runtime_rm_rf (dir, NULL);
           continue;
         }

@@ -157,7 +157,7 @@ apply_ops (BerthTxn *txn, gpointer user_data, GError **error)
           ok = berth_task_insert (op->task, txn, error);
           break;
         case OP_KILL:
-          ok = berth_task_write_desired (txn, op->id, "killed", error);
+          ok = berth_task_write_desired (txn, op->id, BERTH_TASK_DESIRED_KILLED, error);
           break;
         case OP_DELETE:
           ok = berth_task_delete (txn, op->id, error);
@@ -344,7 +344,7 @@ scheduler_controller_task_ready (SchedulerController *self, SchedulerApp *app, B
   JsonArray *checks;
   const SchedulerHealthState *h;
 
-  if (g_strcmp0 (berth_task_get_state (task), BERTH_TASK_RUNNING) != 0)
+  if (berth_task_get_state (task) != BERTH_TASK_STATE_RUNNING)
     return FALSE;
   checks = json_object_get_array_member (app->def, "healthChecks");
   if (checks == NULL || json_array_get_length (checks) == 0)
@@ -374,7 +374,7 @@ emit_status_update (SchedulerController *self, BerthTask *task)
     json_array_add_int_element (ports, g_array_index (p, guint, i));
   json_object_set_string_member (o, "slaveId", berth_task_get_node_id (task));
   json_object_set_string_member (o, "taskId", berth_task_get_id (task));
-  json_object_set_string_member (o, "taskStatus", berth_task_get_state (task));
+  json_object_set_string_member (o, "taskStatus", berth_task_state_to_string (berth_task_get_state (task)));
   json_object_set_string_member (o, "message", berth_task_get_message (task) != NULL ? berth_task_get_message (task) : "");
   json_object_set_string_member (o, "appId", berth_task_get_app_id (task));
   json_object_set_string_member (o, "host", berth_task_get_host (task) != NULL ? berth_task_get_host (task) : "");
@@ -422,7 +422,7 @@ task_failure (BerthTask *task)
   json_object_set_string_member (f, "appId", berth_task_get_app_id (task));
   json_object_set_string_member (f, "host", berth_task_get_host (task) != NULL ? berth_task_get_host (task) : "");
   json_object_set_string_member (f, "message", berth_task_get_message (task) != NULL ? berth_task_get_message (task) : "");
-  json_object_set_string_member (f, "state", berth_task_get_state (task));
+  json_object_set_string_member (f, "state", berth_task_state_to_string (berth_task_get_state (task)));
   json_object_set_string_member (f, "taskId", berth_task_get_id (task));
   json_object_set_string_member (f, "slaveId", berth_task_get_node_id (task));
   {
@@ -519,9 +519,9 @@ pass (SchedulerController *self)
       const char *before = g_hash_table_lookup (self->seen, berth_task_get_id (task));
       SchedulerNodeFree *node = g_hash_table_lookup (nodes_by_id, berth_task_get_node_id (task));
 
-      if (g_strcmp0 (before, berth_task_get_state (task)) != 0 && self->events != NULL)
+      if (g_strcmp0 (before, berth_task_state_to_string (berth_task_get_state (task))) != 0 && self->events != NULL)
         emit_status_update (self, task);
-      g_hash_table_insert (seen_now, g_strdup (berth_task_get_id (task)), g_strdup (berth_task_get_state (task)));
+      g_hash_table_insert (seen_now, g_strdup (berth_task_get_id (task)), g_strdup (berth_task_state_to_string (berth_task_get_state (task))));
       if (!berth_task_is_terminal (task))
         {
           g_hash_table_add (alive_apps, (gpointer) berth_task_get_app_id (task));
@@ -549,8 +549,8 @@ pass (SchedulerController *self)
       if (!berth_task_is_terminal (task))
         continue;
       add_op (b, OP_DELETE, berth_task_get_id (task));
-      if (app == NULL || g_strcmp0 (berth_task_get_desired_state (task), "running") != 0 ||
-          g_strcmp0 (berth_task_get_state (task), BERTH_TASK_KILLED) == 0)
+      if (app == NULL || berth_task_get_desired_state (task) != BERTH_TASK_DESIRED_RUNNING ||
+          berth_task_get_state (task) == BERTH_TASK_STATE_KILLED)
         continue;
       app->backoff_delay = app->backoff_delay <= 0
                              ? app->backoff_seconds
@@ -560,7 +560,7 @@ pass (SchedulerController *self)
       app->last_failure = task_failure (task);
       g_hash_table_add (backoff_changed, app->id);
       g_debug ("app %s: task %s ended (%s), next launch in %.1fs", app->id, berth_task_get_id (task),
-               berth_task_get_state (task), app->backoff_delay);
+               berth_task_state_to_string (berth_task_get_state (task)), app->backoff_delay);
     }
 
   for (guint i = 0; i < apps->len; i++)
@@ -580,7 +580,7 @@ pass (SchedulerController *self)
           BerthTask *task = g_ptr_array_index (tasks, j);
           const SchedulerHealthState *h;
           if (berth_task_is_terminal (task) || g_strcmp0 (berth_task_get_app_id (task), app->id) != 0 ||
-              g_strcmp0 (berth_task_get_desired_state (task), "running") != 0)
+              berth_task_get_desired_state (task) != BERTH_TASK_DESIRED_RUNNING)
             continue;
           h = self->health != NULL ? scheduler_health_get (self->health, berth_task_get_id (task)) : NULL;
           if (h != NULL && h->failed_too_often)
@@ -708,7 +708,7 @@ pass (SchedulerController *self)
     {
       BerthTask *task = g_ptr_array_index (tasks, i);
       if (!berth_task_is_terminal (task) && !g_hash_table_contains (apps_by_id, berth_task_get_app_id (task)) &&
-          g_strcmp0 (berth_task_get_desired_state (task), "running") == 0 &&
+          berth_task_get_desired_state (task) == BERTH_TASK_DESIRED_RUNNING &&
           (berth_task_get_app_id (task) == NULL ||
            !berth_context_is_broken (self->context, "app", berth_task_get_app_id (task))))
         add_op (b, OP_KILL, berth_task_get_id (task));
@@ -849,7 +849,7 @@ scheduler_controller_app_json (SchedulerController *self, SchedulerApp *app, GPt
       BerthTask *task = g_ptr_array_index (tasks, i);
       if (g_strcmp0 (berth_task_get_app_id (task), app->id) != 0 || berth_task_is_terminal (task))
         continue;
-      if (g_strcmp0 (berth_task_get_state (task), BERTH_TASK_RUNNING) == 0)
+      if (berth_task_get_state (task) == BERTH_TASK_STATE_RUNNING)
         {
           const SchedulerHealthState *h = scheduler_health_get (self->health, berth_task_get_id (task));
           running++;

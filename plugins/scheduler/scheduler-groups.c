@@ -284,7 +284,7 @@ group_write_cb (BerthTxn *txn, gpointer user_data, GError **error)
                 return FALSE;
               for (guint j = 0; j < tasks->len; j++)
                 if (!berth_task_is_terminal (g_ptr_array_index (tasks, j)) &&
-                    !berth_task_write_desired (txn, berth_task_get_id (g_ptr_array_index (tasks, j)), "killed", error))
+                    !berth_task_write_desired (txn, berth_task_get_id (g_ptr_array_index (tasks, j)), BERTH_TASK_DESIRED_KILLED, error))
                   return FALSE;
               if (!deploy (w, txn, app->id, "StopApplication", app->def, error))
                 return FALSE;

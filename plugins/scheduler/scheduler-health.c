@@ -450,7 +450,7 @@ scheduler_health_sync (SchedulerHealth *self, GPtrArray *apps, GPtrArray *tasks)
       JsonArray *checks;
       TaskHealth *th;
 
-      if (g_strcmp0 (berth_task_get_state (task), BERTH_TASK_RUNNING) != 0)
+      if (berth_task_get_state (task) != BERTH_TASK_STATE_RUNNING)
         continue;
       for (guint j = 0; j < apps->len && app == NULL; j++)
         if (g_strcmp0 (((SchedulerApp *) g_ptr_array_index (apps, j))->id, berth_task_get_app_id (task)) == 0)

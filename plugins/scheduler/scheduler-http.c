@@ -147,7 +147,7 @@ kill_app_tasks (WriteData *w, BerthTxn *txn, GError **error)
       BerthTask *task = g_ptr_array_index (tasks, i);
       if (berth_task_is_terminal (task))
         continue;
-      if (!berth_task_write_desired (txn, berth_task_get_id (task), "killed", error))
+      if (!berth_task_write_desired (txn, berth_task_get_id (task), BERTH_TASK_DESIRED_KILLED, error))
         return FALSE;
       g_ptr_array_add (w->killed, g_object_ref (task));
     }
@@ -245,12 +245,12 @@ write_kill (WriteData *w, BerthTxn *txn, GError **error)
               }
             continue;
           }
-        if (berth_task_is_terminal (task) || g_strcmp0 (berth_task_get_desired_state (task), "killed") == 0)
+        if (berth_task_is_terminal (task) || berth_task_get_desired_state (task) == BERTH_TASK_DESIRED_KILLED)
           {
             g_ptr_array_add (w->killed, g_object_ref (task));
             continue;
           }
-        if (!berth_task_write_desired (txn, berth_task_get_id (task), "killed", error))
+        if (!berth_task_write_desired (txn, berth_task_get_id (task), BERTH_TASK_DESIRED_KILLED, error))
           return FALSE;
         n = GPOINTER_TO_UINT (g_hash_table_lookup (per_app, berth_task_get_app_id (task)));
         g_hash_table_replace (per_app, g_strdup (berth_task_get_app_id (task)), GUINT_TO_POINTER (n + 1));
@@ -787,10 +787,10 @@ respond_tasks (SchedulerPlugin *self, BerthRequest *req, const char *app_id)
       if (berth_task_is_terminal (task))
         continue;
       if (status != NULL && g_ascii_strcasecmp (status, "running") == 0 &&
-          g_strcmp0 (berth_task_get_state (task), BERTH_TASK_RUNNING) != 0)
+          berth_task_get_state (task) != BERTH_TASK_STATE_RUNNING)
         continue;
       if (status != NULL && g_ascii_strcasecmp (status, "staging") == 0 &&
-          g_strcmp0 (berth_task_get_state (task), BERTH_TASK_STAGING) != 0)
+          berth_task_get_state (task) != BERTH_TASK_STATE_STAGING)
         continue;
       json_array_add_element (list, scheduler_controller_task_json (controller, task));
     }
