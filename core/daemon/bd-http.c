@@ -8,6 +8,7 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "bd-http.h"
+#include "bd-http-call.h"
 #include "bd-http-guard.h"
 #include "bd-listener.h"
 #include "bd-log.h"
@@ -37,6 +38,43 @@ respond_plain_error (BerthContext *context, SoupServerMessage *msg, guint status
   berth_request_respond_message (req, status, message);
 }
 
+typedef struct {
+  BerthRequest *request;
+  BerthRoute   *route;    /* routes live as long as the router */
+} Dispatch;
+
+static gpointer
+dispatch_new (BerthRequest *request, BerthRoute *route)
+{
+  Dispatch *d = g_new0 (Dispatch, 1);
+  d->request = g_object_ref (request);
+  d->route = route;
+  return d;
+}
+
+static void
+dispatch_free (gpointer data)
+{
+  Dispatch *d = data;
+  g_object_unref (d->request);
+  g_free (d);
+}
+
+/* The authority decided: run the handler, or answer the refusal. */
+static void
+dispatched_cb (BerthCall *call, const GError *refusal, gpointer user_data)
+{
+  Dispatch *d = user_data;
+
+  if (berth_request_is_responded (d->request))
+    return;
+  if (refusal != NULL)
+    berth_request_respond_error (d->request, refusal);
+  else
+    berth_route_invoke (d->route, d->request);
+  berth_request_pause_if_pending (d->request);
+}
+
 static void
 server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
            GHashTable *query, gpointer user_data)
@@ -47,6 +85,7 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
   g_autoptr(GHashTable) params = NULL;
   g_autoptr(BerthRequest) req = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(BerthCall) call = NULL;
   BerthMethod allowed = 0;
   BerthRoute *route;
 
@@ -89,7 +128,10 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
       berth_request_respond_error (req, error);
       return;
     }
-  berth_route_invoke (route, req);
+  call = bd_http_call_new (req, route);
+  berth_request_set_call (req, call);
+  berth_context_dispatch (self->context, call, dispatched_cb,
+                          dispatch_new (req, route), dispatch_free);
   berth_request_pause_if_pending (req);
 }
 

@@ -3,6 +3,7 @@
 
 #include "berth-context.h"
 #include "berth-authority.h"
+#include "berth-call.h"
 #include "berth-error.h"
 #include "berth-event-bus.h"
 #include "berth-plugin.h"
@@ -459,6 +460,82 @@ berth_context_publish (BerthContext *self, const char *topic, BerthCaller *calle
   event = berth_event_new (topic, caller, owned);
   berth_event_bus_publish (self->events, event,
                            self->store != NULL ? berth_store_get_index (self->store) : 0);
+}
+
+typedef struct {
+  BerthContext     *context;
+  BerthCall        *call;
+  BerthDispatchFunc func;
+  gpointer          user_data;
+  GDestroyNotify    destroy;
+} Dispatch;
+
+static void
+dispatch_free (Dispatch *d)
+{
+  if (d->destroy != NULL)
+    d->destroy (d->user_data);
+  g_object_unref (d->call);
+  g_object_unref (d->context);
+  g_free (d);
+}
+
+static void
+dispatch_checked_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Dispatch *d = user_data;
+  g_autoptr(GError) refusal = NULL;
+
+  if (!berth_authority_check_finish (BERTH_AUTHORITY (source), result, &refusal) && refusal == NULL)
+    g_set_error_literal (&refusal, BERTH_ERROR, BERTH_ERROR_DENIED, "Permission denied");
+  d->func (d->call, refusal, d->user_data);
+  dispatch_free (d);
+}
+
+/**
+ * berth_context_dispatch:
+ * @self: a #BerthContext
+ * @call: the call a front door made of what arrived
+ * @func: (scope notified): runs the call, or answers the refusal
+ * @user_data: data for @func
+ * @destroy: frees @user_data afterwards
+ *
+ * The one dispatch path of every front door: asks the registered
+ * #BerthAuthority whether @call may run, then calls @func with %NULL (go
+ * ahead) or with the refusal (%BERTH_ERROR_UNAUTHORIZED,
+ * %BERTH_ERROR_DENIED, %BERTH_ERROR_RATE_LIMITED…), which the door
+ * answers in its own terms. Without an authority every call is allowed and
+ * @func runs before this function returns; with one, @func runs when it
+ * has decided.
+ */
+void
+berth_context_dispatch (BerthContext *self, BerthCall *call, BerthDispatchFunc func,
+                        gpointer user_data, GDestroyNotify destroy)
+{
+  BerthAuthority *authority;
+  Dispatch *d;
+
+  g_return_if_fail (BERTH_IS_CONTEXT (self));
+  g_return_if_fail (BERTH_IS_CALL (call));
+  g_return_if_fail (func != NULL);
+
+  authority = berth_context_get_service (self, BERTH_TYPE_AUTHORITY);
+  if (authority == NULL)
+    {
+      func (call, NULL, user_data);
+      if (destroy != NULL)
+        destroy (user_data);
+      return;
+    }
+  d = g_new0 (Dispatch, 1);
+  d->context = g_object_ref (self);
+  d->call = g_object_ref (call);
+  d->func = func;
+  d->user_data = user_data;
+  d->destroy = destroy;
+  berth_authority_check_async (authority, berth_call_get_caller (call), berth_call_get_resource (call),
+                               berth_call_get_name (call), berth_call_get_access (call),
+                               berth_call_get_cancellable (call), dispatch_checked_cb, d);
 }
 
 /**

@@ -13,6 +13,20 @@
 
 G_BEGIN_DECLS
 
+typedef struct _BerthCall BerthCall;
+
+/**
+ * BerthDispatchFunc:
+ * @call: the call
+ * @refusal: (nullable): why it may not run, or %NULL to run it
+ * @user_data: the front door's data
+ *
+ * Runs an allowed call, or answers a refused one.
+ */
+typedef void (*BerthDispatchFunc) (BerthCall    *call,
+                                   const GError *refusal,
+                                   gpointer      user_data);
+
 typedef struct _BerthPlugin BerthPlugin;
 
 #define BERTH_TYPE_CONTEXT (berth_context_get_type ())
@@ -95,6 +109,11 @@ void          berth_context_authorize_async     (BerthContext        *self,
                                                  GCancellable        *cancellable,
                                                  GAsyncReadyCallback  callback,
                                                  gpointer             user_data);
+void          berth_context_dispatch            (BerthContext        *self,
+                                                 BerthCall           *call,
+                                                 BerthDispatchFunc    func,
+                                                 gpointer             user_data,
+                                                 GDestroyNotify       destroy);
 gboolean      berth_context_authorize_finish    (BerthContext  *self,
                                                  GAsyncResult  *result,
                                                  GError       **error);

@@ -8,4 +8,8 @@ G_BEGIN_DECLS
 /* Used by the front door after a handler returned without answering. */
 void berth_request_pause_if_pending (BerthRequest *self);
 
+/* Set by the front door before the handler runs. */
+void berth_request_set_call (BerthRequest *self,
+                             BerthCall    *call);
+
 G_END_DECLS

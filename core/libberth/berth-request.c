@@ -4,6 +4,7 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
+#include "berth-call.h"
 #include "berth-context.h"
 #include "berth-error.h"
 #include "berth-json.h"
@@ -37,6 +38,7 @@ struct _BerthRequest {
   char              *bad_query; /* first parameter that could not be decoded */
   GHashTable        *params;   /* decoded path captures, may be NULL */
   GCancellable      *cancellable;
+  BerthCall         *call;
   GBytes            *body;
   guint64            index;
   gulong             disconnected_id;
@@ -420,28 +422,55 @@ berth_request_get_header (BerthRequest *self, const char *name)
  * berth_request_get_token:
  * @self: a #BerthRequest
  *
- * The caller's ACL token, from `X-Consul-Token`, `Authorization: Bearer`
- * or `?token=`, in that order.
+ * The ACL token the caller presented; the front door read it from
+ * wherever its transport carries one (for HTTP: `X-Consul-Token`,
+ * `Authorization: Bearer` or `?token=`).
  *
  * Returns: (nullable): the token, or %NULL if none was given
  */
 const char *
 berth_request_get_token (BerthRequest *self)
 {
-  const char *value;
-
   g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  if (self->call == NULL)
+    return NULL;
+  return berth_caller_get_token (berth_call_get_caller (self->call));
+}
 
-  value = berth_request_get_header (self, "X-Consul-Token");
-  if (value != NULL && *value != '\0')
-    return value;
-  value = berth_request_get_header (self, "Authorization");
-  if (value != NULL && g_ascii_strncasecmp (value, "Bearer ", 7) == 0)
-    return value + 7;
-  value = berth_request_get_query (self, "token");
-  if (value != NULL && *value != '\0')
-    return value;
-  return NULL;
+/**
+ * berth_request_get_call:
+ * @self: a #BerthRequest
+ *
+ * Returns: (transfer none) (nullable): the transport-independent call
+ *   this request was dispatched as
+ */
+BerthCall *
+berth_request_get_call (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  return self->call;
+}
+
+/**
+ * berth_request_get_caller:
+ * @self: a #BerthRequest
+ *
+ * Returns: (transfer none) (nullable): who asks
+ */
+BerthCaller *
+berth_request_get_caller (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  return self->call != NULL ? berth_call_get_caller (self->call) : NULL;
+}
+
+void
+berth_request_set_call (BerthRequest *self, BerthCall *call)
+{
+  g_return_if_fail (BERTH_IS_REQUEST (self));
+  g_set_object (&self->call, call);
+  if (call != NULL)
+    berth_call_set_cancellable (call, self->cancellable);
 }
 
 /**
@@ -745,6 +774,7 @@ berth_request_finalize (GObject *object)
   g_clear_pointer (&self->params, g_hash_table_unref);
   g_clear_pointer (&self->body, g_bytes_unref);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->call);
   G_OBJECT_CLASS (berth_request_parent_class)->finalize (object);
 }
 

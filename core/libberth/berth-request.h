@@ -11,6 +11,8 @@
 G_BEGIN_DECLS
 
 typedef struct _BerthContext BerthContext;
+typedef struct _BerthCall BerthCall;
+typedef struct _BerthCaller BerthCaller;
 
 #define BERTH_TYPE_REQUEST (berth_request_get_type ())
 G_DECLARE_FINAL_TYPE (BerthRequest, berth_request, BERTH, REQUEST, GObject)
@@ -44,6 +46,8 @@ gboolean           berth_request_get_query_duration (BerthRequest *self,
 const char        *berth_request_get_header    (BerthRequest *self,
                                                 const char   *name);
 const char        *berth_request_get_token     (BerthRequest *self);
+BerthCall         *berth_request_get_call      (BerthRequest *self);
+BerthCaller       *berth_request_get_caller    (BerthRequest *self);
 GBytes            *berth_request_get_body      (BerthRequest *self);
 JsonNode          *berth_request_parse_json    (BerthRequest *self,
                                                 GError      **error);

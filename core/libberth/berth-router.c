@@ -114,13 +114,18 @@ berth_router_new (void)
  * @self: a #BerthRouter
  * @methods: the methods the route accepts
  * @pattern: the path pattern, see #BerthRouteSpec
- * @acl_resource: (nullable): the ACL resource kind
- * @access: the access needed on it
+ * @acl_resource: the ACL resource kind the route touches (`key`,
+ *   `service`, `app`, …, or %BERTH_RESOURCE_PUBLIC)
+ * @access: the access needed on it (%BERTH_ACCESS_NONE only with
+ *   %BERTH_RESOURCE_PUBLIC)
  * @handler: (scope notified): the handler
  * @user_data: (closure handler): data for @handler
  * @destroy: (destroy user_data) (nullable): frees @user_data with the router
  *
- * Adds a route.
+ * Adds a route. Every route says what it touches, so the authority can
+ * decide every call: a route that declares no resource, or no access on
+ * a resource that is not public, is refused with a critical and not
+ * added.
  */
 void
 berth_router_add (BerthRouter *self, BerthMethod methods, const char *pattern,
@@ -133,6 +138,8 @@ berth_router_add (BerthRouter *self, BerthMethod methods, const char *pattern,
   g_return_if_fail (pattern != NULL && pattern[0] == '/');
   g_return_if_fail (handler != NULL);
   g_return_if_fail (methods != 0);
+  g_return_if_fail (acl_resource != NULL && *acl_resource != '\0');
+  g_return_if_fail (access != BERTH_ACCESS_NONE || g_str_equal (acl_resource, BERTH_RESOURCE_PUBLIC));
 
   route = g_new0 (BerthRoute, 1);
   route->methods = methods;

@@ -39,6 +39,15 @@ typedef enum { /*< flags >*/
  *
  * The access a route needs on its ACL resource.
  */
+/**
+ * BERTH_RESOURCE_PUBLIC:
+ *
+ * The resource kind of routes anyone may call (Consul's
+ * `/v1/status/leader`, Marathon's `/ping`): the authority still sees
+ * them, to count or throttle them.
+ */
+#define BERTH_RESOURCE_PUBLIC "public"
+
 typedef enum {
   BERTH_ACCESS_NONE,
   BERTH_ACCESS_READ,

@@ -4,6 +4,7 @@
 #define __BERTH_H_INSIDE__
 
 #include "berth-authority.h"
+#include "berth-call.h"
 #include "berth-caller.h"
 #include "berth-context.h"
 #include "berth-enum-types.h"

@@ -87,8 +87,8 @@ agent_self_cb (BerthRequest *req, gpointer user_data)
 }
 
 static const BerthRouteSpec agent_routes[] = {
-  { BERTH_METHOD_GET, "/v1/status/leader", NULL, BERTH_ACCESS_NONE, status_leader_cb },
-  { BERTH_METHOD_GET, "/v1/status/peers", NULL, BERTH_ACCESS_NONE, status_peers_cb },
+  { BERTH_METHOD_GET, "/v1/status/leader", BERTH_RESOURCE_PUBLIC, BERTH_ACCESS_NONE, status_leader_cb },
+  { BERTH_METHOD_GET, "/v1/status/peers", BERTH_RESOURCE_PUBLIC, BERTH_ACCESS_NONE, status_peers_cb },
   { BERTH_METHOD_GET, "/v1/agent/self", "agent", BERTH_ACCESS_READ, agent_self_cb },
 };
 

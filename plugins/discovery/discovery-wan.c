@@ -517,7 +517,7 @@ datacenters_cb (BerthRequest *req, gpointer user_data)
 }
 
 static const BerthRouteSpec wan_routes[] = {
-  { BERTH_METHOD_GET, "/v1/catalog/datacenters", NULL, BERTH_ACCESS_NONE, datacenters_cb },
+  { BERTH_METHOD_GET, "/v1/catalog/datacenters", BERTH_RESOURCE_PUBLIC, BERTH_ACCESS_NONE, datacenters_cb },
   { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/join/:address", "agent", BERTH_ACCESS_WRITE, join_cb },
 };
 

@@ -1068,7 +1068,7 @@ handle_not_implemented (BerthRequest *req, gpointer user_data)
 }
 
 static const BerthRouteSpec routes[] = {
-  { BERTH_METHOD_GET, "/ping", NULL, BERTH_ACCESS_NONE, handle_ping },
+  { BERTH_METHOD_GET, "/ping", BERTH_RESOURCE_PUBLIC, BERTH_ACCESS_NONE, handle_ping },
   { BERTH_METHOD_GET, "/v2/info", "operator", BERTH_ACCESS_READ, handle_info },
   { BERTH_METHOD_GET | BERTH_METHOD_DELETE, "/v2/leader", "operator", BERTH_ACCESS_READ, handle_leader },
   { BERTH_METHOD_GET, "/v2/apps", "app", BERTH_ACCESS_READ, handle_apps },

@@ -75,7 +75,7 @@ test_method_not_allowed (void)
   g_autofree char *allow = NULL;
   BerthMethod allowed = 0;
 
-  berth_router_add (router, BERTH_METHOD_GET, "/v1/status/leader", NULL, BERTH_ACCESS_NONE, handler_a, NULL, NULL);
+  berth_router_add (router, BERTH_METHOD_GET, "/v1/status/leader", BERTH_RESOURCE_PUBLIC, BERTH_ACCESS_NONE, handler_a, NULL, NULL);
   berth_router_add (router, BERTH_METHOD_PUT, "/v1/txn", "key", BERTH_ACCESS_WRITE, handler_a, NULL, NULL);
 
   g_assert_null (berth_router_lookup (router, "POST", "/v1/status/leader", &params, &allowed));
@@ -97,6 +97,46 @@ test_methods (void)
   g_assert_cmpint (berth_method_from_string ("get"), ==, 0);
 }
 
+/* Every route says what it touches: one that does not is not added. */
+static void
+test_undeclared_routes_refused (void)
+{
+  g_autoptr(BerthRouter) router = berth_router_new ();
+  g_autoptr(GHashTable) params = NULL;
+  BerthMethod allowed = 0;
+
+  if (g_test_subprocess ())
+    {
+      berth_router_add (router, BERTH_METHOD_GET, "/v1/anything", NULL, BERTH_ACCESS_READ,
+                        handler_a, NULL, NULL);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*acl_resource != NULL*");
+
+  /* no access on a resource that is not public: refused too */
+  if (g_test_subprocess ())
+    return;
+  g_test_trap_subprocess ("/router/undeclared/no-access", 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+
+  berth_router_add (router, BERTH_METHOD_GET, "/ping", BERTH_RESOURCE_PUBLIC, BERTH_ACCESS_NONE,
+                    handler_a, NULL, NULL);
+  g_assert_nonnull (berth_router_lookup (router, "GET", "/ping", &params, &allowed));
+}
+
+static void
+test_undeclared_no_access (void)
+{
+  g_autoptr(BerthRouter) router = berth_router_new ();
+
+  if (!g_test_subprocess ())
+    return;
+  berth_router_add (router, BERTH_METHOD_GET, "/v1/kv/*key", "key", BERTH_ACCESS_NONE,
+                    handler_a, NULL, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -104,5 +144,7 @@ main (int argc, char **argv)
   g_test_add_func ("/router/match", test_match_params);
   g_test_add_func ("/router/405", test_method_not_allowed);
   g_test_add_func ("/router/methods", test_methods);
+  g_test_add_func ("/router/undeclared", test_undeclared_routes_refused);
+  g_test_add_func ("/router/undeclared/no-access", test_undeclared_no_access);
   return g_test_run ();
 }

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* struct ucred */
+#endif
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "bd-http-call.h"
+#include "bd-listener.h"
+
+/* Consul's clients send their token in X-Consul-Token, newer ones as a
+ * bearer token, curl users as ?token=. */
+static const char *
+find_token (BerthRequest *request)
+{
+  const char *value;
+
+  value = berth_request_get_header (request, "X-Consul-Token");
+  if (value != NULL && *value != '\0')
+    return value;
+  value = berth_request_get_header (request, "Authorization");
+  if (value != NULL && g_ascii_strncasecmp (value, "Bearer ", 7) == 0 && value[7] != '\0')
+    return value + 7;
+  value = berth_request_get_query (request, "token");
+  if (value != NULL && *value != '\0')
+    return value;
+  return NULL;
+}
+
+BerthCaller *
+bd_http_caller_new (BerthRequest *request)
+{
+  SoupServerMessage *msg = berth_request_get_message (request);
+  GSocket *socket = bd_listener_get_message_socket (msg);
+  g_autoptr(BerthCaller) caller = NULL;
+
+  if (socket != NULL && g_socket_get_family (socket) == G_SOCKET_FAMILY_UNIX)
+    {
+      g_autoptr(GCredentials) creds = g_socket_get_credentials (socket, NULL);
+      const struct ucred *native = NULL;
+
+      if (creds != NULL)
+        native = g_credentials_get_native (creds, G_CREDENTIALS_TYPE_LINUX_UCRED);
+      if (native != NULL)
+        caller = berth_caller_new_unix (native->uid, native->gid, native->pid);
+    }
+  if (caller == NULL)
+    {
+      const char *host = soup_server_message_get_remote_host (msg);
+      GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+      g_autofree char *address = NULL;
+
+      if (G_IS_INET_SOCKET_ADDRESS (remote))
+        address = g_strdup_printf (strchr (host != NULL ? host : "", ':') != NULL ? "[%s]:%u" : "%s:%u",
+                                   host != NULL ? host : "?",
+                                   g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)));
+      else
+        address = g_strdup (host != NULL ? host : "unknown");
+      caller = berth_caller_new_tcp (address, FALSE);
+    }
+  berth_caller_set_token (caller, find_token (request));
+  return g_steal_pointer (&caller);
+}
+
+/* The resource's name is the route's first captured parameter, e.g. the
+ * key of `/v1/kv/\*key` or the id of `/v2/apps/\*id`. */
+static const char *
+resource_name (BerthRequest *request, BerthRoute *route)
+{
+  const char *pattern = berth_route_get_pattern (route);
+
+  for (const char *p = pattern; *p != '\0'; p++)
+    if ((*p == ':' || *p == '*') && (p == pattern || p[-1] == '/'))
+      {
+        g_autofree char *name = NULL;
+        const char *end = strchr (p, '/');
+        name = end != NULL ? g_strndup (p + 1, (gsize) (end - p - 1)) : g_strdup (p + 1);
+        return berth_request_get_param (request, name);
+      }
+  return NULL;
+}
+
+BerthCall *
+bd_http_call_new (BerthRequest *request, BerthRoute *route)
+{
+  g_autoptr(BerthCaller) caller = bd_http_caller_new (request);
+  g_autofree char *operation = g_strdup_printf ("%s %s", berth_request_get_method (request),
+                                                berth_route_get_pattern (route));
+
+  return berth_call_new (operation, berth_route_get_acl_resource (route),
+                         resource_name (request, route), berth_route_get_access (route), caller);
+}
