@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "berth-time.h"
+
 #include "berth-event.h"
 #include "berth-event-private.h"
 
@@ -147,15 +149,12 @@ JsonNode *
 berth_event_to_json (BerthEvent *self)
 {
   g_autoptr(JsonObject) obj = json_object_new ();
-  g_autoptr(GDateTime) dt = NULL;
   g_autofree char *when = NULL;
   JsonNode *node;
 
   g_return_val_if_fail (BERTH_IS_EVENT (self), NULL);
 
-  dt = g_date_time_new_from_unix_utc (self->timestamp / G_USEC_PER_SEC);
-  dt = g_date_time_add (g_steal_pointer (&dt), self->timestamp % G_USEC_PER_SEC);
-  when = g_date_time_format_iso8601 (dt);
+  when = berth_timestamp_format (self->timestamp);
   json_object_set_string_member (obj, "topic", self->topic);
   json_object_set_string_member (obj, "timestamp", when);
   json_object_set_int_member (obj, "sequence", (gint64) self->sequence);

@@ -6,6 +6,7 @@
 #include "berth-error.h"
 #include "berth-json.h"
 #include "berth-task.h"
+#include "berth-time.h"
 
 /**
  * SECTION:berth-task
@@ -750,11 +751,7 @@ berth_task_get_modify_index (BerthTask *self)
 char *
 berth_task_timestamp_now (void)
 {
-  gint64 now = g_get_real_time ();
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC);
-  g_autofree char *base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
-
-  return g_strdup_printf ("%s.%03dZ", base, (int) ((now % G_USEC_PER_SEC) / 1000));
+  return berth_timestamp_format (g_get_real_time ());
 }
 
 #define TASK_COLUMNS \

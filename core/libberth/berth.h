@@ -25,6 +25,7 @@
 #include "berth-store.h"
 #include "berth-task.h"
 #include "berth-task-spec.h"
+#include "berth-time.h"
 #include "berth-txn.h"
 
 #undef __BERTH_H_INSIDE__
