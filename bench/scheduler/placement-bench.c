@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <berth.h>
+#include <berth-store-raw.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 

@@ -18,6 +18,8 @@
 #include "bd-notify.h"
 #include "bd-plugins.h"
 #include "bd-status.h"
+#include "berth-context-private.h"
+#include "berth-plugin-private.h"
 
 /* Everything the running daemon owns; it lives on main's stack. */
 typedef struct {

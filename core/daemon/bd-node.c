@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bd-node.h"
+#include <berth-store-raw.h>
 
 /* This node's identity (a UUID kept in the state directory, so it survives
  * restarts) and the resources it offers, registered in the core `nodes`

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "bd-plugins.h"
+#include "berth-context-private.h"
+#include "berth-plugin-private.h"
 
 /* Plugins are shared modules named berth-NAME.so in the plugin directory
  * (or one level below it, as in the build tree: plugins/NAME/). */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "berth-context-private.h"
+
 #include "berth-context.h"
 #include "berth-authority.h"
 #include "berth-call.h"

@@ -35,11 +35,7 @@ G_DECLARE_FINAL_TYPE (BerthContext, berth_context, BERTH, CONTEXT, GObject)
 BerthContext *berth_context_new                 (void);
 
 BerthStore   *berth_context_get_store           (BerthContext *self);
-void          berth_context_set_store           (BerthContext *self,
-                                                 BerthStore   *store);
 GKeyFile     *berth_context_get_config          (BerthContext *self);
-void          berth_context_set_config          (BerthContext *self,
-                                                 GKeyFile     *config);
 char         *berth_context_dup_config_string   (BerthContext *self,
                                                  const char   *group,
                                                  const char   *key,
@@ -53,18 +49,12 @@ gboolean      berth_context_get_config_boolean  (BerthContext *self,
                                                  const char   *key,
                                                  gboolean      default_value);
 BerthNode    *berth_context_get_node            (BerthContext *self);
-void          berth_context_set_node            (BerthContext *self,
-                                                 BerthNode    *node);
 const char   *berth_context_get_state_dir       (BerthContext *self);
-void          berth_context_set_state_dir       (BerthContext *self,
-                                                 const char   *state_dir);
 BerthRouter  *berth_context_get_router          (BerthContext *self);
 void          berth_context_add_routes          (BerthContext         *self,
                                                  const BerthRouteSpec *specs,
                                                  gsize                 n_specs,
                                                  gpointer              user_data);
-void          berth_context_add_plugin          (BerthContext *self,
-                                                 BerthPlugin  *plugin);
 GPtrArray    *berth_context_get_plugins         (BerthContext *self);
 BerthPlugin  *berth_context_lookup_plugin       (BerthContext *self,
                                                  const char   *name);

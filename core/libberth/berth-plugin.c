@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "berth-plugin-private.h"
+
 #include "berth-plugin.h"
 
 /**

@@ -86,21 +86,11 @@ struct _BerthPluginClass {
   gpointer padding[11];
 };
 
-BerthPlugin      *berth_plugin_new_placeholder (BerthContext     *context,
-                                                const char       *name);
 const char       *berth_plugin_get_name     (BerthPlugin      *self);
 BerthContext     *berth_plugin_get_context  (BerthPlugin      *self);
 BerthPluginState  berth_plugin_get_state    (BerthPlugin      *self);
 const char       *berth_plugin_get_error    (BerthPlugin      *self);
-void              berth_plugin_set_state    (BerthPlugin      *self,
-                                             BerthPluginState  state,
-                                             const char       *error);
 const char       *berth_plugin_state_to_string (BerthPluginState state);
-gboolean          berth_plugin_startup      (BerthPlugin      *self,
-                                             GError          **error);
-void              berth_plugin_shutdown     (BerthPlugin      *self);
-void              berth_plugin_reload       (BerthPlugin      *self);
-void              berth_plugin_ready        (BerthPlugin      *self);
 void              berth_plugin_add_rule     (BerthPlugin      *self,
                                              BerthPluginRule   rule,
                                              const char       *name);

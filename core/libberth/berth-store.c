@@ -5,6 +5,7 @@
 
 #include "berth-error.h"
 #include "berth-store-private.h"
+#include "berth-store-raw.h"
 
 /**
  * SECTION:berth-store

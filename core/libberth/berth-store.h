@@ -6,7 +6,6 @@
 #endif
 
 #include <gio/gio.h>
-#include <sqlite3.h>
 
 #include "berth-txn.h"
 
@@ -62,34 +61,6 @@ gboolean    berth_store_migrate        (BerthStore         *self,
                                         const char * const *steps,
                                         GError            **error);
 
-sqlite3      *berth_store_get_db       (BerthStore     *self);
-sqlite3_stmt *berth_store_prepare      (BerthStore     *self,
-                                        const char     *sql,
-                                        GError        **error);
-gboolean      berth_store_step         (BerthStore     *self,
-                                        sqlite3_stmt   *stmt,
-                                        gboolean       *have_row,
-                                        GError        **error);
-/**
- * BerthRowFunc:
- * @stmt: a statement positioned on a row
- *
- * Makes an object of the current row, for berth_store_collect().
- *
- * Returns: (transfer full): the object
- */
-typedef gpointer (*BerthRowFunc) (sqlite3_stmt *stmt);
-
-GPtrArray    *berth_store_collect      (BerthStore     *self,
-                                        sqlite3_stmt   *stmt,
-                                        BerthRowFunc    row_func,
-                                        GDestroyNotify  free_func,
-                                        GError        **error);
-gpointer      berth_store_get_one      (BerthStore     *self,
-                                        sqlite3_stmt   *stmt,
-                                        BerthRowFunc    row_func,
-                                        const char     *what,
-                                        GError        **error);
 gboolean      berth_store_exec         (BerthStore     *self,
                                         const char     *sql,
                                         GError        **error);
@@ -130,12 +101,4 @@ gboolean    berth_store_wait_finish    (BerthStore          *self,
  * the cleanup function of `g_autoptr(sqlite3_stmt)`: cached statements are
  * owned by the store and must never be finalized by the caller.
  */
-static inline void
-berth_stmt_reset (sqlite3_stmt *stmt)
-{
-  if (stmt != NULL)
-    sqlite3_reset (stmt);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, berth_stmt_reset)
-
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include "berth-json.h"
 #include "berth-task.h"
 #include "berth-time.h"
+#include "berth-store-raw.h"
 
 /**
  * SECTION:berth-task

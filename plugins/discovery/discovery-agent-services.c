@@ -10,6 +10,7 @@
 #include "discovery-checks.h"
 #include "discovery-json.h"
 #include "discovery-wan.h"
+#include <berth-store-raw.h>
 
 /* Consul's /v1/agent/... for services and checks: what this node (the
  * agent) runs. Registrations land in the catalog under this node's name;

@@ -6,6 +6,7 @@
 
 #include "discovery-catalog.h"
 #include "discovery-catalog-parse.h"
+#include <berth-store-raw.h>
 
 /* The catalog's rows and the writes that change them; see
  * discovery-catalog.h. */

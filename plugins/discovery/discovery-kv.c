@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "discovery-kv.h"
+#include <berth-store-raw.h>
 
 /* The KV store's tables and operations. Keys are stored as BLOBs so that
  * any byte but NUL is allowed and prefix scans are plain range scans.

@@ -6,6 +6,7 @@
 
 #include "discovery-json.h"
 #include "discovery-wan.h"
+#include <berth-store-raw.h>
 
 /* Several datacenters, Consul style. A WAN link is (datacenter, HTTP
  * address of one of its berthd's), made by /v1/agent/join/<addr>?wan=1 and

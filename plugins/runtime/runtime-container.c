@@ -19,6 +19,7 @@
 #include "runtime-overlay.h"
 #include "runtime-stream.h"
 #include "runtime-util.h"
+#include <berth-store-raw.h>
 
 /* Containers. Every container is a row in the `containers` table (with
  * the node it runs on) and a directory <root>/containers/<id> holding its

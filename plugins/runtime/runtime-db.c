@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "runtime-db.h"
+#include <berth-store-raw.h>
 
 /* Small helper for the plugin's writes: a list of statements with their
  * values, applied in one store write (one savepoint, one index). */

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <berth.h>
+#include <berth-store-raw.h>
 
 G_BEGIN_DECLS
 

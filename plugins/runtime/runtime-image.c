@@ -14,6 +14,7 @@
 #include "runtime-registry.h"
 #include "runtime-unpack.h"
 #include "runtime-util.h"
+#include <berth-store-raw.h>
 
 /* Images: a pull (or an import) runs in a worker thread that fetches
  * blobs into the blob store and unpacks each missing layer once, into

@@ -9,6 +9,7 @@
 #include "scheduler-db.h"
 #include "scheduler-placement.h"
 #include "scheduler-validate.h"
+#include <berth-store-raw.h>
 
 /* The controller: after every change of an app, a task or a deployment
  * (coalesced), it compares each app's desired instances with its tasks

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "scheduler-db.h"
+#include <berth-store-raw.h>
 
 /* The scheduler's tables: reads on the main loop, writes inside store
  * transactions (topics "app" and "deployment"). */

@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include <berth.h>
+#include <berth-store-raw.h>
 #include <glib/gstdio.h>
 
 typedef struct {

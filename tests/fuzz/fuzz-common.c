@@ -27,6 +27,8 @@
 #include "bd-plugins.h"
 #include "bd-status.h"
 #include "fuzz-common.h"
+#include "berth-context-private.h"
+#include "berth-plugin-private.h"
 
 /* ---------------------------------------------------------------- log */
 
