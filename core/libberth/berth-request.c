@@ -60,11 +60,13 @@ message_disconnected_cb (SoupServerMessage *message, gpointer user_data)
 
 /* Parses a query string as Go's url.ParseQuery does, which is what Consul
  * clients expect: a bare `?recurse` is present with an empty value, `+` is
- * a space, the first value of a repeated name wins. */
+ * a space; a repeated name keeps all its values in order (Marathon's
+ * `?embed=a&embed=b`), the first being the value. Maps name → GPtrArray. */
 static GHashTable *
 parse_query (const char *query, char **bad_name)
 {
-  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) g_ptr_array_unref);
   g_auto(GStrv) pairs = NULL;
 
   if (query == NULL)
@@ -94,13 +96,22 @@ parse_query (const char *query, char **bad_name)
           if (*bad_name == NULL)
             *bad_name = berth_utf8_make_safe (pairs[i], -1);
         }
-      if (name == NULL || value == NULL || g_hash_table_contains (table, name))
+      if (name == NULL || value == NULL)
         {
           g_free (name);
           g_free (value);
           continue;
         }
-      g_hash_table_insert (table, name, value);
+      {
+        GPtrArray *values = g_hash_table_lookup (table, name);
+        if (values == NULL)
+          {
+            values = g_ptr_array_new_with_free_func (g_free);
+            g_hash_table_insert (table, g_strdup (name), values);
+          }
+        g_ptr_array_add (values, value);
+        g_free (name);
+      }
     }
   return table;
 }
@@ -241,9 +252,76 @@ berth_request_get_param (BerthRequest *self, const char *name)
 const char *
 berth_request_get_query (BerthRequest *self, const char *name)
 {
+  GPtrArray *values;
+
   g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
-  return self->query != NULL ? g_hash_table_lookup (self->query, name) : NULL;
+
+  values = self->query != NULL ? g_hash_table_lookup (self->query, name) : NULL;
+  return values != NULL ? g_ptr_array_index (values, 0) : NULL;
+}
+
+/**
+ * berth_request_dup_query_all:
+ * @self: a #BerthRequest
+ * @name: a query parameter that may be repeated
+ *
+ * Returns: (transfer full) (array zero-terminated=1): every value given
+ *   for @name, in order (empty when absent)
+ */
+GStrv
+berth_request_dup_query_all (BerthRequest *self, const char *name)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  GPtrArray *values;
+
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  values = self->query != NULL ? g_hash_table_lookup (self->query, name) : NULL;
+  for (guint i = 0; values != NULL && i < values->len; i++)
+    g_strv_builder_add (builder, g_ptr_array_index (values, i));
+  return g_strv_builder_end (builder);
+}
+
+/**
+ * berth_request_get_query_boolean:
+ * @self: a #BerthRequest
+ * @name: a boolean query parameter such as `recurse` or `force`
+ * @out: (out): the value
+ * @error: return location for a #GError
+ *
+ * Reads a flag the same way on every API: absent is %FALSE; bare
+ * (`?recurse`), empty, `1` or `true` is %TRUE (python-consul sends
+ * `recurse=1`, python-marathon `force=True`); `0` or `false` is %FALSE.
+ * Anything else is an error of %BERTH_ERROR_INVALID, so that a typo
+ * (`?recurse=maybe`) is never read as a wish.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+berth_request_get_query_boolean (BerthRequest *self, const char *name, gboolean *out,
+                                 GError **error)
+{
+  const char *value;
+
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), FALSE);
+  g_return_val_if_fail (name != NULL && out != NULL, FALSE);
+
+  value = berth_request_get_query (self, name);
+  *out = FALSE;
+  if (value == NULL)
+    return TRUE;
+  if (*value == '\0' || g_str_equal (value, "1") || g_ascii_strcasecmp (value, "true") == 0)
+    *out = TRUE;
+  else if (!g_str_equal (value, "0") && g_ascii_strcasecmp (value, "false") != 0)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                   _("Invalid value for “%s”: “%s” is not a boolean (use true or false)"),
+                   name, value);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**

@@ -33,6 +33,12 @@ const char        *berth_request_get_query     (BerthRequest *self,
                                                 const char   *name);
 gboolean           berth_request_has_query     (BerthRequest *self,
                                                 const char   *name);
+GStrv              berth_request_dup_query_all (BerthRequest *self,
+                                                const char   *name);
+gboolean           berth_request_get_query_boolean (BerthRequest *self,
+                                                    const char   *name,
+                                                    gboolean     *out,
+                                                    GError      **error);
 gboolean           berth_request_get_query_uint64 (BerthRequest *self,
                                                    const char   *name,
                                                    guint64       default_value,

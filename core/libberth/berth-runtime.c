@@ -249,3 +249,48 @@ berth_runtime_inspect_container (BerthRuntime *self, const char *id, GError **er
   g_return_val_if_fail (BERTH_IS_RUNTIME (self), NULL);
   return BERTH_RUNTIME_GET_IFACE (self)->inspect_container (self, id, error);
 }
+
+/**
+ * berth_runtime_exec_container_async:
+ * @self: a #BerthRuntime
+ * @id: a running container's id or name
+ * @argv: (array zero-terminated=1): the command to run inside it
+ * @timeout_ms: kill it and fail with %BERTH_ERROR_TIMEOUT after this long
+ * @caller: (nullable): on whose behalf
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Runs a command in a running container's namespaces and cgroup, as
+ * `docker exec` does (command health checks of container apps use it).
+ */
+void
+berth_runtime_exec_container_async (BerthRuntime *self, const char *id, const char * const *argv,
+                                    guint timeout_ms, BerthCaller *caller, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (BERTH_IS_RUNTIME (self));
+  g_return_if_fail (id != NULL && argv != NULL && argv[0] != NULL);
+  BERTH_RUNTIME_GET_IFACE (self)->exec_container_async (self, id, argv, timeout_ms, caller,
+                                                        cancellable, callback, user_data);
+}
+
+/**
+ * berth_runtime_exec_container_finish:
+ * @self: a #BerthRuntime
+ * @result: the #GAsyncResult
+ * @exit_status: (out) (optional): the command's exit status
+ * @output: (out) (optional) (transfer full): its standard output and
+ *   error, combined (bounded)
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the command ran to its end (whatever its status)
+ */
+gboolean
+berth_runtime_exec_container_finish (BerthRuntime *self, GAsyncResult *result, int *exit_status,
+                                     char **output, GError **error)
+{
+  g_return_val_if_fail (BERTH_IS_RUNTIME (self), FALSE);
+  return BERTH_RUNTIME_GET_IFACE (self)->exec_container_finish (self, result, exit_status, output,
+                                                                error);
+}

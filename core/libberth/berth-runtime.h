@@ -30,6 +30,9 @@ G_DECLARE_INTERFACE (BerthRuntime, berth_runtime, BERTH, RUNTIME, GObject)
  * @kill_container: send @signum to the container's init
  * @remove_container: remove a stopped container (or any with @force)
  * @inspect_container: the container's state and configuration
+ * @exec_container_async: run @argv inside a running container (as
+ *   `docker exec` does), with a timeout; for command health checks
+ * @exec_container_finish: its exit status and combined output
  *
  * The container runtime as a service: the runtime plugin implements it
  * and registers it (berth_context_add_service()); the scheduler's tasks,
@@ -102,9 +105,22 @@ struct _BerthRuntimeInterface {
   JsonObject *(*inspect_container)       (BerthRuntime        *self,
                                           const char          *id,
                                           GError             **error);
+  void        (*exec_container_async)    (BerthRuntime        *self,
+                                          const char          *id,
+                                          const char * const  *argv,
+                                          guint                timeout_ms,
+                                          BerthCaller         *caller,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data);
+  gboolean    (*exec_container_finish)   (BerthRuntime        *self,
+                                          GAsyncResult        *result,
+                                          int                 *exit_status,
+                                          char               **output,
+                                          GError             **error);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[6];
 };
 
 void        berth_runtime_ensure_image_async      (BerthRuntime        *self,
@@ -157,6 +173,19 @@ gboolean    berth_runtime_remove_container        (BerthRuntime        *self,
                                                    GError             **error);
 JsonObject *berth_runtime_inspect_container       (BerthRuntime        *self,
                                                    const char          *id,
+                                                   GError             **error);
+void        berth_runtime_exec_container_async    (BerthRuntime        *self,
+                                                   const char          *id,
+                                                   const char * const  *argv,
+                                                   guint                timeout_ms,
+                                                   BerthCaller         *caller,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean    berth_runtime_exec_container_finish   (BerthRuntime        *self,
+                                                   GAsyncResult        *result,
+                                                   int                 *exit_status,
+                                                   char               **output,
                                                    GError             **error);
 void        berth_runtime_emit_container_exited   (BerthRuntime        *self,
                                                    const char          *id,

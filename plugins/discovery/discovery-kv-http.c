@@ -143,9 +143,9 @@ kv_get_cb (BerthRequest *req, gpointer user_data)
 
   r->key = g_strdup (berth_request_get_param (req, "key"));
   /* an invalid value is refused by discovery_blocking_serve() */
-  discovery_query_flag (req, "recurse", &r->recurse, NULL);
-  discovery_query_flag (req, "keys", &r->keys, NULL);
-  discovery_query_flag (req, "raw", &r->raw, NULL);
+  berth_request_get_query_boolean (req, "recurse", &r->recurse, NULL);
+  berth_request_get_query_boolean (req, "keys", &r->keys, NULL);
+  berth_request_get_query_boolean (req, "raw", &r->raw, NULL);
   r->separator = g_strdup (berth_request_get_query (req, "separator"));
   discovery_blocking_serve (req, "kv", r->key, kv_read, r, (GDestroyNotify) kv_read_free);
 }
@@ -281,7 +281,7 @@ kv_delete_cb (BerthRequest *req, gpointer user_data)
   gboolean recurse = FALSE;
   KvWrite *w;
 
-  if (!discovery_query_flag (req, "recurse", &recurse, &error))
+  if (!berth_request_get_query_boolean (req, "recurse", &recurse, &error))
     {
       berth_request_respond_error (req, error);
       return;

@@ -8,10 +8,6 @@ G_BEGIN_DECLS
 /* Query parameters of Consul's API, refused when their value is not one
  * the parameter can have (never silently ignored). */
 
-gboolean discovery_query_flag  (BerthRequest  *request,
-                                const char    *name,
-                                gboolean      *out,
-                                GError       **error);
 gboolean discovery_query_flags (BerthRequest  *request,
                                 const char    *const *names,
                                 gboolean      *out,
