@@ -60,6 +60,52 @@ dispatch_free (gpointer data)
   g_free (d);
 }
 
+typedef struct {
+  BerthContext *context;
+  BerthCall    *call;
+} WriteWatch;
+
+static void
+write_watch_free (gpointer data, GClosure *closure)
+{
+  WriteWatch *w = data;
+  g_object_unref (w->context);
+  g_object_unref (w->call);
+  g_free (w);
+}
+
+/* A write call that succeeded becomes an `api.write` event, with its
+ * caller: the audit trail, monitoring and D-Bus follow writes from the
+ * bus, whichever door they came through. */
+static void
+write_finished_cb (SoupServerMessage *msg, gpointer user_data)
+{
+  WriteWatch *w = user_data;
+  guint status = soup_server_message_get_status (msg);
+  JsonObject *data;
+
+  if (status < 200 || status >= 300)
+    return;
+  data = json_object_new ();
+  json_object_set_string_member (data, "operation", berth_call_get_operation (w->call));
+  json_object_set_string_member (data, "resource", berth_call_get_resource (w->call));
+  if (berth_call_get_name (w->call) != NULL)
+    json_object_set_string_member (data, "name", berth_call_get_name (w->call));
+  json_object_set_int_member (data, "status", status);
+  berth_context_publish (w->context, "api.write", berth_call_get_caller (w->call), data);
+}
+
+static void
+watch_write (BerthContext *context, BerthRequest *request, BerthCall *call)
+{
+  WriteWatch *w = g_new0 (WriteWatch, 1);
+
+  w->context = g_object_ref (context);
+  w->call = g_object_ref (call);
+  g_signal_connect_data (berth_request_get_message (request), "finished",
+                         G_CALLBACK (write_finished_cb), w, write_watch_free, 0);
+}
+
 /* The authority decided: run the handler, or answer the refusal. */
 static void
 dispatched_cb (BerthCall *call, const GError *refusal, gpointer user_data)
@@ -71,7 +117,11 @@ dispatched_cb (BerthCall *call, const GError *refusal, gpointer user_data)
   if (refusal != NULL)
     berth_request_respond_error (d->request, refusal);
   else
-    berth_route_invoke (d->route, d->request);
+    {
+      if (berth_call_get_access (call) == BERTH_ACCESS_WRITE)
+        watch_write (berth_request_get_context (d->request), d->request, call);
+      berth_route_invoke (d->route, d->request);
+    }
   berth_request_pause_if_pending (d->request);
 }
 

@@ -11,6 +11,7 @@
 #include <berth.h>
 
 #include "bd-config.h"
+#include "bd-events.h"
 #include "bd-http.h"
 #include "bd-lock.h"
 #include "bd-log.h"
@@ -176,6 +177,7 @@ start (BdDaemon *d, GError **error)
   d->status.started_us = g_get_monotonic_time ();
   d->status.socket_path = g_build_filename (d->config->state_dir, "berth.sock", NULL);
   bd_status_add_routes (d->context, &d->status);
+  bd_events_add_routes (d->context);
 
   plugin_dir = d->config->plugin_dir != NULL ? g_strdup (d->config->plugin_dir)
                                              : bd_plugins_default_dir ();

@@ -28,6 +28,7 @@ struct _BerthStream {
   SoupServerMessage *message;
   GMainContext      *context;
   gulong             finished_id;
+  gulong             cancelled_id;
   gboolean           closed;
   gboolean           gone;
 };
@@ -52,6 +53,12 @@ mark_gone (BerthStream *self)
 
 static void
 finished_cb (SoupServerMessage *msg, gpointer user_data)
+{
+  mark_gone (BERTH_STREAM (user_data));
+}
+
+static void
+cancelled_cb (GCancellable *cancellable, gpointer user_data)
 {
   mark_gone (BERTH_STREAM (user_data));
 }
@@ -90,6 +97,9 @@ berth_stream_new (BerthRequest *request, const char *content_type)
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
   self->finished_id = g_signal_connect (self->message, "finished", G_CALLBACK (finished_cb), self);
   berth_request_respond (request, 200, content_type, NULL);
+  /* the client going away closes the stream at once, not at the next write */
+  self->cancelled_id = g_cancellable_connect (berth_request_get_cancellable (request),
+                                              G_CALLBACK (cancelled_cb), self, NULL);
   return self;
 }
 
@@ -252,6 +262,11 @@ berth_stream_dispose (GObject *object)
       if (!self->closed)
         berth_stream_close (self);
       g_clear_signal_handler (&self->finished_id, self->message);
+    }
+  if (self->request != NULL && self->cancelled_id != 0)
+    {
+      g_cancellable_disconnect (berth_request_get_cancellable (self->request), self->cancelled_id);
+      self->cancelled_id = 0;
     }
   g_clear_object (&self->message);
   g_clear_object (&self->request);
