@@ -11,6 +11,7 @@
 
 #include "runtime-container.h"
 #include "runtime-http.h"
+#include "runtime-images-http.h"
 #include "runtime-oci-config.h"
 #include "runtime-plugin.h"
 #include "runtime-schema.h"
@@ -295,6 +296,7 @@ runtime_plugin_startup (BerthPlugin *plugin, GError **error)
   if (self->containers == NULL)
     return FALSE;
   runtime_http_add_routes (self);
+  runtime_images_http_add_routes (self);
   self->tasks = runtime_tasks_new (ctx, self->root);
   /* container requests wait for the runtime to be chosen */
   {
