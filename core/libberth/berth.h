@@ -17,6 +17,7 @@
 #include "berth-log-source.h"
 #include "berth-node.h"
 #include "berth-plugin.h"
+#include "berth-probe.h"
 #include "berth-progress.h"
 #include "berth-request.h"
 #include "berth-router.h"
