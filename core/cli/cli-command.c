@@ -63,7 +63,6 @@ make_option_context (CliContext       *ctx,
 
   if (is_group)
     {
-      g_autoptr(CliTable) table = cli_table_new (2);
       gsize longest = 0;
 
       for (const CliCommand *sub = command->subcommands; sub->name != NULL; sub++)
