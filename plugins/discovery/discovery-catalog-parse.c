@@ -548,12 +548,22 @@ catalog_parse_service_checks (JsonObject *o, CatalogService *service, GPtrArray 
   return TRUE;
 }
 
-/* Script checks run commands given over HTTP: as in Consul, only when the
- * configuration says so ([discovery] enable_script_checks = true). */
+/* Script checks run commands given over HTTP on this host: as in Consul,
+ * only when the configuration says so, in discovery's section or in the
+ * core's (which also allows the scheduler's host-side command checks):
+ * [discovery] enable_script_checks = true or [berthd] enable_script_checks
+ * = true. */
+gboolean
+catalog_script_checks_enabled (BerthContext *context)
+{
+  return berth_context_get_config_boolean (context, "discovery", "enable_script_checks", FALSE) ||
+         berth_context_get_config_boolean (context, "berthd", "enable_script_checks", FALSE);
+}
+
 gboolean
 catalog_checks_allowed (BerthContext *context, GPtrArray *checks, GError **error)
 {
-  if (berth_context_get_config_boolean (context, "discovery", "enable_script_checks", FALSE))
+  if (catalog_script_checks_enabled (context))
     return TRUE;
   for (guint i = 0; checks != NULL && i < checks->len; i++)
     if (g_strcmp0 (((CatalogCheck *) g_ptr_array_index (checks, i))->type, "script") == 0)

@@ -27,6 +27,7 @@ gboolean        catalog_parse_service_checks (JsonObject      *object,
                                               GPtrArray       *checks,
                                               GError         **error);
 gboolean        catalog_status_valid         (const char *status);
+gboolean        catalog_script_checks_enabled (BerthContext *context);
 gboolean        catalog_checks_allowed       (BerthContext  *context,
                                               GPtrArray     *checks,
                                               GError       **error);

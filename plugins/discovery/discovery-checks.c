@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "discovery-catalog.h"
+#include "discovery-catalog-parse.h"
 #include "discovery-checks.h"
 
 /* The health-check runner. The checks of this node live in the store
  * (catalog_checks, with their definition); the runner follows the store's
- * "check" changes and keeps one timer per runnable check. Probes are async
- * (libsoup, GSocketClient, GSubprocess) on the main loop: no thread per
- * check. A result becomes a store write only when the status or the output
+ * "check" changes and keeps one timer per runnable check. Each check has a
+ * BerthProbe (libberth's health-check engine, shared with the scheduler):
+ * async on the main loop, no thread per check. A result becomes a store write only when the status or the output
  * changes. First runs are spread at random over the interval. */
 
 #define MAX_OUTPUT       CATALOG_MAX_OUTPUT
@@ -30,8 +31,6 @@ struct _DiscoveryChecks {
   GHashTable   *dirty;      /* ids to sync; "" for all */
   guint         sync_id;
   gulong        changed_id;
-  SoupSession  *http;
-  SoupSession  *http_insecure;   /* TLSSkipVerify: never shares connections */
   guint         pending;    /* probes and writes in flight */
 };
 
@@ -50,9 +49,10 @@ struct _Check {
   gint64           success_before;
   gint64           failures_before;
 
+  BerthProbe      *probe;     /* NULL for TTL checks */
+
   guint            timer_id;
   GCancellable    *cancellable;
-  guint            timeout_id;
   char            *status;
   char            *output;
   gint64           successes;
@@ -79,6 +79,7 @@ check_unref (Check *c)
   g_free (c->service_id);
   g_clear_pointer (&c->def, json_object_unref);
   g_clear_object (&c->cancellable);
+  g_clear_object (&c->probe);
   g_free (c->status);
   g_free (c->output);
   g_free (c);
@@ -89,7 +90,6 @@ static void
 check_stop (Check *c)
 {
   g_clear_handle_id (&c->timer_id, g_source_remove);
-  g_clear_handle_id (&c->timeout_id, g_source_remove);
   if (c->cancellable != NULL)
     g_cancellable_cancel (c->cancellable);
   c->owner = NULL;
@@ -214,371 +214,84 @@ record (Check *c, const char *result, const char *output)
 
 /* The end of one probe: record and plan the next. */
 static void
-probe_done (Check *c, const char *status, const char *output)
+probe_done (Check *c, BerthHealth health, const char *output)
 {
-  g_clear_handle_id (&c->timeout_id, g_source_remove);
-  g_clear_object (&c->cancellable);
   probes_in_flight--;
+  g_clear_object (&c->cancellable);
   if (c->owner != NULL)
     {
-      record (c, status, output);
+      record (c, berth_health_to_string (health), output);
       if (c->owner != NULL)
         schedule (c, c->interval_ms);
     }
   check_unref (c);
 }
 
-static gboolean
-probe_timeout_cb (gpointer user_data)
+static void
+probe_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Check *c = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = NULL;
+  BerthHealth health = berth_probe_run_finish (BERTH_PROBE (source), result, &output, &error);
 
-  c->timeout_id = 0;
-  if (c->cancellable != NULL)
-    g_cancellable_cancel (c->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-probe_cancelled (Check *c, const GError *error)
-{
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return FALSE;
-  if (c->owner == NULL)
+  /* only check_stop cancels: the check is gone, nothing to record */
+  if (error != NULL && c->owner == NULL)
     {
-      /* removed or shutting down: nothing to record */
       probes_in_flight--;
-      g_clear_handle_id (&c->timeout_id, g_source_remove);
       g_clear_object (&c->cancellable);
       check_unref (c);
-      return TRUE;
-    }
-  return FALSE;
-}
-
-/* A probe that reads at most MAX_OUTPUT bytes of what it checks: an HTTP
- * body, or a script's output (the rest is read and dropped). */
-typedef struct {
-  Check         *check;
-  SoupMessage   *msg;
-  GSubprocess   *proc;
-  GInputStream  *stream;
-  GByteArray    *kept;
-  guint8         buf[8192];
-} Probe;
-
-static void
-probe_free (Probe *p)
-{
-  g_clear_object (&p->msg);
-  g_clear_object (&p->proc);
-  if (p->stream != NULL)
-    g_input_stream_close_async (p->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-  g_clear_object (&p->stream);
-  g_clear_pointer (&p->kept, g_byte_array_unref);
-  g_free (p);
-}
-
-static char *
-probe_kept_text (Probe *p)
-{
-  g_autofree char *text = g_strndup ((const char *) p->kept->data, p->kept->len);
-  return g_utf8_make_valid (text, -1);
-}
-
-/* Reads the stream to its end, keeping the first MAX_OUTPUT bytes; then
- * calls @done. */
-static void probe_read (Probe *p, GAsyncReadyCallback done);
-
-typedef struct {
-  Probe               *probe;
-  GAsyncReadyCallback  done;
-} ReadStep;
-
-static void
-probe_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  ReadStep *step = user_data;
-  Probe *p = step->probe;
-  GAsyncReadyCallback done = step->done;
-  g_autoptr(GError) error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-
-  g_free (step);
-  if (n > 0)
-    {
-      if (p->kept->len < MAX_OUTPUT)
-        g_byte_array_append (p->kept, p->buf, (guint) MIN ((gsize) n, MAX_OUTPUT - p->kept->len));
-      probe_read (p, done);
       return;
     }
-  /* the end, or an error: @done finds the error again through the
-   * cancellable, or goes on with what was read */
-  done (source, result, p);
+  probe_done (c, health, output != NULL ? output : (error != NULL ? error->message : ""));
 }
 
-static void
-probe_read (Probe *p, GAsyncReadyCallback done)
+/* What a check definition asks to probe (HTTP, TCP or script). */
+static BerthProbe *
+probe_new (const char *type, JsonObject *def, guint64 timeout_ms)
 {
-  ReadStep *step = g_new0 (ReadStep, 1);
+  g_autoptr(BerthProbe) probe = NULL;
 
-  step->probe = p;
-  step->done = done;
-  g_input_stream_read_async (p->stream, p->buf, sizeof p->buf, G_PRIORITY_DEFAULT,
-                             p->check->cancellable, probe_read_cb, step);
-}
-
-/* ---- HTTP ------------------------------------------------------------- */
-
-static gboolean
-accept_certificate_cb (SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags errors,
-                       gpointer user_data)
-{
-  return TRUE;
-}
-
-static void
-http_fail (Probe *p, const GError *error)
-{
-  Check *c = p->check;
-  const char *url = json_object_get_string_member_with_default (c->def, "HTTP", "");
-  const char *method = json_object_get_string_member_with_default (c->def, "Method", "GET");
-  g_autofree char *output = NULL;
-
-  probe_free (p);
-  if (probe_cancelled (c, error))
-    return;
-  output = g_strdup_printf ("HTTP %s %s: %s", method, url,
-                            g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                            ? _("timed out") : error->message);
-  probe_done (c, CHECK_CRITICAL, output);
-}
-
-static void
-http_body_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Probe *p = user_data;
-  Check *c = p->check;
-  const char *url = json_object_get_string_member_with_default (c->def, "HTTP", "");
-  const char *method = json_object_get_string_member_with_default (c->def, "Method", "GET");
-  guint status = soup_message_get_status (p->msg);
-  g_autofree char *body = NULL;
-  g_autofree char *output = NULL;
-
-  if (g_cancellable_is_cancelled (c->cancellable))
+  if (g_str_equal (type, "http"))
     {
-      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-      http_fail (p, error);
-      return;
+      JsonObject *headers = json_object_get_object_member (def, "Header");
+
+      probe = berth_probe_new_http (json_object_get_string_member_with_default (def, "Method", "GET"),
+                                    json_object_get_string_member_with_default (def, "HTTP", ""));
+      if (headers != NULL)
+        {
+          JsonObjectIter iter;
+          const char *name;
+          JsonNode *values;
+
+          json_object_iter_init (&iter, headers);
+          while (json_object_iter_next (&iter, &name, &values))
+            for (guint i = 0; i < json_array_get_length (json_node_get_array (values)); i++)
+              berth_probe_add_header (probe, name,
+                                      json_array_get_string_element (json_node_get_array (values), i));
+        }
+      berth_probe_set_tls_skip_verify (probe,
+                                       json_object_get_boolean_member_with_default (def, "TLSSkipVerify",
+                                                                                    FALSE));
     }
-  /* A TLS session resumed from a TLSSkipVerify check's connection (the
-   * session cache is process-wide) must not let a verifying check pass:
-   * check what the handshake proved. */
-  if (g_str_has_prefix (url, "https:") &&
-      !json_object_get_boolean_member_with_default (c->def, "TLSSkipVerify", FALSE) &&
-      (soup_message_get_tls_peer_certificate (p->msg) == NULL ||
-       soup_message_get_tls_peer_certificate_errors (p->msg) != 0))
-    {
-      probe_free (p);
-      output = g_strdup_printf ("HTTP %s %s: %s", method, url, _("Unacceptable TLS certificate"));
-      probe_done (c, CHECK_CRITICAL, output);
-      return;
-    }
-  body = probe_kept_text (p);
-  output = g_strdup_printf ("HTTP %s %s: %u %s Output: %s", method, url, status,
-                            soup_message_get_reason_phrase (p->msg) != NULL
-                            ? soup_message_get_reason_phrase (p->msg) : "", body);
-  probe_free (p);
-  if (SOUP_STATUS_IS_SUCCESSFUL (status))
-    probe_done (c, CHECK_PASSING, output);
-  else if (status == 429)
-    probe_done (c, CHECK_WARNING, output);
-  else
-    probe_done (c, CHECK_CRITICAL, output);
-}
-
-static void
-http_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Probe *p = user_data;
-  g_autoptr(GError) error = NULL;
-
-  p->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
-  if (p->stream == NULL)
-    {
-      http_fail (p, error);
-      return;
-    }
-  probe_read (p, http_body_done);
-}
-
-static void
-probe_http (Check *c)
-{
-  const char *url = json_object_get_string_member_with_default (c->def, "HTTP", "");
-  const char *method = json_object_get_string_member_with_default (c->def, "Method", "GET");
-  gboolean skip_verify = json_object_get_boolean_member_with_default (c->def, "TLSSkipVerify", FALSE);
-  SoupMessage *msg = soup_message_new (method, url);
-  Probe *p;
-
-  if (msg == NULL)
-    {
-      probe_done (c, CHECK_CRITICAL, "invalid URL");
-      return;
-    }
-  if (json_object_has_member (c->def, "Header"))
-    {
-      JsonObject *headers = json_object_get_object_member (c->def, "Header");
-      JsonObjectIter iter;
-      const char *name;
-      JsonNode *values;
-
-      json_object_iter_init (&iter, headers);
-      while (json_object_iter_next (&iter, &name, &values))
-        for (guint i = 0; i < json_array_get_length (json_node_get_array (values)); i++)
-          soup_message_headers_append (soup_message_get_request_headers (msg), name,
-                                       json_array_get_string_element (json_node_get_array (values), i));
-    }
-  if (skip_verify)
-    g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "User-Agent",
-                                "Berth Health Check");
-  p = g_new0 (Probe, 1);
-  p->check = c;
-  p->msg = msg;
-  p->kept = g_byte_array_new ();
-  soup_session_send_async (skip_verify ? c->owner->http_insecure : c->owner->http, msg,
-                           G_PRIORITY_DEFAULT, c->cancellable, http_sent_cb, p);
-}
-
-/* ---- TCP -------------------------------------------------------------- */
-
-static void
-tcp_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Check *c = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source),
-                                                                            result, &error);
-  const char *address = json_object_get_string_member_with_default (c->def, "TCP", "");
-  g_autofree char *output = NULL;
-
-  if (conn == NULL)
-    {
-      if (probe_cancelled (c, error))
-        return;
-      output = g_strdup_printf ("TCP connect %s: %s", address,
-                                g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                                ? _("timed out") : error->message);
-      probe_done (c, CHECK_CRITICAL, output);
-      return;
-    }
-  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
-  output = g_strdup_printf ("TCP connect %s: Success", address);
-  probe_done (c, CHECK_PASSING, output);
-}
-
-static void
-probe_tcp (Check *c)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-
-  g_socket_client_connect_to_host_async (client,
-                                         json_object_get_string_member_with_default (c->def, "TCP", ""),
-                                         0, c->cancellable, tcp_done_cb, c);
-}
-
-/* ---- script ----------------------------------------------------------- */
-
-static void
-script_fail (Probe *p, const GError *error)
-{
-  Check *c = p->check;
-  g_autofree char *output = NULL;
-
-  if (p->proc != NULL)
-    g_subprocess_force_exit (p->proc);
-  probe_free (p);
-  if (probe_cancelled (c, error))
-    return;
-  output = g_strdup (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                     ? _("Timed out running the check") : error->message);
-  probe_done (c, CHECK_CRITICAL, output);
-}
-
-static void
-script_exited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Probe *p = user_data;
-  Check *c = p->check;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *output = NULL;
-  GSubprocess *proc = p->proc;
-
-  if (!g_subprocess_wait_finish (proc, result, &error))
-    {
-      script_fail (p, error);
-      return;
-    }
-  output = probe_kept_text (p);
-  if (g_subprocess_get_if_exited (proc) && g_subprocess_get_exit_status (proc) == 0)
-    {
-      probe_free (p);
-      probe_done (c, CHECK_PASSING, output);
-    }
-  else if (g_subprocess_get_if_exited (proc) && g_subprocess_get_exit_status (proc) == 1)
-    {
-      probe_free (p);
-      probe_done (c, CHECK_WARNING, output);
-    }
+  else if (g_str_equal (type, "tcp"))
+    probe = berth_probe_new_tcp (json_object_get_string_member_with_default (def, "TCP", ""), 0);
   else
     {
-      probe_free (p);
-      probe_done (c, CHECK_CRITICAL, output);
+      JsonArray *args = json_object_get_array_member (def, "Args");
+      g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+      g_auto(GStrv) argv = NULL;
+
+      for (guint i = 0; args != NULL && i < json_array_get_length (args); i++)
+        g_strv_builder_add (b, json_array_get_string_element (args, i));
+      argv = g_strv_builder_end (b);
+      if (argv[0] == NULL)
+        return NULL;
+      probe = berth_probe_new_command ((const char * const *) argv);
     }
-}
-
-static void
-script_output_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Probe *p = user_data;
-
-  if (g_cancellable_is_cancelled (p->check->cancellable))
-    {
-      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-      script_fail (p, error);
-      return;
-    }
-  g_subprocess_wait_async (p->proc, p->check->cancellable, script_exited_cb, p);
-}
-
-static void
-probe_script (Check *c)
-{
-  JsonArray *args = json_object_get_array_member (c->def, "Args");
-  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GError) error = NULL;
-  GSubprocess *proc;
-  Probe *p;
-
-  for (guint i = 0; i < json_array_get_length (args); i++)
-    g_strv_builder_add (b, json_array_get_string_element (args, i));
-  argv = g_strv_builder_end (b);
-  proc = g_subprocess_newv ((const char * const *) argv,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE,
-                            &error);
-  if (proc == NULL)
-    {
-      probe_done (c, CHECK_CRITICAL, error->message);
-      return;
-    }
-  p = g_new0 (Probe, 1);
-  p->check = c;
-  p->proc = proc;
-  p->kept = g_byte_array_new ();
-  p->stream = g_object_ref (g_subprocess_get_stdout_pipe (proc));
-  probe_read (p, script_output_done);
+  berth_probe_set_timeout (probe, (guint) MIN (timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT, G_MAXUINT));
+  berth_probe_set_max_output (probe, MAX_OUTPUT);
+  return g_steal_pointer (&probe);
 }
 
 /* ---- scheduling ------------------------------------------------------- */
@@ -592,16 +305,14 @@ run_cb (gpointer user_data)
   if (c->owner == NULL)
     return G_SOURCE_REMOVE;
   c->cancellable = g_cancellable_new ();
-  c->timeout_id = g_timeout_add ((guint) (c->timeout_ms > 0 ? c->timeout_ms : DEFAULT_TIMEOUT),
-                                 probe_timeout_cb, c);
   probes_in_flight++;
   check_ref (c);
-  if (g_str_equal (c->type, "http"))
-    probe_http (c);
-  else if (g_str_equal (c->type, "tcp"))
-    probe_tcp (c);
-  else
-    probe_script (c);
+  if (c->probe == NULL)
+    {
+      probe_done (c, BERTH_HEALTH_CRITICAL, _("The check has nothing to run"));
+      return G_SOURCE_REMOVE;
+    }
+  berth_probe_run_async (c->probe, c->cancellable, probe_cb, c);
   return G_SOURCE_REMOVE;
 }
 
@@ -659,8 +370,7 @@ sync_check (DiscoveryChecks *self, const char *id)
   Check *c = g_hash_table_lookup (self->checks, id);
 
   if (row == NULL || !runnable (row->type) ||
-      (g_str_equal (row->type, "script") &&
-       !berth_context_get_config_boolean (self->context, "discovery", "enable_script_checks", FALSE)))
+      (g_str_equal (row->type, "script") && !catalog_script_checks_enabled (self->context)))
     {
       if (c != NULL)
         g_hash_table_remove (self->checks, id);
@@ -704,6 +414,8 @@ sync_check (DiscoveryChecks *self, const char *id)
   c->dereg_ms = def_duration (c->def, "DeregisterCriticalServiceAfter");
   c->success_before = json_object_get_int_member_with_default (c->def, "SuccessBeforePassing", 0);
   c->failures_before = json_object_get_int_member_with_default (c->def, "FailuresBeforeCritical", 0);
+  if (!g_str_equal (c->type, "ttl"))
+    c->probe = probe_new (c->type, c->def, c->timeout_ms);
   c->status = g_strdup (row->status);
   c->output = g_strdup (row->output);
   if (g_str_equal (c->status, CHECK_CRITICAL))
@@ -775,10 +487,6 @@ discovery_checks_new (BerthContext *context)
   self->node = g_strdup (berth_node_get_name (berth_context_get_node (context)));
   self->checks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, check_drop);
   self->dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->http = soup_session_new_with_options ("max-conns-per-host", 64, "max-conns", 1024,
-                                              "idle-timeout", 30, NULL);
-  self->http_insecure = soup_session_new_with_options ("max-conns-per-host", 64, "max-conns", 1024,
-                                                       "idle-timeout", 30, NULL);
   self->changed_id = g_signal_connect (self->store, "changed", G_CALLBACK (changed_cb), self);
   /* after a restart the checks carry on from the store */
   sync_all (self);
@@ -795,8 +503,6 @@ discovery_checks_free (DiscoveryChecks *self)
   g_clear_signal_handler (&self->changed_id, self->store);
   g_clear_handle_id (&self->sync_id, g_source_remove);
   g_hash_table_remove_all (self->checks);
-  soup_session_abort (self->http);
-  soup_session_abort (self->http_insecure);
   /* let cancelled probes and queued writes finish, briefly */
   deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
   while ((self->pending > 0 || probes_in_flight > 0) && g_get_monotonic_time () < deadline)
@@ -804,8 +510,6 @@ discovery_checks_free (DiscoveryChecks *self)
       berth_store_flush (self->store);
       g_main_context_iteration (NULL, FALSE);
     }
-  g_clear_object (&self->http);
-  g_clear_object (&self->http_insecure);
   g_clear_object (&self->store);
   g_hash_table_unref (self->checks);
   g_hash_table_unref (self->dirty);
