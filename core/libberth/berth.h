@@ -11,6 +11,7 @@
 #include "berth-error.h"
 #include "berth-event.h"
 #include "berth-event-bus.h"
+#include "berth-image.h"
 #include "berth-json.h"
 #include "berth-kv-entry.h"
 #include "berth-log-line.h"
