@@ -381,7 +381,7 @@ static JsonArray *
 check_health_checks (Check *c, guint n_ports)
 {
   static const char * const protocols[] = { "HTTP", "HTTPS", "TCP", "COMMAND", "MESOS_HTTP", "MESOS_HTTPS",
-                                             "MESOS_TCP", NULL };
+                                             "MESOS_TCP", "MESOS_COMMAND", NULL };
   JsonNode *n = member (c, "healthChecks");
   JsonArray *out = json_array_new ();
   JsonArray *in;
@@ -421,7 +421,7 @@ check_health_checks (Check *c, guint n_ports)
       interval = scheduler_check_number (hc, path, "intervalSeconds", 60, 1, 86400, TRUE, c->details);
       timeout = scheduler_check_number (hc, path, "timeoutSeconds", 20, 1, 86400, TRUE, c->details);
       failures = scheduler_check_number (hc, path, "maxConsecutiveFailures", 3, 0, 1000000, TRUE, c->details);
-      if (g_str_equal (protocol, "COMMAND"))
+      if (g_str_has_suffix (protocol, "COMMAND"))
         {
           g_autofree char *cpath = g_strconcat (path, "/command", NULL);
           command = scheduler_check_object (hc, path, "command", c->details);
@@ -450,7 +450,7 @@ check_health_checks (Check *c, guint n_ports)
       json_object_set_int_member (o, "maxConsecutiveFailures", (gint64) failures);
       json_object_set_int_member (o, "timeoutSeconds", (gint64) timeout);
       json_object_set_string_member (o, "protocol", protocol);
-      if (g_str_equal (protocol, "COMMAND"))
+      if (g_str_has_suffix (protocol, "COMMAND"))
         {
           JsonObject *cmd = json_object_new ();
           json_object_set_string_member (cmd, "value", value);

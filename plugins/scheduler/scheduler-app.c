@@ -171,6 +171,13 @@ scheduler_app_new (JsonObject *def)
   return app;
 }
 
+/* Whether the app's tasks run in containers (container.docker). */
+gboolean
+scheduler_app_is_container (SchedulerApp *app)
+{
+  return get_object (get_object (app->def, "container"), "docker") != NULL;
+}
+
 void
 scheduler_app_free (SchedulerApp *app)
 {
@@ -313,61 +320,73 @@ scheduler_app_new_task_id (const char *app_id)
   return g_strdup_printf ("%s.%s", name, uuid);
 }
 
-/* What the runtime runs for a task of @app (the `spec` column). */
-JsonObject *
+static void
+copy_strings (GHashTable *into, JsonObject *from)
+{
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *value;
+
+  if (from == NULL)
+    return;
+  json_object_iter_init (&iter, from);
+  while (json_object_iter_next (&iter, &name, &value))
+    if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
+      g_hash_table_replace (into, g_strdup (name), g_strdup (json_node_get_string (value)));
+}
+
+static void
+add_ports (BerthTaskSpec *spec, JsonArray *ports, const char *port_member)
+{
+  for (guint i = 0; ports != NULL && i < json_array_get_length (ports); i++)
+    {
+      JsonObject *p = json_array_get_object_element (ports, i);
+      gdouble port = get_number (p, port_member, 0);
+      berth_task_spec_add_port (spec, port >= 0 && port <= 65535 ? (guint) port : 0, get_string (p, "protocol"),
+                                get_string (p, "name"));
+    }
+}
+
+/* What the runtime runs for a task of @app (stored as the `spec` column
+ * with berth_task_spec_to_json()). */
+BerthTaskSpec *
 scheduler_app_task_spec (SchedulerApp *app)
 {
-  JsonObject *spec = json_object_new ();
   JsonObject *container = get_object (app->def, "container");
   JsonObject *docker = get_object (container, "docker");
-  JsonArray *pds = get_array (app->def, "portDefinitions");
-  JsonArray *ports = json_array_new ();
+  const char *network = docker != NULL ? get_string (docker, "network") : NULL;
+  JsonArray *args = get_array (app->def, "args");
+  BerthTaskSpec *spec = berth_task_spec_new (docker != NULL ? BERTH_TASK_KIND_CONTAINER : BERTH_TASK_KIND_EXEC);
 
-  json_object_set_string_member (spec, "kind", docker != NULL ? "container" : "exec");
-  if (get_string (app->def, "cmd") != NULL)
-    json_object_set_string_member (spec, "cmd", get_string (app->def, "cmd"));
-  if (get_array (app->def, "args") != NULL)
-    json_object_set_array_member (spec, "args", json_array_ref (get_array (app->def, "args")));
-  if (docker != NULL && get_string (docker, "image") != NULL)
-    json_object_set_string_member (spec, "image", get_string (docker, "image"));
-  json_object_set_object_member (spec, "env", json_object_ref (get_object (app->def, "env")));
-  if (docker != NULL && (g_strcmp0 (get_string (docker, "network"), "BRIDGE") == 0 ||
-                         g_strcmp0 (get_string (docker, "network"), "USER") == 0))
+  berth_task_spec_set_cmd (spec, get_string (app->def, "cmd"));
+  if (args != NULL)
     {
-      JsonArray *mappings = get_array (docker, "portMappings");
-      pds = NULL;
-      for (guint i = 0; mappings != NULL && i < json_array_get_length (mappings); i++)
+      g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+      g_auto(GStrv) strv = NULL;
+      for (guint i = 0; i < json_array_get_length (args); i++)
         {
-          JsonObject *m = json_array_get_object_element (mappings, i);
-          JsonObject *p = json_object_new ();
-          json_object_set_int_member (p, "container", json_object_get_int_member_with_default (m, "containerPort", 0));
-          json_object_set_string_member (p, "protocol", get_string (m, "protocol"));
-          if (get_string (m, "name") != NULL)
-            json_object_set_string_member (p, "name", get_string (m, "name"));
-          json_array_add_object_element (ports, p);
+          JsonNode *n = json_array_get_element (args, i);
+          if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+            g_strv_builder_add (b, json_node_get_string (n));
         }
+      strv = g_strv_builder_end (b);
+      berth_task_spec_set_args (spec, (const char * const *) strv);
     }
-  for (guint i = 0; pds != NULL && i < json_array_get_length (pds); i++)
-    {
-      JsonObject *pd = json_array_get_object_element (pds, i);
-      JsonObject *p = json_object_new ();
-      json_object_set_int_member (p, "container", json_object_get_int_member_with_default (pd, "port", 0));
-      json_object_set_string_member (p, "protocol", get_string (pd, "protocol"));
-      if (get_string (pd, "name") != NULL)
-        json_object_set_string_member (p, "name", get_string (pd, "name"));
-      json_array_add_object_element (ports, p);
-    }
-  json_object_set_array_member (spec, "ports", ports);
-  json_object_set_double_member (spec, "cpus", app->cpus);
-  json_object_set_int_member (spec, "mem_mb", (gint64) app->mem);
-  json_object_set_int_member (spec, "disk_mb", (gint64) app->disk);
-  if (docker == NULL || g_strcmp0 (get_string (docker, "network"), "HOST") == 0)
-    json_object_set_string_member (spec, "network", "host");
-  else if (g_strcmp0 (get_string (docker, "network"), "NONE") == 0)
-    json_object_set_string_member (spec, "network", "none");
+  if (docker != NULL)
+    berth_task_spec_set_image (spec, get_string (docker, "image"));
+  copy_strings (berth_task_spec_get_env (spec), get_object (app->def, "env"));
+  copy_strings (berth_task_spec_get_labels (spec), get_object (app->def, "labels"));
+  if (g_strcmp0 (network, "BRIDGE") == 0 || g_strcmp0 (network, "USER") == 0)
+    add_ports (spec, get_array (docker, "portMappings"), "containerPort");
   else
-    json_object_set_string_member (spec, "network", "bridge");
-  json_object_set_object_member (spec, "labels", json_object_ref (get_object (app->def, "labels")));
-  json_object_set_int_member (spec, "kill_grace_seconds", app->kill_grace);
+    add_ports (spec, get_array (app->def, "portDefinitions"), "port");
+  berth_task_spec_set_resources (spec, app->cpus, (guint64) MAX (app->mem, 0), (guint64) MAX (app->disk, 0));
+  if (docker == NULL || g_strcmp0 (network, "HOST") == 0)
+    berth_task_spec_set_network (spec, BERTH_TASK_NETWORK_HOST);
+  else if (g_strcmp0 (network, "NONE") == 0)
+    berth_task_spec_set_network (spec, BERTH_TASK_NETWORK_NONE);
+  else
+    berth_task_spec_set_network (spec, BERTH_TASK_NETWORK_BRIDGE);
+  berth_task_spec_set_kill_grace_seconds (spec, (guint) CLAMP (app->kill_grace, 0, 86400));
   return spec;
 }

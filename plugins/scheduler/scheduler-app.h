@@ -36,6 +36,7 @@ SchedulerApp *scheduler_app_new        (JsonObject   *def);
 void          scheduler_app_free       (SchedulerApp *app);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SchedulerApp, scheduler_app_free)
 
+gboolean    scheduler_app_is_container (SchedulerApp *app);
 char       *scheduler_app_normalize_id (const char   *raw,
                                         const char   *base);
 gboolean    scheduler_app_id_is_valid  (const char   *id);
@@ -53,7 +54,7 @@ void        scheduler_app_set_version  (JsonObject   *def,
                                         gboolean      config_change);
 char       *scheduler_app_new_task_id  (const char   *app_id);
 char       *scheduler_app_next_version (const char   *after);
-JsonObject *scheduler_app_task_spec    (SchedulerApp *app);
+BerthTaskSpec *scheduler_app_task_spec (SchedulerApp *app);
 char       *scheduler_json_to_string   (JsonNode     *node);
 JsonNode   *scheduler_json_parse       (const char   *text);
 char       *scheduler_object_to_string (JsonObject   *obj);

@@ -63,7 +63,7 @@ typedef struct {
 } Op;
 
 typedef struct {
-  char       *type;
+  char       *topic;
   JsonObject *data;
 } PendingEvent;
 
@@ -72,7 +72,6 @@ struct _SchedulerController {
   const SchedulerLimits *limits;
   gint64           next_batch_ms;  /* no launch before (monotonic ms) */
   BerthStore      *store;
-  SchedulerEvents *events;
   SchedulerHealth *health;
   gulong           changed_id;
   guint            idle_id;
@@ -105,8 +104,8 @@ op_free (Op *op)
 static void
 pending_event_free (PendingEvent *e)
 {
-  g_free (e->type);
-  json_object_unref (e->data);
+  g_free (e->topic);
+  g_clear_pointer (&e->data, json_object_unref);
   g_free (e);
 }
 
@@ -133,11 +132,12 @@ add_op (Batch *b, OpKind kind, const char *id)
   return op;
 }
 
+/* Published once the batch is committed. */
 static void
-add_event (Batch *b, const char *type, JsonObject *data)
+add_event (Batch *b, const char *topic, JsonObject *data)
 {
   PendingEvent *e = g_new0 (PendingEvent, 1);
-  e->type = g_strdup (type);
+  e->topic = g_strdup (topic);
   e->data = data;
   g_ptr_array_add (b->events, e);
 }
@@ -224,10 +224,11 @@ health_changed_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-typedef struct {
-  SchedulerController *self;
-  Batch               *batch;
-} WriteData;
+static void
+publish_pending (SchedulerController *self, PendingEvent *e)
+{
+  berth_context_publish (self->context, e->topic, NULL, g_steal_pointer (&e->data));
+}
 
 static void
 write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -242,11 +243,8 @@ write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self != NULL)
     {
       self->writing = FALSE;
-      for (guint i = 0; ok && self->events != NULL && i < b->events->len; i++)
-        {
-          PendingEvent *e = g_ptr_array_index (b->events, i);
-          scheduler_events_emit (self->events, e->type, e->data);
-        }
+      for (guint i = 0; ok && i < b->events->len; i++)
+        publish_pending (self, g_ptr_array_index (b->events, i));
       if (self->dirty || !ok)
         {
           self->dirty = FALSE;
@@ -329,14 +327,19 @@ load_nodes (SchedulerController *self, GHashTable *by_id)
   return nodes;
 }
 
-static gdouble
-spec_number (BerthTask *task, const char *name)
+/* What a live task takes of its node, from its typed spec. */
+static void
+use_task (SchedulerNodeFree *node, BerthTask *task)
 {
-  JsonObject *spec = berth_task_get_spec (task);
-  JsonNode *n = json_object_get_member (spec, name);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
-    return 0;
-  return json_node_get_value_type (n) == G_TYPE_INT64 ? (gdouble) json_node_get_int (n) : json_node_get_double (n);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BerthTaskSpec) spec = berth_task_spec_new_from_json (berth_task_get_spec (task), &error);
+
+  if (spec == NULL)
+    g_debug ("scheduler: task %s: %s", berth_task_get_id (task), error->message);
+  scheduler_node_free_use (node, berth_task_get_app_id (task), spec != NULL ? berth_task_spec_get_cpus (spec) : 0,
+                           spec != NULL ? (gdouble) berth_task_spec_get_mem_mb (spec) : 0,
+                           spec != NULL ? (gdouble) berth_task_spec_get_disk_mb (spec) : 0,
+                           berth_task_get_ports (task));
 }
 
 gboolean
@@ -354,35 +357,25 @@ scheduler_controller_task_ready (SchedulerController *self, SchedulerApp *app, B
   return h != NULL && h->has_result && h->alive;
 }
 
-static JsonObject *
-event_data (const char *type)
+/* task.state: every state change the controller sees */
+static void
+publish_task_state (SchedulerController *self, BerthTask *task)
 {
   JsonObject *o = json_object_new ();
-  g_autofree char *now = berth_task_timestamp_now ();
-  json_object_set_string_member (o, "eventType", type);
-  json_object_set_string_member (o, "timestamp", now);
-  return o;
-}
-
-static void
-emit_status_update (SchedulerController *self, BerthTask *task)
-{
-  JsonObject *o = event_data ("status_update_event");
   JsonArray *ports = json_array_new ();
   GArray *p = berth_task_get_ports (task);
 
   for (guint i = 0; i < p->len; i++)
     json_array_add_int_element (ports, g_array_index (p, guint, i));
-  json_object_set_string_member (o, "slaveId", berth_task_get_node_id (task));
   json_object_set_string_member (o, "taskId", berth_task_get_id (task));
-  json_object_set_string_member (o, "taskStatus", berth_task_state_to_string (berth_task_get_state (task)));
-  json_object_set_string_member (o, "message", berth_task_get_message (task) != NULL ? berth_task_get_message (task) : "");
   json_object_set_string_member (o, "appId", berth_task_get_app_id (task));
+  json_object_set_string_member (o, "nodeId", berth_task_get_node_id (task));
+  json_object_set_string_member (o, "state", berth_task_state_to_string (berth_task_get_state (task)));
   json_object_set_string_member (o, "host", berth_task_get_host (task) != NULL ? berth_task_get_host (task) : "");
   json_object_set_array_member (o, "ports", ports);
+  json_object_set_string_member (o, "message", berth_task_get_message (task) != NULL ? berth_task_get_message (task) : "");
   json_object_set_string_member (o, "version", berth_task_get_version (task));
-  scheduler_events_emit (self->events, "status_update_event", o);
-  json_object_unref (o);
+  berth_context_publish (self->context, SCHEDULER_TOPIC_TASK_STATE, NULL, o);
 }
 
 static gint
@@ -439,7 +432,8 @@ task_failure (BerthTask *task)
 static guint
 launch (SchedulerController *self, Batch *b, SchedulerApp *app, guint n, GPtrArray *nodes, char **reason)
 {
-  g_autoptr(JsonObject) spec = scheduler_app_task_spec (app);
+  g_autoptr(BerthTaskSpec) typed = scheduler_app_task_spec (app);
+  g_autoptr(JsonObject) spec = berth_task_spec_to_json (typed);
   SchedulerNeed need = {
     .app_id = app->id,
     .cpus = app->cpus,
@@ -520,16 +514,14 @@ pass (SchedulerController *self)
       const char *before = g_hash_table_lookup (self->seen, berth_task_get_id (task));
       SchedulerNodeFree *node = g_hash_table_lookup (nodes_by_id, berth_task_get_node_id (task));
 
-      if (g_strcmp0 (before, berth_task_state_to_string (berth_task_get_state (task))) != 0 && self->events != NULL)
-        emit_status_update (self, task);
+      if (g_strcmp0 (before, berth_task_state_to_string (berth_task_get_state (task))) != 0)
+        publish_task_state (self, task);
       g_hash_table_insert (seen_now, g_strdup (berth_task_get_id (task)), g_strdup (berth_task_state_to_string (berth_task_get_state (task))));
       if (!berth_task_is_terminal (task))
         {
           g_hash_table_add (alive_apps, (gpointer) berth_task_get_app_id (task));
           if (node != NULL)
-            scheduler_node_free_use (node, berth_task_get_app_id (task), spec_number (task, "cpus"),
-                                     spec_number (task, "mem_mb"), spec_number (task, "disk_mb"),
-                                     berth_task_get_ports (task));
+            use_task (node, task);
         }
     }
   g_hash_table_unref (self->seen);
@@ -683,16 +675,11 @@ pass (SchedulerController *self)
       if (app->deployment_id != NULL && !old_at_start && current->len == n && ready_current == n &&
           to_launch == 0)
         {
-          JsonObject *e = event_data ("deployment_success");
-          JsonObject *step = event_data ("deployment_step_success");
-          json_object_set_object_member (step, "plan", scheduler_deployment_plan_json (app->deployment_id, app->id,
-                                                                                     app->version, NULL));
-          add_event (b, "deployment_step_success", step);
+          add_event (b, SCHEDULER_TOPIC_DEPLOYMENT,
+                     scheduler_event_deployment ("step", app->deployment_id, app->id, app->version, NULL));
           add_op (b, OP_DEPLOYMENT_DONE, app->deployment_id);
-          json_object_set_string_member (e, "id", app->deployment_id);
-          json_object_set_object_member (e, "plan", scheduler_deployment_plan_json (app->deployment_id, app->id,
-                                                                                  app->version, NULL));
-          add_event (b, "deployment_success", e);
+          add_event (b, SCHEDULER_TOPIC_DEPLOYMENT,
+                     scheduler_event_deployment ("success", app->deployment_id, app->id, app->version, NULL));
         }
       if (g_hash_table_contains (backoff_changed, app->id))
         {
@@ -720,10 +707,8 @@ pass (SchedulerController *self)
       SchedulerDeployment *d = g_ptr_array_index (deployments, i);
       if (!g_hash_table_contains (apps_by_id, d->app_id) && !g_hash_table_contains (alive_apps, d->app_id))
         {
-          JsonObject *e = event_data ("deployment_success");
           add_op (b, OP_DEPLOYMENT_DONE, d->id);
-          json_object_set_string_member (e, "id", d->id);
-          add_event (b, "deployment_success", e);
+          add_event (b, SCHEDULER_TOPIC_DEPLOYMENT, scheduler_event_deployment ("success", d->id, d->app_id, NULL, NULL));
         }
     }
   /* the queue only holds apps that exist */
@@ -743,11 +728,8 @@ pass (SchedulerController *self)
     self->timer_id = g_timeout_add ((guint) CLAMP (next_wake - now_ms + 5, 1, G_MAXINT32), timer_cb, self);
   if (b->ops->len == 0)
     {
-      for (guint i = 0; self->events != NULL && i < b->events->len; i++)
-        {
-          PendingEvent *e = g_ptr_array_index (b->events, i);
-          scheduler_events_emit (self->events, e->type, e->data);
-        }
+      for (guint i = 0; i < b->events->len; i++)
+        publish_pending (self, g_ptr_array_index (b->events, i));
       batch_free (b);
       return;
     }
@@ -778,15 +760,14 @@ changed_cb (BerthStore *store, guint64 index, const char *topic, const char *key
 }
 
 SchedulerController *
-scheduler_controller_new (BerthContext *context, const SchedulerLimits *limits, SchedulerEvents *events)
+scheduler_controller_new (BerthContext *context, const SchedulerLimits *limits)
 {
   SchedulerController *self = g_new0 (SchedulerController, 1);
 
   self->context = context;
   self->limits = limits;
   self->store = g_object_ref (berth_context_get_store (context));
-  self->events = events;
-  self->health = scheduler_health_new (events, health_changed_cb, self);
+  self->health = scheduler_health_new (context, limits, health_changed_cb, self);
   scheduler_health_set_store (self->health, self->store);
   self->queue = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) queue_entry_free);
   self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

@@ -12,8 +12,7 @@ G_BEGIN_DECLS
 typedef struct _SchedulerController SchedulerController;
 
 SchedulerController *scheduler_controller_new        (BerthContext          *context,
-                                                      const SchedulerLimits *limits,
-                                                      SchedulerEvents       *events);
+                                                      const SchedulerLimits *limits);
 void                 scheduler_controller_free       (SchedulerController *self);
 void                 scheduler_controller_kick       (SchedulerController *self);
 SchedulerHealth     *scheduler_controller_get_health (SchedulerController *self);

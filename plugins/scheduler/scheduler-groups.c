@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "scheduler-apps.h"
 #include "scheduler-db.h"
 #include "scheduler-groups.h"
 #include "scheduler-validate.h"
@@ -180,6 +181,15 @@ collect_apps (JsonObject *group, gboolean use_id, const char *base, const char *
           scheduler_json_is_string (json_object_get_member (json_node_get_object (node), "id")))
         app_id = scheduler_app_normalize_id (json_object_get_string_member (json_node_get_object (node), "id"), id);
       def = scheduler_app_validate (node, NULL, app_id, limits, &app_details);
+      if (def != NULL)
+        {
+          g_autofree char *p = g_strdup_printf ("%s/apps(%u)", path, i);
+          if (!scheduler_apps_check_script_checks (def, limits, p, details))
+            {
+              json_object_unref (def);
+              continue;
+            }
+        }
       if (def == NULL)
         {
           for (guint j = 0; j < json_array_get_length (app_details); j++)

@@ -2,16 +2,20 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <libsoup/soup.h>
 #include <string.h>
 
+#include "scheduler-events.h"
 #include "scheduler-health.h"
 
 /* Marathon health checks (HTTP, HTTPS, TCP, COMMAND), run by the scheduler
- * with async I/O on the main loop, one timer per check of a running task.
+ * on the main loop, one timer per check of a running task. HTTP and TCP
+ * checks, and command checks of apps without a container (only with
+ * [berthd] enable_script_checks), are BerthProbes; command checks of
+ * container apps run inside the container (BerthRuntime exec).
  * A failure inside gracePeriodSeconds (before any success) does not count;
  * maxConsecutiveFailures in a row mark the task for replacement. Results
- * live in memory only: after a restart they start again. */
+ * live in memory only: after a restart they start again. Changes of a
+ * task's health and failed checks are published on the event bus. */
 
 typedef struct _TaskHealth TaskHealth;
 
@@ -20,8 +24,7 @@ typedef struct {
   JsonObject   *check;
   guint         timer_id;
   GCancellable *cancellable;
-  guint         timeout_id;
-  GSubprocess  *proc;
+  BerthProbe   *probe;
   gboolean      in_flight;
   gboolean      dead;         /* released while in flight: the callback frees it */
 } CheckRun;
@@ -32,6 +35,8 @@ struct _TaskHealth {
   char                *app_id;
   char                *version;
   char                *host;
+  char                *runtime_id;  /* the container, for checks run inside it */
+  gboolean             container;
   GArray              *ports;
   gint64               started_us;
   GPtrArray           *runs;     /* CheckRun* */
@@ -39,11 +44,11 @@ struct _TaskHealth {
 };
 
 struct _SchedulerHealth {
+  BerthContext    *context;
+  const SchedulerLimits *limits;
   BerthStore      *store;        /* where task health is written; may be NULL */
-  SchedulerEvents *events;
   GSourceFunc      changed;
   gpointer         changed_data;
-  SoupSession     *session;
   GHashTable      *tasks;        /* task id → TaskHealth* */
 };
 
@@ -51,7 +56,7 @@ static void
 check_run_destroy (CheckRun *run)
 {
   g_clear_object (&run->cancellable);
-  g_clear_object (&run->proc);
+  g_clear_object (&run->probe);
   json_object_unref (run->check);
   g_free (run);
 }
@@ -60,7 +65,6 @@ static void
 check_run_free (CheckRun *run)
 {
   g_clear_handle_id (&run->timer_id, g_source_remove);
-  g_clear_handle_id (&run->timeout_id, g_source_remove);
   run->owner = NULL;
   if (!run->in_flight)
     {
@@ -70,8 +74,6 @@ check_run_free (CheckRun *run)
   run->dead = TRUE;
   if (run->cancellable != NULL)
     g_cancellable_cancel (run->cancellable);
-  if (run->proc != NULL)
-    g_subprocess_force_exit (run->proc);
 }
 
 /* In a completion callback: whether the run was released meanwhile (it is
@@ -93,6 +95,7 @@ task_health_free (TaskHealth *th)
   g_free (th->app_id);
   g_free (th->version);
   g_free (th->host);
+  g_free (th->runtime_id);
   g_array_unref (th->ports);
   g_free (th->state.first_success);
   g_free (th->state.last_success);
@@ -102,15 +105,15 @@ task_health_free (TaskHealth *th)
 }
 
 SchedulerHealth *
-scheduler_health_new (SchedulerEvents *events, GSourceFunc changed, gpointer changed_data)
+scheduler_health_new (BerthContext *context, const SchedulerLimits *limits, GSourceFunc changed,
+                      gpointer changed_data)
 {
   SchedulerHealth *self = g_new0 (SchedulerHealth, 1);
 
-  self->events = events;
+  self->context = context;
+  self->limits = limits;
   self->changed = changed;
   self->changed_data = changed_data;
-  self->session = soup_session_new ();
-  soup_session_set_timeout (self->session, 0);
   self->tasks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) task_health_free);
   return self;
 }
@@ -173,8 +176,6 @@ scheduler_health_free (SchedulerHealth *self)
     return;
   g_clear_object (&self->store);
   g_hash_table_unref (self->tasks);
-  soup_session_abort (self->session);
-  g_object_unref (self->session);
   g_free (self);
 }
 
@@ -218,12 +219,12 @@ scheduler_health_results_json (SchedulerHealth *self, const char *task_id)
 }
 
 static JsonObject *
-event_data (const char *type)
+event_data (TaskHealth *th)
 {
   JsonObject *o = json_object_new ();
-  g_autofree char *now = berth_task_timestamp_now ();
-  json_object_set_string_member (o, "eventType", type);
-  json_object_set_string_member (o, "timestamp", now);
+  json_object_set_string_member (o, "taskId", th->task_id);
+  json_object_set_string_member (o, "appId", th->app_id);
+  json_object_set_string_member (o, "version", th->version);
   return o;
 }
 
@@ -265,25 +266,17 @@ record (CheckRun *run, gboolean ok, const char *cause)
       if (max > 0 && st->consecutive_failures >= max)
         st->failed_too_often = TRUE;
       {
-        JsonObject *e = event_data ("failed_health_check_event");
-        json_object_set_string_member (e, "appId", th->app_id);
-        json_object_set_string_member (e, "taskId", th->task_id);
-        json_object_set_string_member (e, "instanceId", th->task_id);
-        json_object_set_object_member (e, "healthCheck", json_object_ref (run->check));
-        scheduler_events_emit (self->events, "failed_health_check_event", e);
-        json_object_unref (e);
+        JsonObject *e = event_data (th);
+        json_object_set_object_member (e, "check", json_object_ref (run->check));
+        json_object_set_string_member (e, "cause", cause != NULL ? cause : "");
+        berth_context_publish (self->context, SCHEDULER_TOPIC_HEALTH_CHECK, NULL, e);
       }
     }
   if (st->has_result && (!had || was_alive != st->alive))
     {
-      JsonObject *e = event_data ("health_status_changed_event");
-      json_object_set_string_member (e, "appId", th->app_id);
-      json_object_set_string_member (e, "taskId", th->task_id);
-      json_object_set_string_member (e, "instanceId", th->task_id);
-      json_object_set_string_member (e, "version", th->version);
+      JsonObject *e = event_data (th);
       json_object_set_boolean_member (e, "alive", st->alive);
-      scheduler_events_emit (self->events, "health_status_changed_event", e);
-      json_object_unref (e);
+      berth_context_publish (self->context, SCHEDULER_TOPIC_HEALTH, NULL, e);
       store_health (self, th->task_id, st->alive);
     }
   if ((st->has_result && (!had || was_alive != st->alive)) || was_failed != st->failed_too_often)
@@ -292,78 +285,91 @@ record (CheckRun *run, gboolean ok, const char *cause)
 }
 
 static void
-http_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+probe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   CheckRun *run = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) in = soup_session_send_finish (SOUP_SESSION (source), result, &error);
-  SoupMessage *msg;
-  guint status;
+  g_autofree char *output = NULL;
+  BerthHealth health = berth_probe_run_finish (BERTH_PROBE (source), result, &output, &error);
 
   if (run_is_dead (run))
     return;
-  g_clear_handle_id (&run->timeout_id, g_source_remove);
   g_clear_object (&run->cancellable);
-  if (in == NULL)
-    {
-      record (run, FALSE, error->message);
-      return;
-    }
-  msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  status = msg != NULL ? soup_message_get_status (msg) : 0;
-  g_input_stream_close (in, NULL, NULL);
-  if (status >= 200 && status < 400)
+  g_clear_object (&run->probe);
+  if (error != NULL)
+    record (run, FALSE, error->message);
+  else if (health == BERTH_HEALTH_PASSING)
     record (run, TRUE, NULL);
   else
     {
-      g_autofree char *cause = g_strdup_printf ("HTTP %u", status);
-      record (run, FALSE, cause);
+      g_strstrip (output);
+      record (run, FALSE, output != NULL && *output != '\0' ? output : berth_health_to_string (health));
     }
 }
 
 static void
-tcp_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+exec_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   CheckRun *run = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), result,
-                                                                              &error);
+  g_autofree char *output = NULL;
+  int status = -1;
+  gboolean ok = berth_runtime_exec_container_finish (BERTH_RUNTIME (source), result, &status, &output, &error);
 
   if (run_is_dead (run))
     return;
-  g_clear_handle_id (&run->timeout_id, g_source_remove);
   g_clear_object (&run->cancellable);
-  if (conn != NULL)
-    g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
-  record (run, conn != NULL, error != NULL ? error->message : NULL);
+  if (!ok)
+    record (run, FALSE, error->message);
+  else if (status != 0)
+    {
+      g_autofree char *cause = g_strdup_printf (_("exit status %d"), status);
+      record (run, FALSE, cause);
+    }
+  else
+    record (run, TRUE, NULL);
 }
 
+/* The check's shell command, with Marathon's variables set. */
 static void
-command_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+run_command (CheckRun *run, const char *value, guint port, guint timeout_ms)
 {
-  CheckRun *run = user_data;
-  g_autoptr(GError) error = NULL;
-  gboolean ok = g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error);
+  TaskHealth *th = run->owner;
+  SchedulerHealth *self = th->health;
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
 
-  if (run_is_dead (run))
-    return;
-  g_clear_handle_id (&run->timeout_id, g_source_remove);
-  g_clear_object (&run->proc);
-  g_clear_object (&run->cancellable);
-  record (run, ok, error != NULL ? error->message : NULL);
-}
+  if (th->container)
+    {
+      BerthRuntime *runtime = berth_context_get_service (self->context, BERTH_TYPE_RUNTIME);
+      /* the values travel as arguments, not spliced into the script */
+      const char *argv[] = { "/bin/sh", "-c",
+                             "export HOST=\"$1\" PORT0=\"$2\" PORT=\"$2\" MESOS_TASK_ID=\"$3\"; eval \"$4\"",
+                             "sh", th->host, port_text, th->task_id, value, NULL };
 
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  CheckRun *run = user_data;
-
-  run->timeout_id = 0;
-  if (run->proc != NULL)
-    g_subprocess_force_exit (run->proc);
-  if (run->cancellable != NULL)
-    g_cancellable_cancel (run->cancellable);
-  return G_SOURCE_REMOVE;
+      if (runtime == NULL || th->runtime_id == NULL)
+        {
+          g_clear_object (&run->cancellable);
+          record (run, FALSE, runtime == NULL ? _("no container runtime is available")
+                                              : _("the task has no container yet"));
+          return;
+        }
+      berth_runtime_exec_container_async (runtime, th->runtime_id, argv, timeout_ms, NULL, run->cancellable,
+                                          exec_done_cb, run);
+      return;
+    }
+  if (!self->limits->enable_script_checks)
+    {
+      g_clear_object (&run->cancellable);
+      record (run, FALSE, _("command health checks on the host are disabled ([berthd] enable_script_checks)"));
+      return;
+    }
+  run->probe = berth_probe_new_shell (value);
+  berth_probe_setenv (run->probe, "HOST", th->host);
+  berth_probe_setenv (run->probe, "PORT0", port_text);
+  berth_probe_setenv (run->probe, "PORT", port_text);
+  berth_probe_setenv (run->probe, "MESOS_TASK_ID", th->task_id);
+  berth_probe_set_timeout (run->probe, timeout_ms);
+  berth_probe_run_async (run->probe, run->cancellable, probe_done_cb, run);
 }
 
 static gboolean
@@ -374,56 +380,29 @@ run_cb (gpointer user_data)
   const char *protocol = json_object_get_string_member_with_default (run->check, "protocol", "HTTP");
   gint64 index = json_object_get_int_member_with_default (run->check, "portIndex", 0);
   gint64 timeout = json_object_get_int_member_with_default (run->check, "timeoutSeconds", 20);
+  guint timeout_ms = (guint) CLAMP (timeout, 1, 86400) * 1000;
   guint port = index >= 0 && (guint) index < th->ports->len ? g_array_index (th->ports, guint, index) : 0;
 
   run->timer_id = 0;
   run->in_flight = TRUE;
   run->cancellable = g_cancellable_new ();
-  run->timeout_id = g_timeout_add_seconds ((guint) MAX (timeout, 1), timeout_cb, run);
-  if (g_str_equal (protocol, "COMMAND"))
+  if (g_str_has_suffix (protocol, "COMMAND"))
     {
       JsonObject *command = json_object_get_object_member (run->check, "command");
-      const char *value = json_object_get_string_member_with_default (command, "value", "false");
-      g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                                                           G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-      g_autoptr(GError) error = NULL;
-      g_autofree char *port_text = g_strdup_printf ("%u", port);
-
-      g_subprocess_launcher_setenv (launcher, "HOST", th->host, TRUE);
-      g_subprocess_launcher_setenv (launcher, "PORT0", port_text, TRUE);
-      g_subprocess_launcher_setenv (launcher, "PORT", port_text, TRUE);
-      g_subprocess_launcher_setenv (launcher, "MESOS_TASK_ID", th->task_id, TRUE);
-      run->proc = g_subprocess_launcher_spawn (launcher, &error, "/bin/sh", "-c", value, NULL);
-      if (run->proc == NULL)
-        {
-          g_clear_handle_id (&run->timeout_id, g_source_remove);
-          g_clear_object (&run->cancellable);
-          record (run, FALSE, error->message);
-          return G_SOURCE_REMOVE;
-        }
-      g_subprocess_wait_check_async (run->proc, run->cancellable, command_done_cb, run);
+      run_command (run, json_object_get_string_member_with_default (command, "value", "false"), port, timeout_ms);
+      return G_SOURCE_REMOVE;
     }
-  else if (g_str_has_suffix (protocol, "TCP"))
-    {
-      g_autoptr(GSocketClient) client = g_socket_client_new ();
-      g_socket_client_connect_to_host_async (client, th->host, (guint16) port, run->cancellable, tcp_done_cb, run);
-    }
+  if (g_str_has_suffix (protocol, "TCP"))
+    run->probe = berth_probe_new_tcp (th->host, (guint16) port);
   else
     {
       const char *path = json_object_get_string_member_with_default (run->check, "path", "/");
       const char *scheme = g_str_has_suffix (protocol, "HTTPS") ? "https" : "http";
       g_autofree char *uri = g_strdup_printf ("%s://%s:%u%s", scheme, th->host, port, path);
-      g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-
-      if (msg == NULL)
-        {
-          g_clear_handle_id (&run->timeout_id, g_source_remove);
-          g_clear_object (&run->cancellable);
-          record (run, FALSE, _("invalid health check URI"));
-          return G_SOURCE_REMOVE;
-        }
-      soup_session_send_async (th->health->session, msg, G_PRIORITY_DEFAULT, run->cancellable, http_done_cb, run);
+      run->probe = berth_probe_new_http ("GET", uri);
     }
+  berth_probe_set_timeout (run->probe, timeout_ms);
+  berth_probe_run_async (run->probe, run->cancellable, probe_done_cb, run);
   return G_SOURCE_REMOVE;
 }
 
@@ -459,8 +438,13 @@ scheduler_health_sync (SchedulerHealth *self, GPtrArray *apps, GPtrArray *tasks)
       if (checks == NULL || json_array_get_length (checks) == 0)
         continue;
       g_hash_table_add (keep, (gpointer) berth_task_get_id (task));
-      if (g_hash_table_contains (self->tasks, berth_task_get_id (task)))
-        continue;
+      th = g_hash_table_lookup (self->tasks, berth_task_get_id (task));
+      if (th != NULL)
+        {
+          if (th->runtime_id == NULL && berth_task_get_runtime_id (task) != NULL)
+            th->runtime_id = g_strdup (berth_task_get_runtime_id (task));
+          continue;
+        }
       th = g_new0 (TaskHealth, 1);
       th->health = self;
       th->task_id = g_strdup (berth_task_get_id (task));
@@ -468,6 +452,8 @@ scheduler_health_sync (SchedulerHealth *self, GPtrArray *apps, GPtrArray *tasks)
       th->version = g_strdup (berth_task_get_version (task));
       th->host = g_strdup (berth_task_get_host (task) != NULL ? berth_task_get_host (task) : "127.0.0.1");
       th->ports = g_array_copy (berth_task_get_ports (task));
+      th->runtime_id = g_strdup (berth_task_get_runtime_id (task));
+      th->container = scheduler_app_is_container (app);
       th->started_us = g_get_real_time ();
       if (berth_task_get_started_at (task) != NULL)
         {

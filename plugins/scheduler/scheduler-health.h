@@ -4,7 +4,6 @@
 #include <berth.h>
 
 #include "scheduler-app.h"
-#include "scheduler-events.h"
 
 G_BEGIN_DECLS
 
@@ -22,9 +21,10 @@ typedef struct {
   gboolean  failed_too_often;   /* maxConsecutiveFailures reached: replace */
 } SchedulerHealthState;
 
-SchedulerHealth            *scheduler_health_new   (SchedulerEvents *events,
-                                                    GSourceFunc      changed,
-                                                    gpointer         changed_data);
+SchedulerHealth            *scheduler_health_new   (BerthContext          *context,
+                                                    const SchedulerLimits *limits,
+                                                    GSourceFunc            changed,
+                                                    gpointer               changed_data);
 void                        scheduler_health_free  (SchedulerHealth *self);
 void                        scheduler_health_set_store (SchedulerHealth *self,
                                                         BerthStore      *store);

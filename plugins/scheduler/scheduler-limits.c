@@ -86,4 +86,6 @@ scheduler_limits_load (SchedulerLimits *limits, BerthContext *context)
   limits->max_value_bytes = (gsize) get_uint (context, "max_value_bytes", d.max_value_bytes, 1, 64 * 1024 * 1024);
   limits->node_cpus = get_double (context, "cpus", d.node_cpus, 0);
   limits->node_mem_mb = get_double (context, "mem_mb", d.node_mem_mb, 0);
+  /* a core-level switch, shared with discovery's script checks */
+  limits->enable_script_checks = berth_context_get_config_boolean (context, "berthd", "enable_script_checks", FALSE);
 }

@@ -23,6 +23,7 @@ typedef struct {
   gsize         max_value_bytes;     /* max_value_bytes: env/label values, other strings */
   gdouble       node_cpus;           /* cpus: what this node offers (0: all its processors) */
   gdouble       node_mem_mb;         /* mem_mb: what this node offers (0: all its memory) */
+  gboolean      enable_script_checks; /* [berthd] enable_script_checks: COMMAND checks of exec apps on the host */
 } SchedulerLimits;
 
 void scheduler_limits_load     (SchedulerLimits       *limits,

@@ -51,8 +51,8 @@ scheduler_plugin_startup (BerthPlugin *plugin, GError **error)
                             scheduler_migrations, error))
     return FALSE;
   scheduler_limits_load (&self->limits, ctx);
-  self->events = scheduler_events_new ();
-  self->controller = scheduler_controller_new (ctx, &self->limits, self->events);
+  self->events = scheduler_events_new (berth_context_get_event_bus (ctx));
+  self->controller = scheduler_controller_new (ctx, &self->limits);
   scheduler_http_add_routes (self);
   return TRUE;
 }

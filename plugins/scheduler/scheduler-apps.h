@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <berth.h>
+
+#include "scheduler-plugin.h"
+
+G_BEGIN_DECLS
+
+/* The app life cycle, independent of any transport: deploy an app from
+ * its JSON definition (create, replace, merge, roll back), scale,
+ * suspend, restart, delete, kill tasks, cancel a deployment. A front
+ * door (HTTP, D-Bus, ...) prepares an operation from parsed input and
+ * its caller, runs it (one store write that checks and writes together)
+ * and reads the results from the operation. Every write publishes its
+ * events on the bus (scheduler-events.h) with the caller. */
+
+typedef enum {
+  SCHEDULER_APP_OP_CREATE,
+  SCHEDULER_APP_OP_UPDATE,
+  SCHEDULER_APP_OP_DELETE,
+  SCHEDULER_APP_OP_KILL_TASKS,
+  SCHEDULER_APP_OP_CANCEL_DEPLOYMENT,
+} SchedulerAppOpKind;
+
+typedef struct {
+  SchedulerAppOpKind kind;
+  BerthCaller *caller;
+  gboolean     force;          /* override a deployment's lock / stop a deployment where it is */
+  gboolean     scale;          /* kill: lower the app's instances too */
+  char        *app_id;
+  JsonObject  *def;            /* the new definition (create, update) */
+  char        *action;         /* deployment action (StartApplication, ...) */
+  const char  *event_action;   /* the app event: created, updated, restarted, scaled, deleted */
+  gboolean     config_change;
+  GPtrArray   *task_ids;       /* kill: the tasks named */
+  gboolean     tasks_by_app;   /* kill: every task of app_id */
+  char        *deployment_id;  /* cancel: the deployment */
+  /* results */
+  gboolean     created;        /* a new app */
+  char        *new_deployment;
+  char        *version;
+  char        *locked_by;      /* CONFLICT: the deployment holding the app */
+  GPtrArray   *killed;         /* BerthTask* */
+} SchedulerAppOp;
+
+SchedulerAppOp *scheduler_app_op_ref   (SchedulerAppOp *op);
+void            scheduler_app_op_unref (SchedulerAppOp *op);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SchedulerAppOp, scheduler_app_op_unref)
+
+SchedulerAppOp *scheduler_apps_deploy       (SchedulerPlugin  *plugin,
+                                             JsonNode         *body,
+                                             const char       *path_id,
+                                             BerthCaller      *caller,
+                                             JsonArray       **details,
+                                             GError          **error);
+SchedulerAppOp *scheduler_apps_scale        (SchedulerPlugin  *plugin,
+                                             const char       *app_id,
+                                             gint64            instances,
+                                             BerthCaller      *caller,
+                                             GError          **error);
+SchedulerAppOp *scheduler_apps_restart      (SchedulerPlugin  *plugin,
+                                             const char       *app_id,
+                                             BerthCaller      *caller,
+                                             GError          **error);
+SchedulerAppOp *scheduler_apps_delete       (SchedulerPlugin  *plugin,
+                                             const char       *app_id,
+                                             BerthCaller      *caller);
+SchedulerAppOp *scheduler_apps_kill_tasks   (SchedulerPlugin  *plugin,
+                                             const char       *app_id,
+                                             const char * const *task_ids,
+                                             gboolean          scale,
+                                             BerthCaller      *caller);
+SchedulerAppOp *scheduler_apps_cancel_deployment (SchedulerPlugin *plugin,
+                                                  const char      *deployment_id,
+                                                  BerthCaller     *caller);
+
+void            scheduler_apps_run_async    (SchedulerPlugin     *plugin,
+                                             SchedulerAppOp      *op,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean        scheduler_apps_run_finish   (SchedulerPlugin     *plugin,
+                                             GAsyncResult        *result,
+                                             GError             **error);
+
+gboolean        scheduler_apps_check_script_checks (JsonObject            *def,
+                                                    const SchedulerLimits *limits,
+                                                    const char            *prefix,
+                                                    JsonArray             *details);
+
+G_END_DECLS

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "scheduler-db.h"
+#include "scheduler-http-private.h"
+
+/* /v2/apps: reads from the store, writes through scheduler-apps.c. */
+
+/* ?embed=apps.tasks / app.tasks (the parameter may repeat) */
+static gboolean
+wants_tasks (BerthRequest *req)
+{
+  g_auto(GStrv) embed = berth_request_dup_query_all (req, "embed");
+
+  for (guint i = 0; embed != NULL && embed[i] != NULL; i++)
+    if (g_str_has_suffix (embed[i], ".tasks"))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+list_apps (SchedulerPlugin *self, BerthRequest *req)
+{
+  SchedulerController *controller = scheduler_plugin_get_controller (self);
+  BerthStore *store = scheduler_http_store (self);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) apps = NULL;
+  g_autoptr(GPtrArray) tasks = NULL;
+  g_autoptr(JsonObject) o = NULL;
+  const char *cmd = berth_request_get_query (req, "cmd");
+  const char *id = berth_request_get_query (req, "id");
+  gboolean embed = wants_tasks (req);
+  JsonArray *list;
+
+  apps = scheduler_db_load_apps (store, scheduler_plugin_get_limits (self), &error);
+  if (apps != NULL)
+    tasks = berth_task_list (store, NULL, NULL, &error);
+  if (apps == NULL || tasks == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  list = json_array_new ();
+  for (guint i = 0; i < apps->len; i++)
+    {
+      SchedulerApp *app = g_ptr_array_index (apps, i);
+      const char *app_cmd = json_object_get_string_member_with_default (app->def, "cmd", NULL);
+      if (cmd != NULL && (app_cmd == NULL || strstr (app_cmd, cmd) == NULL))
+        continue;
+      if (id != NULL && strstr (app->id, id) == NULL)
+        continue;
+      json_array_add_element (list, scheduler_controller_app_json (controller, app, tasks, embed));
+    }
+  o = json_object_new ();
+  json_object_set_array_member (o, "apps", list);
+  berth_request_set_index (req, berth_store_get_index (store));
+  scheduler_http_respond_object (req, 200, o);
+}
+
+static void
+get_app (SchedulerPlugin *self, BerthRequest *req, const char *id)
+{
+  SchedulerController *controller = scheduler_plugin_get_controller (self);
+  BerthStore *store = scheduler_http_store (self);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SchedulerApp) app = scheduler_db_load_app (store, id, scheduler_plugin_get_limits (self), &error);
+  g_autoptr(GPtrArray) tasks = NULL;
+  g_autoptr(JsonObject) o = NULL;
+
+  if (app == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  tasks = berth_task_list (store, id, NULL, &error);
+  if (tasks == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  o = json_object_new ();
+  json_object_set_member (o, "app", scheduler_controller_app_json (controller, app, tasks, TRUE));
+  berth_request_set_index (req, berth_store_get_index (store));
+  scheduler_http_respond_object (req, 200, o);
+}
+
+/* POST /v2/apps, PUT/PATCH /v2/apps/<id> */
+static void
+deploy (SchedulerPlugin *self, BerthRequest *req, const char *path_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) details = NULL;
+  g_autoptr(JsonNode) body = berth_request_parse_json (req, &error);
+  g_autoptr(SchedulerAppOp) op = NULL;
+
+  if (body == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  op = scheduler_apps_deploy (self, body, path_id, berth_request_get_caller (req), &details, &error);
+  if (op == NULL && details != NULL)
+    scheduler_http_respond_invalid (req, g_steal_pointer (&details));
+  else if (op == NULL)
+    berth_request_respond_error (req, error);
+  else if (scheduler_http_flags (req, op))
+    scheduler_http_run (self, req, op);
+}
+
+void
+scheduler_http_handle_apps (BerthRequest *req, gpointer user_data)
+{
+  SchedulerPlugin *self = user_data;
+  const char *method = berth_request_get_method (req);
+
+  if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
+    list_apps (self, req);
+  else if (g_str_equal (method, "PUT"))
+    scheduler_http_respond_not_implemented (req, _("updating several apps at once is"));
+  else
+    deploy (self, req, NULL);
+}
+
+static void
+respond_versions (SchedulerPlugin *self, BerthRequest *req, const char *app_id, const char *version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) o = NULL;
+
+  if (version != NULL)
+    {
+      o = scheduler_db_load_version (scheduler_http_store (self), app_id, version, &error);
+      if (o == NULL)
+        berth_request_respond_error (req, error);
+      else
+        scheduler_http_respond_object (req, 200, o);
+      return;
+    }
+  {
+    g_autoptr(JsonArray) list = scheduler_db_list_versions (scheduler_http_store (self), app_id, &error);
+    if (list == NULL || json_array_get_length (list) == 0)
+      {
+        g_clear_error (&error);
+        g_set_error (&error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("App '%s' does not exist"), app_id);
+        berth_request_respond_error (req, error);
+        return;
+      }
+    o = json_object_new ();
+    json_object_set_array_member (o, "versions", g_steal_pointer (&list));
+    scheduler_http_respond_object (req, 200, o);
+  }
+}
+
+static void
+run_or_fail (SchedulerPlugin *self, BerthRequest *req, SchedulerAppOp *op, GError *error)
+{
+  if (op == NULL)
+    berth_request_respond_error (req, error);
+  else if (scheduler_http_flags (req, op))
+    scheduler_http_run (self, req, op);
+}
+
+/* /v2/apps/<id>[/tasks[/<task>]|/versions[/<v>]|/restart] */
+void
+scheduler_http_handle_app_path (BerthRequest *req, gpointer user_data)
+{
+  SchedulerPlugin *self = user_data;
+  BerthCaller *caller = berth_request_get_caller (req);
+  const char *method = berth_request_get_method (req);
+  gboolean get = g_str_equal (method, "GET") || g_str_equal (method, "HEAD");
+  g_autofree char *path = scheduler_app_normalize_id (berth_request_get_param (req, "path"), NULL);
+  g_autoptr(SchedulerAppOp) op = NULL;
+  g_autoptr(GError) error = NULL;
+  char *mark;
+
+  if ((mark = strstr (path, "/tasks/")) != NULL && g_str_equal (method, "DELETE"))
+    {
+      const char *ids[] = { mark + strlen ("/tasks/"), NULL };
+      *mark = '\0';
+      op = scheduler_apps_kill_tasks (self, path, ids, FALSE, caller);
+      run_or_fail (self, req, op, NULL);
+      return;
+    }
+  if (g_str_has_suffix (path, "/tasks"))
+    {
+      path[strlen (path) - strlen ("/tasks")] = '\0';
+      if (get)
+        scheduler_http_respond_tasks (self, req, path);
+      else if (g_str_equal (method, "DELETE"))
+        {
+          op = scheduler_apps_kill_tasks (self, path, NULL, FALSE, caller);
+          run_or_fail (self, req, op, NULL);
+        }
+      else
+        berth_request_respond_message (req, 405, _("Method not allowed"));
+      return;
+    }
+  if ((mark = strstr (path, "/versions")) != NULL && get)
+    {
+      const char *version = mark[strlen ("/versions")] == '/' ? mark + strlen ("/versions/") : NULL;
+      *mark = '\0';
+      respond_versions (self, req, path, version);
+      return;
+    }
+  if (g_str_has_suffix (path, "/restart") && g_str_equal (method, "POST"))
+    {
+      path[strlen (path) - strlen ("/restart")] = '\0';
+      op = scheduler_apps_restart (self, path, caller, &error);
+      run_or_fail (self, req, op, error);
+      return;
+    }
+  if (get)
+    get_app (self, req, path);
+  else if (g_str_equal (method, "PUT") || g_str_equal (method, "PATCH"))
+    deploy (self, req, path);
+  else if (g_str_equal (method, "DELETE"))
+    {
+      op = scheduler_apps_delete (self, path, caller);
+      run_or_fail (self, req, op, NULL);
+    }
+  else
+    berth_request_respond_message (req, 405, _("Method not allowed"));
+}

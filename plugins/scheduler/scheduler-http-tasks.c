@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "scheduler-db.h"
+#include "scheduler-http-private.h"
+#include "scheduler-validate.h"
+
+/* /v2/tasks, /v2/deployments and /v2/queue. */
+
+/* The live tasks (of @app_id, or all), ?status=running|staging. */
+void
+scheduler_http_respond_tasks (SchedulerPlugin *self, BerthRequest *req, const char *app_id)
+{
+  SchedulerController *controller = scheduler_plugin_get_controller (self);
+  BerthStore *store = scheduler_http_store (self);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) tasks = NULL;
+  g_autoptr(JsonObject) o = NULL;
+  const char *status = berth_request_get_query (req, "status");
+  JsonArray *list;
+
+  if (app_id != NULL)
+    {
+      g_autoptr(SchedulerApp) app = scheduler_db_load_app (store, app_id, scheduler_plugin_get_limits (self), &error);
+      if (app == NULL)
+        {
+          berth_request_respond_error (req, error);
+          return;
+        }
+    }
+  tasks = berth_task_list (store, app_id, NULL, &error);
+  if (tasks == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  list = json_array_new ();
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      BerthTask *task = g_ptr_array_index (tasks, i);
+      if (berth_task_is_terminal (task))
+        continue;
+      if (status != NULL && g_ascii_strcasecmp (status, "running") == 0 &&
+          berth_task_get_state (task) != BERTH_TASK_STATE_RUNNING)
+        continue;
+      if (status != NULL && g_ascii_strcasecmp (status, "staging") == 0 &&
+          berth_task_get_state (task) != BERTH_TASK_STATE_STAGING)
+        continue;
+      json_array_add_element (list, scheduler_controller_task_json (controller, task));
+    }
+  o = json_object_new ();
+  json_object_set_array_member (o, "tasks", list);
+  berth_request_set_index (req, berth_store_get_index (store));
+  scheduler_http_respond_object (req, 200, o);
+}
+
+void
+scheduler_http_handle_tasks (BerthRequest *req, gpointer user_data)
+{
+  scheduler_http_respond_tasks (user_data, req, NULL);
+}
+
+/* POST /v2/tasks/delete {"ids": [...]} (?scale=true) */
+void
+scheduler_http_handle_tasks_delete (BerthRequest *req, gpointer user_data)
+{
+  SchedulerPlugin *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = berth_request_parse_json (req, &error);
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+  g_auto(GStrv) list = NULL;
+  g_autoptr(SchedulerAppOp) op = NULL;
+  JsonArray *array;
+
+  if (body == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  array = JSON_NODE_HOLDS_OBJECT (body) && json_object_has_member (json_node_get_object (body), "ids") &&
+              JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object (body), "ids"))
+            ? json_object_get_array_member (json_node_get_object (body), "ids") : NULL;
+  if (array == NULL)
+    {
+      berth_request_respond_message (req, 400, _("Expected {\"ids\": [...]}"));
+      return;
+    }
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *id = json_array_get_element (array, i);
+      if (scheduler_json_is_string (id))
+        g_strv_builder_add (ids, json_node_get_string (id));
+    }
+  list = g_strv_builder_end (ids);
+  op = scheduler_apps_kill_tasks (self, NULL, (const char * const *) list, FALSE, berth_request_get_caller (req));
+  if (scheduler_http_flags (req, op))
+    scheduler_http_run (self, req, op);
+}
+
+void
+scheduler_http_handle_deployments (BerthRequest *req, gpointer user_data)
+{
+  SchedulerPlugin *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = scheduler_db_load_deployments (scheduler_http_store (self), &error);
+  g_autoptr(JsonNode) root = NULL;
+  JsonArray *array;
+
+  if (list == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  array = json_array_new ();
+  for (guint i = 0; i < list->len; i++)
+    json_array_add_element (array, scheduler_deployment_to_json (g_ptr_array_index (list, i)));
+  root = json_node_init_array (json_node_alloc (), array);
+  json_array_unref (array);
+  berth_request_respond_json (req, 200, root);
+}
+
+/* DELETE /v2/deployments/<id>: ?force=true stops it where it is; without,
+ * the app goes back to the definition it had before (a new deployment). */
+void
+scheduler_http_handle_deployment (BerthRequest *req, gpointer user_data)
+{
+  g_autoptr(SchedulerAppOp) op = scheduler_apps_cancel_deployment (user_data, berth_request_get_param (req, "id"),
+                                                                   berth_request_get_caller (req));
+  if (scheduler_http_flags (req, op))
+    scheduler_http_run (user_data, req, op);
+}
+
+void
+scheduler_http_handle_queue (BerthRequest *req, gpointer user_data)
+{
+  SchedulerPlugin *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) apps = scheduler_db_load_apps (scheduler_http_store (self), scheduler_plugin_get_limits (self),
+                                                      &error);
+  g_autoptr(JsonObject) o = NULL;
+
+  if (apps == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  o = json_object_new ();
+  json_object_set_array_member (o, "queue", scheduler_controller_queue_json (scheduler_plugin_get_controller (self),
+                                                                             apps));
+  scheduler_http_respond_object (req, 200, o);
+}
+
+void
+scheduler_http_handle_queue_delay (BerthRequest *req, gpointer user_data)
+{
+  scheduler_http_respond_not_implemented (req, _("resetting a launch delay is"));
+}
