@@ -124,12 +124,20 @@ class Sched:
         return task_procs(self.berthd.state_dir)
 
 
+SCRIPT_CHECKS_CONFIG = "[berthd]\nenable_script_checks=true\n"
+
+
 @pytest.fixture
-def sched_factory(berthd_factory):
+def sched_factory(berthd_factory, tmp_path):
     made = []
 
     def make(extra_args=()):
         args = list(extra_args)
+        if "--config" not in args:
+            # the tests run COMMAND health checks of exec apps on the host
+            conf = tmp_path / f"sched-{len(made)}.conf"
+            conf.write_text(SCRIPT_CHECKS_CONFIG)
+            args += ["--config", str(conf)]
         for plugin in OTHER_PLUGINS:
             args += ["--disable-plugin", plugin]
         b = berthd_factory(extra_args=args)

@@ -25,7 +25,7 @@ def app(app_id, **kw):
 
 def config(tmp_path, **values):
     path = tmp_path / "berth.conf"
-    lines = ["[scheduler]"] + [f"{k}={v}" for k, v in values.items()]
+    lines = ["[berthd]", "enable_script_checks=true", "[scheduler]"] + [f"{k}={v}" for k, v in values.items()]
     path.write_text("\n".join(lines) + "\n")
     return ["--config", str(path)]
 

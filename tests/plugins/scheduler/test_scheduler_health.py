@@ -140,3 +140,25 @@ def test_rollback_of_a_deployment_that_never_gets_healthy(sched):
     assert r.status_code == 202
     assert sched.get("/v2/deployments").json() == []
     assert sched.delete("/v2/deployments/nope").status_code == 404
+
+
+def test_host_command_checks_need_the_switch(sched_factory, tmp_path):
+    """A COMMAND check of an app without a container would run on the
+    host: refused (422, naming the key) unless [berthd] enable_script_checks."""
+    conf = tmp_path / "off.conf"
+    conf.write_text("[scheduler]\n")
+    s = sched_factory(["--config", str(conf)])
+    check = {"protocol": "COMMAND", "command": {"value": "true"}}
+    r = s.post("/v2/apps", json={"id": "/hostcmd", "cmd": "sleep 100", "cpus": 0.01, "mem": 8,
+                                 "healthChecks": [check]})
+    assert r.status_code == 422, r.text
+    assert r.json()["details"][0]["path"] == "/healthChecks(0)/protocol"
+    assert "enable_script_checks" in r.text
+    r = s.post("/v2/groups", json={"id": "/g", "apps": [{"id": "a", "cmd": "sleep 100", "cpus": 0.01, "mem": 8,
+                                                         "healthChecks": [check]}]})
+    assert r.status_code == 422, r.text
+    assert "enable_script_checks" in r.text
+    # HTTP and TCP checks are not concerned
+    r = s.post("/v2/apps", json={"id": "/tcpcheck", "cmd": "sleep 100", "cpus": 0.01, "mem": 8,
+                                 "healthChecks": [{"protocol": "TCP"}]})
+    assert r.status_code == 201, r.text
