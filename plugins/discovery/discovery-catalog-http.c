@@ -13,12 +13,6 @@
 /* Consul's /v1/catalog/...: register and deregister (nodes, services,
  * checks, external nodes included), and the blocking reads. */
 
-typedef struct {
-  BerthRequest   *request;
-  gpointer        data;
-  GDestroyNotify  destroy;
-} Submit;
-
 static void
 write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -44,8 +38,11 @@ discovery_catalog_submit (BerthRequest *req, BerthStoreWriteFunc func, gpointer 
                           GDestroyNotify destroy)
 {
   BerthStore *store = berth_context_get_store (berth_request_get_context (req));
+  CatalogWrite *w = catalog_write_new (func, data, destroy, berth_request_get_caller (req));
 
-  berth_store_write_async (store, func, data, destroy, NULL, write_done_cb, g_object_ref (req));
+  /* what it changes is published with the caller */
+  berth_store_write_async (store, catalog_write_as, w, (GDestroyNotify) catalog_write_free, NULL,
+                           write_done_cb, g_object_ref (req));
 }
 
 /* The request's JSON object body, or NULL after answering 400. */

@@ -46,6 +46,7 @@ GPtrArray      *catalog_all_services       (BerthStore   *store,
                                             const char   *node,
                                             const char   *name,
                                             GError      **error);
+BerthContext   *catalog_get_context        (void);
 GPtrArray      *catalog_all_checks         (BerthStore   *store,
                                             const char   *node,
                                             GError      **error);

@@ -63,6 +63,149 @@ touch_node_services (BerthTxn *txn, const char *node, GError **error)
   return TRUE;
 }
 
+/* ---- events ----------------------------------------------------------- */
+
+/* Events noted by the writes of one top-level write, published when it
+ * succeeded; those of a nested write that failed are dropped. */
+typedef struct {
+  char       *topic;
+  JsonObject *data;
+} Pending;
+
+static GPtrArray   *pending;          /* Pending */
+static guint        pending_depth;
+static BerthCaller *current_caller;   /* set by catalog_write_as() */
+
+static void
+pending_free (Pending *p)
+{
+  g_free (p->topic);
+  json_object_unref (p->data);
+  g_free (p);
+}
+
+static guint
+events_begin (void)
+{
+  if (pending_depth++ == 0)
+    pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_free);
+  return pending->len;
+}
+
+static gboolean
+events_end (guint mark, gboolean ok)
+{
+  BerthContext *context = catalog_get_context ();
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(BerthCaller) internal = NULL;
+
+  if (!ok && pending->len > mark)
+    g_ptr_array_remove_range (pending, mark, pending->len - mark);
+  if (--pending_depth > 0)
+    return ok;
+  events = g_steal_pointer (&pending);
+  if (context == NULL || events->len == 0)
+    return ok;
+  if (current_caller == NULL)
+    internal = berth_caller_new_internal ("discovery");
+  for (guint i = 0; i < events->len; i++)
+    {
+      Pending *p = g_ptr_array_index (events, i);
+      berth_context_publish (context, p->topic, current_caller != NULL ? current_caller : internal,
+                             json_object_ref (p->data));
+    }
+  return ok;
+}
+
+static void
+note (const char *topic, JsonObject *data)
+{
+  Pending *p;
+
+  if (pending == NULL)
+    {
+      json_object_unref (data);
+      return;
+    }
+  p = g_new0 (Pending, 1);
+  p->topic = g_strdup (topic);
+  p->data = data;
+  g_ptr_array_add (pending, p);
+}
+
+/* A service registered or deregistered. */
+static void
+note_service (const char *action, const char *node, const char *id, const char *name)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "Action", action);
+  json_object_set_string_member (o, "Node", node);
+  json_object_set_string_member (o, "ServiceID", id);
+  json_object_set_string_member (o, "ServiceName", name);
+  note ("catalog", o);
+}
+
+/* A check's status changed (@old_status NULL: a new check). */
+static void
+note_health (const char *node, const char *check_id, const char *name, const char *service_id,
+             const char *service_name, const char *old_status, const char *status,
+             const char *output)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "Node", node);
+  json_object_set_string_member (o, "CheckID", check_id);
+  json_object_set_string_member (o, "Name", name != NULL ? name : "");
+  json_object_set_string_member (o, "ServiceID", service_id != NULL ? service_id : "");
+  json_object_set_string_member (o, "ServiceName", service_name != NULL ? service_name : "");
+  if (old_status != NULL)
+    json_object_set_string_member (o, "OldStatus", old_status);
+  else
+    json_object_set_null_member (o, "OldStatus");
+  json_object_set_string_member (o, "Status", status);
+  json_object_set_string_member (o, "Output", output != NULL ? output : "");
+  note ("health", o);
+}
+
+CatalogWrite *
+catalog_write_new (BerthStoreWriteFunc func, gpointer data, GDestroyNotify destroy,
+                   BerthCaller *caller)
+{
+  CatalogWrite *w = g_new0 (CatalogWrite, 1);
+
+  w->func = func;
+  w->data = data;
+  w->destroy = destroy;
+  w->caller = caller != NULL ? g_object_ref (caller) : NULL;
+  return w;
+}
+
+void
+catalog_write_free (CatalogWrite *w)
+{
+  if (w->destroy != NULL)
+    w->destroy (w->data);
+  g_clear_object (&w->caller);
+  g_free (w);
+}
+
+gboolean
+catalog_write_as (BerthTxn *txn, gpointer data, GError **error)
+{
+  CatalogWrite *w = data;
+  BerthCaller *outer = current_caller;
+  guint mark;
+  gboolean ok;
+
+  current_caller = w->caller;
+  mark = events_begin ();
+  ok = w->func (txn, w->data, error);
+  ok = events_end (mark, ok);
+  current_caller = outer;
+  return ok;
+}
+
 /* ---- writes ----------------------------------------------------------- */
 
 static gboolean
@@ -151,6 +294,7 @@ upsert_service (BerthTxn *txn, const char *node, CatalogService *s, GError **err
   if (!catalog_run (store, stmt, error))
     return FALSE;
   catalog_forget ("service", node, s->id);
+  note_service ("register", node, s->id, s->name);
 
   /* the service's checks carry its name and tags */
   g_clear_pointer (&stmt, berth_stmt_reset);
@@ -233,6 +377,9 @@ upsert_check (BerthTxn *txn, const char *node, CatalogCheck *c, GError **error)
   if (!catalog_run (store, stmt, error))
     return FALSE;
   catalog_forget ("check", node, c->id);
+  if (old == NULL || g_strcmp0 (old->status, status) != 0)
+    note_health (node, c->id, c->name, service != NULL ? service->id : "",
+                 service != NULL ? service->name : "", old != NULL ? old->status : NULL, status, output);
 
   if (!touch (txn, "check", c->id, error) || !touch (txn, "node", node, error))
     return FALSE;
@@ -284,8 +431,8 @@ delete_service_checks_except (BerthTxn *txn, const char *node, const char *servi
   return TRUE;
 }
 
-gboolean
-catalog_write_register (BerthTxn *txn, gpointer data, GError **error)
+static gboolean
+write_register_inner (BerthTxn *txn, gpointer data, GError **error)
 {
   CatalogRegistration *reg = data;
   BerthStore *store = berth_txn_get_store (txn);
@@ -364,6 +511,7 @@ delete_service (BerthTxn *txn, const char *node, const char *id, GError **error)
   if (!catalog_run (store, stmt, error))
     return FALSE;
   catalog_forget ("service", node, id);
+  note_service ("deregister", node, id, old->name);
   return touch (txn, "service", old->name, error) && touch (txn, "node", node, error) &&
          touch (txn, "check", NULL, error);
 }
@@ -400,8 +548,8 @@ delete_node (BerthTxn *txn, const char *node, GError **error)
   return touch (txn, "node", node, error);
 }
 
-gboolean
-catalog_write_deregister (BerthTxn *txn, gpointer data, GError **error)
+static gboolean
+write_deregister_inner (BerthTxn *txn, gpointer data, GError **error)
 {
   CatalogDeregistration *d = data;
 
@@ -412,8 +560,8 @@ catalog_write_deregister (BerthTxn *txn, gpointer data, GError **error)
   return delete_node (txn, d->node, error);
 }
 
-gboolean
-catalog_write_check_update (BerthTxn *txn, gpointer data, GError **error)
+static gboolean
+write_check_update_inner (BerthTxn *txn, gpointer data, GError **error)
 {
   CatalogCheckUpdate *u = data;
   BerthStore *store = berth_txn_get_store (txn);
@@ -438,6 +586,9 @@ catalog_write_check_update (BerthTxn *txn, gpointer data, GError **error)
   sqlite3_bind_int64 (stmt, 5, (sqlite3_int64) berth_txn_get_index (txn));
   if (!catalog_run (store, stmt, error))
     return FALSE;
+  if (g_strcmp0 (old->status, u->status) != 0)
+    note_health (u->node, u->check_id, old->name, old->service_id, old->service_name, old->status,
+                 u->status, output);
   if (!touch (txn, "check", u->check_id, error) || !touch (txn, "node", u->node, error))
     return FALSE;
   if (old->service_name[0] != '\0')
@@ -445,3 +596,23 @@ catalog_write_check_update (BerthTxn *txn, gpointer data, GError **error)
   return touch_node_services (txn, u->node, error);
 }
 
+gboolean
+catalog_write_register (BerthTxn *txn, gpointer data, GError **error)
+{
+  guint mark = events_begin ();
+  return events_end (mark, write_register_inner (txn, data, error));
+}
+
+gboolean
+catalog_write_deregister (BerthTxn *txn, gpointer data, GError **error)
+{
+  guint mark = events_begin ();
+  return events_end (mark, write_deregister_inner (txn, data, error));
+}
+
+gboolean
+catalog_write_check_update (BerthTxn *txn, gpointer data, GError **error)
+{
+  guint mark = events_begin ();
+  return events_end (mark, write_check_update_inner (txn, data, error));
+}

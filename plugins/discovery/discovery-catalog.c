@@ -191,6 +191,12 @@ catalog_set_context (BerthContext *context)
   catalog_context = context;
 }
 
+BerthContext *
+catalog_get_context (void)
+{
+  return catalog_context;
+}
+
 static char *
 broken_id (const char *node, const char *id)
 {

@@ -107,7 +107,29 @@ typedef struct {
 
 void catalog_check_update_free (CatalogCheckUpdate *update);
 
-/* write functions for berth_store_write_async(), data as named */
+/* A write on behalf of @caller (NULL: discovery itself): what it changes
+ * is published on the event bus as "catalog" events (a service registered
+ * or deregistered) and "health" events (a check's status changed), with
+ * the caller, once the write succeeded. */
+typedef struct {
+  BerthStoreWriteFunc  func;
+  gpointer             data;
+  GDestroyNotify       destroy;
+  BerthCaller         *caller;
+} CatalogWrite;
+
+CatalogWrite *catalog_write_new  (BerthStoreWriteFunc func,
+                                  gpointer            data,
+                                  GDestroyNotify      destroy,
+                                  BerthCaller        *caller);
+void          catalog_write_free (CatalogWrite       *write);
+gboolean      catalog_write_as   (BerthTxn           *txn,
+                                  gpointer            write,
+                                  GError            **error);
+
+/* write functions for berth_store_write_async(), data as named; the
+ * events they cause are published with discovery's own caller unless
+ * they run inside catalog_write_as() */
 gboolean catalog_write_register     (BerthTxn *txn, gpointer reg, GError **error);
 gboolean catalog_write_deregister   (BerthTxn *txn, gpointer dereg, GError **error);
 gboolean catalog_write_check_update (BerthTxn *txn, gpointer update, GError **error);
