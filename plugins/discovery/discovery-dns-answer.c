@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "discovery-dns.h"
+#include "discovery-dns-records.h"
 #include "discovery-health.h"
 #include "discovery-json.h"
 #include "discovery-wan.h"
@@ -142,53 +143,6 @@ finish (Query *q)
 
 /* ---- records ---------------------------------------------------------- */
 
-static ldns_rr *
-rr_new (ldns_rdf *owner, ldns_rr_type type, guint32 ttl)
-{
-  ldns_rr *rr = ldns_rr_new ();
-
-  ldns_rr_set_owner (rr, owner);
-  ldns_rr_set_type (rr, type);
-  ldns_rr_set_class (rr, LDNS_RR_CLASS_IN);
-  ldns_rr_set_ttl (rr, ttl);
-  return rr;
-}
-
-static ldns_rr *
-address_rr_bytes (ldns_rdf *owner, ldns_rr_type type, const guint8 *bytes, guint32 ttl)
-{
-  ldns_rr *rr = rr_new (ldns_rdf_clone (owner), type, ttl);
-
-  ldns_rr_push_rdf (rr, ldns_rdf_new_frm_data (type == LDNS_RR_TYPE_A ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA,
-                                               type == LDNS_RR_TYPE_A ? 4 : 16, bytes));
-  return rr;
-}
-
-/* The record type and bytes of an IP address; 0 if it is not one. */
-static ldns_rr_type
-parse_address (const char *address, guint8 bytes[16])
-{
-  g_autoptr(GInetAddress) ia = g_inet_address_new_from_string (address);
-
-  if (ia == NULL)
-    return 0;
-  memcpy (bytes, g_inet_address_to_bytes (ia), g_inet_address_get_native_size (ia));
-  return g_inet_address_get_family (ia) == G_SOCKET_FAMILY_IPV4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
-}
-
-/* An A or AAAA record for @address (NULL if it is not an IP address, or
- * not of @want unless @want is 0). */
-static ldns_rr *
-address_rr (ldns_rdf *owner, const char *address, ldns_rr_type want, guint32 ttl)
-{
-  guint8 bytes[16];
-  ldns_rr_type type = parse_address (address, bytes);
-
-  if (type == 0 || (want != 0 && want != type))
-    return NULL;
-  return address_rr_bytes (owner, type, bytes, ttl);
-}
-
 static void
 add_soa (Query *q)
 {
@@ -208,34 +162,6 @@ nxdomain (Query *q)
   finish (q);
 }
 
-static char *
-hex_address (const char *address)
-{
-  g_autoptr(GInetAddress) ia = g_inet_address_new_from_string (address);
-  const guint8 *bytes;
-  GString *out;
-
-  if (ia == NULL)
-    return NULL;
-  bytes = g_inet_address_to_bytes (ia);
-  out = g_string_new (NULL);
-  for (gsize i = 0; i < g_inet_address_get_native_size (ia); i++)
-    g_string_append_printf (out, "%02x", bytes[i]);
-  return g_string_free (out, FALSE);
-}
-
-static void
-shuffle (GPtrArray *array)
-{
-  for (guint i = array->len; i > 1; i--)
-    {
-      guint j = (guint) g_random_int_range (0, (gint32) i);
-      gpointer tmp = array->pdata[i - 1];
-      array->pdata[i - 1] = array->pdata[j];
-      array->pdata[j] = tmp;
-    }
-}
-
 /* Parses the address and builds the SRV target of an instance of
  * datacenter @dc. */
 static void
@@ -243,12 +169,12 @@ instance_prepare (Instance *inst, const char *dc, const char *domain)
 {
   g_autofree char *target = NULL;
 
-  inst->addr_type = parse_address (inst->address, inst->addr);
+  inst->addr_type = dns_parse_address (inst->address, inst->addr);
   if (g_strcmp0 (inst->address, inst->node_address) == 0)
     target = g_strdup_printf ("%s.node.%s.%s", inst->node, dc, domain);
   else
     {
-      g_autofree char *hex = hex_address (inst->address);
+      g_autofree char *hex = dns_hex_address (inst->address);
       if (hex != NULL)
         target = g_strdup_printf ("%s.addr.%s.%s", hex, dc, domain);
     }
@@ -268,7 +194,7 @@ answer_instances (Query *q, GPtrArray *instances)
       nxdomain (q);
       return;
     }
-  shuffle (instances);
+  dns_shuffle (instances);
   for (guint i = 0; i < instances->len; i++)
     {
       Instance *inst = g_ptr_array_index (instances, i);
@@ -279,7 +205,7 @@ answer_instances (Query *q, GPtrArray *instances)
 
           if (inst->target == NULL)
             continue;
-          srv = rr_new (ldns_rdf_clone (qname (q)), LDNS_RR_TYPE_SRV, ttl);
+          srv = dns_rr_new (ldns_rdf_clone (qname (q)), LDNS_RR_TYPE_SRV, ttl);
           ldns_rr_push_rdf (srv, ldns_native2rdf_int16 (LDNS_RDF_TYPE_INT16, 1));
           ldns_rr_push_rdf (srv, ldns_native2rdf_int16 (LDNS_RDF_TYPE_INT16, 1));
           ldns_rr_push_rdf (srv, ldns_native2rdf_int16 (LDNS_RDF_TYPE_INT16, inst->port));
@@ -287,14 +213,14 @@ answer_instances (Query *q, GPtrArray *instances)
           ldns_pkt_push_rr (q->resp, LDNS_SECTION_ANSWER, srv);
           if (inst->addr_type != 0)
             ldns_pkt_push_rr (q->resp, LDNS_SECTION_ADDITIONAL,
-                              address_rr_bytes (inst->target, inst->addr_type, inst->addr, ttl));
+                              dns_address_rr_bytes (inst->target, inst->addr_type, inst->addr, ttl));
           added++;
         }
       else if (inst->addr_type != 0 &&
                (q->qtype == LDNS_RR_TYPE_ANY || q->qtype == inst->addr_type))
         {
           ldns_pkt_push_rr (q->resp, LDNS_SECTION_ANSWER,
-                            address_rr_bytes (qname (q), inst->addr_type, inst->addr, ttl));
+                            dns_address_rr_bytes (qname (q), inst->addr_type, inst->addr, ttl));
           added++;
         }
     }
@@ -425,7 +351,7 @@ answer_address (Query *q, const char *address)
   ldns_rr *rr = NULL;
 
   if (q->qtype == LDNS_RR_TYPE_A || q->qtype == LDNS_RR_TYPE_AAAA || q->qtype == LDNS_RR_TYPE_ANY)
-    rr = address_rr (qname (q), address, q->qtype == LDNS_RR_TYPE_ANY ? 0 : q->qtype, q->dns->ttl);
+    rr = dns_address_rr (qname (q), address, q->qtype == LDNS_RR_TYPE_ANY ? 0 : q->qtype, q->dns->ttl);
   if (rr != NULL)
     ldns_pkt_push_rr (q->resp, LDNS_SECTION_ANSWER, rr);
   else
@@ -555,7 +481,7 @@ reverse_lookup (Query *q, char *const *labels, guint n)
       rdf = ldns_dname_new_frm_str (target);
       if (rdf == NULL)
         continue;
-      rr = rr_new (ldns_rdf_clone (qname (q)), LDNS_RR_TYPE_PTR, q->dns->ttl);
+      rr = dns_rr_new (ldns_rdf_clone (qname (q)), LDNS_RR_TYPE_PTR, q->dns->ttl);
       ldns_rr_push_rdf (rr, rdf);
       ldns_pkt_push_rr (q->resp, LDNS_SECTION_ANSWER, rr);
       finish (q);
