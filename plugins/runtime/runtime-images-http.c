@@ -2,14 +2,17 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 
 #include "runtime-images-http.h"
-#include "runtime-stream.h"
 #include "runtime-util.h"
 
 /* The runtime's image API, /api/images: thin adapters between HTTP and
- * RuntimeImages. */
+ * RuntimeImages, which knows nothing of HTTP.
+ *
+ * Import and export never touch a path the client names: the archive
+ * travels in the request (import) or the response (export) body. An
+ * import is bounded by the daemon's `max_body_bytes`; raise it to import
+ * large images over the API. */
 
 static RuntimeImages *
 images_of (gpointer user_data)
@@ -18,73 +21,225 @@ images_of (gpointer user_data)
 }
 
 static void
-respond_result (BerthRequest *req, JsonNode *node, GError *error)
+respond_error (BerthRequest *req, const GError *error)
 {
-  if (node == NULL)
-    {
-      g_autoptr(GError) berr = runtime_error_to_berth (error);
-      berth_request_respond_error (req, berr);
-      return;
-    }
-  berth_request_respond_json (req, 200, node);
+  g_autoptr(GError) berr = runtime_error_to_berth (error);
+  berth_request_respond_error (req, berr);
 }
 
 static gboolean
-query_flag (BerthRequest *req, const char *name)
+query_flag (BerthRequest *req, const char *name, gboolean *out)
 {
-  const char *v = berth_request_get_query (req, name);
-  return v != NULL && g_strcmp0 (v, "0") != 0 && g_strcmp0 (v, "false") != 0;
+  g_autoptr(GError) error = NULL;
+
+  if (!berth_request_get_query_boolean (req, name, out, &error))
+    {
+      berth_request_respond_error (req, error);
+      return FALSE;
+    }
+  return TRUE;
 }
 
+/* A host path: the API used to take one; it is refused now, so that no
+ * client can make berthd read or write a file of its choosing. */
+static gboolean
+refuse_path (BerthRequest *req)
+{
+  if (!berth_request_has_query (req, "path"))
+    return FALSE;
+  berth_request_respond_message (req, 400,
+                                 _("?path= is not supported: the archive travels in the request or "
+                                   "response body (berth image import FILE, berth image save -o FILE)"));
+  return TRUE;
+}
+
+static void
+add_strings (JsonBuilder *b, const char *name, GPtrArray *a, GPtrArray *more)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; a != NULL && i < a->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (a, i));
+  for (guint i = 0; more != NULL && i < more->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (more, i));
+  json_builder_end_array (b);
+}
+
+/* ------------------------------------------------------------ queries */
 
 static void
 images_list_cb (BerthRequest *req, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = runtime_images_list_json (images_of (user_data), &error);
-  respond_result (req, node, error);
+  g_autoptr(GPtrArray) images = runtime_images_list (images_of (user_data), &error);
+  g_autoptr(JsonArray) array = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  if (images == NULL)
+    {
+      respond_error (req, error);
+      return;
+    }
+  array = json_array_sized_new (images->len);
+  for (guint i = 0; i < images->len; i++)
+    json_array_add_element (array, berth_image_to_json (g_ptr_array_index (images, i), FALSE));
+  node = json_node_init_array (json_node_alloc (), array);
+  berth_request_respond_json (req, 200, node);
 }
 
 static void
 images_disk_cb (BerthRequest *req, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = runtime_images_disk_usage_json (images_of (user_data), &error);
-  respond_result (req, node, error);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  RuntimeImagesUsage usage = { 0 };
+
+  if (!runtime_images_get_usage (images_of (user_data), &usage, &error))
+    {
+      respond_error (req, error);
+      return;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "Images");
+  json_builder_add_int_value (b, usage.images);
+  json_builder_set_member_name (b, "Layers");
+  json_builder_add_int_value (b, usage.layers);
+  json_builder_set_member_name (b, "LayersSize");
+  json_builder_add_int_value (b, usage.layers_size);
+  json_builder_set_member_name (b, "ImagesSize");
+  json_builder_add_int_value (b, usage.images_size);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  berth_request_respond_json (req, 200, node);
 }
 
 static void
 images_inspect_cb (BerthRequest *req, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *id = runtime_images_resolve (images_of (user_data), berth_request_get_param (req, "ref"),
-                                                &error);
-  g_autoptr(JsonNode) node = id != NULL ? runtime_images_inspect_json (images_of (user_data), id, &error) : NULL;
-  respond_result (req, node, error);
+  g_autoptr(BerthImage) image = runtime_images_inspect (images_of (user_data),
+                                                        berth_request_get_param (req, "ref"), &error);
+  g_autoptr(JsonNode) node = NULL;
+
+  if (image == NULL)
+    {
+      respond_error (req, error);
+      return;
+    }
+  node = berth_image_to_json (image, TRUE);
+  berth_request_respond_json (req, 200, node);
 }
+
+/* ------------------------------------------------------------ removal */
 
 static void
 images_remove_cb (BerthRequest *req, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = runtime_images_remove (images_of (user_data), berth_request_get_param (req, "ref"),
-                                                    query_flag (req, "force"), &error);
-  respond_result (req, node, error);
+  g_autoptr(RuntimeImagesRemoval) removal = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  gboolean force = FALSE;
+
+  if (!query_flag (req, "force", &force))
+    return;
+  removal = runtime_images_remove (images_of (user_data), berth_request_get_param (req, "ref"), force, &error);
+  if (removal == NULL)
+    {
+      respond_error (req, error);
+      return;
+    }
+  json_builder_begin_object (b);
+  add_strings (b, "Untagged", removal->untagged, NULL);
+  add_strings (b, "Deleted", removal->deleted, removal->layers_deleted);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  berth_request_respond_json (req, 200, node);
 }
 
 static void
 images_prune_cb (BerthRequest *req, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = runtime_images_prune (images_of (user_data), query_flag (req, "all"), &error);
-  respond_result (req, node, error);
+  g_autoptr(RuntimeImagesRemoval) removal = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  gboolean all = FALSE;
+
+  if (!query_flag (req, "all", &all))
+    return;
+  removal = runtime_images_prune (images_of (user_data), all, &error);
+  if (removal == NULL)
+    {
+      respond_error (req, error);
+      return;
+    }
+  json_builder_begin_object (b);
+  add_strings (b, "ImagesDeleted", removal->deleted, NULL);
+  add_strings (b, "LayersDeleted", removal->layers_deleted, NULL);
+  json_builder_set_member_name (b, "SpaceReclaimed");
+  json_builder_add_int_value (b, removal->reclaimed);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  berth_request_respond_json (req, 200, node);
 }
+
+/* --------------------------------------------------------------- pull */
 
 typedef struct {
   RuntimePlugin *plugin;
-  RuntimeStream *stream;
+  BerthStream   *stream;
+  BerthProgress *progress;
+  gulong         changed_id;
   char          *ref;
 } PullCall;
+
+static void
+pull_call_free (PullCall *call)
+{
+  g_clear_signal_handler (&call->changed_id, call->progress);
+  g_object_unref (call->progress);
+  g_object_unref (call->stream);
+  g_object_unref (call->plugin);
+  g_free (call->ref);
+  g_free (call);
+}
+
+/* One line per step, Docker's shape: {"status", "id", "progressDetail":
+ * {"current", "total"}}. */
+static void
+progress_changed_cb (BerthProgress *progress, gpointer user_data)
+{
+  PullCall *call = user_data;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  const char *id = berth_progress_get_id (progress);
+  guint64 current = berth_progress_get_current (progress);
+  guint64 total = berth_progress_get_total (progress);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, berth_progress_get_status (progress));
+  if (id != NULL)
+    {
+      json_builder_set_member_name (b, "id");
+      json_builder_add_string_value (b, id);
+    }
+  if (total > 0 || current > 0)
+    {
+      json_builder_set_member_name (b, "progressDetail");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "current");
+      json_builder_add_int_value (b, (gint64) current);
+      json_builder_set_member_name (b, "total");
+      json_builder_add_int_value (b, (gint64) total);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  berth_stream_write_json_line (call->stream, node);
+}
 
 static void
 pull_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -110,21 +265,22 @@ pull_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       json_builder_set_member_name (b, "error");
       json_builder_add_string_value (b, error->message);
-      g_message (_("pull of %s failed: %s"), call->ref, error->message);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_message (_("pull of %s: the client went away"), call->ref);
+      else
+        g_message (_("pull of %s failed: %s"), call->ref, error->message);
     }
   json_builder_end_object (b);
   node = json_builder_get_root (b);
-  runtime_stream_write_json (call->stream, node);
-  runtime_stream_close (call->stream);
-  runtime_stream_unref (call->stream);
-  g_object_unref (call->plugin);
-  g_free (call->ref);
-  g_free (call);
+  berth_stream_write_json_line (call->stream, node);
+  berth_stream_close (call->stream);
+  pull_call_free (call);
 }
 
 /* POST /api/images/pull?ref=NAME (or {"ref": NAME}): streams
  * newline-delimited JSON progress, ending with {"status":"Pulled"} or
- * {"error": ...}. */
+ * {"error": ...}. The pull stops when the client goes away, unless
+ * another caller waits for the same image. */
 static void
 images_pull_cb (BerthRequest *req, gpointer user_data)
 {
@@ -152,22 +308,32 @@ images_pull_cb (BerthRequest *req, gpointer user_data)
   call = g_new0 (PullCall, 1);
   call->plugin = g_object_ref (RUNTIME_PLUGIN (user_data));
   call->ref = g_strdup (ref);
-  call->stream = runtime_stream_new (req, "application/json");
-  runtime_images_pull_async (images_of (user_data), ref, call->stream, NULL, pull_done_cb, call);
+  call->progress = berth_progress_new ();
+  call->changed_id = g_signal_connect (call->progress, "changed", G_CALLBACK (progress_changed_cb), call);
+  call->stream = berth_stream_new (req, "application/json");
+  runtime_images_pull_async (images_of (user_data), ref, call->progress,
+                             berth_stream_get_cancellable (call->stream), pull_done_cb, call);
 }
+
+/* ------------------------------------------------- import and export */
 
 typedef struct {
   RuntimePlugin *plugin;
   BerthRequest  *req;
-  char          *tmp;
 } FileCall;
+
+static FileCall *
+file_call_new (BerthRequest *req, gpointer user_data)
+{
+  FileCall *call = g_new0 (FileCall, 1);
+  call->plugin = g_object_ref (RUNTIME_PLUGIN (user_data));
+  call->req = g_object_ref (req);
+  return call;
+}
 
 static void
 file_call_free (FileCall *call)
 {
-  if (call->tmp != NULL)
-    g_unlink (call->tmp);
-  g_free (call->tmp);
   g_object_unref (call->plugin);
   g_object_unref (call->req);
   g_free (call);
@@ -178,29 +344,56 @@ import_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   FileCall *call = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = runtime_images_import_finish (runtime_plugin_get_images (call->plugin), result,
-                                                           &error);
-  respond_result (call->req, node, error);
+  g_autoptr(GPtrArray) images = runtime_images_import_finish (runtime_plugin_get_images (call->plugin),
+                                                              result, &error);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  if (images == NULL)
+    {
+      respond_error (call->req, error);
+      file_call_free (call);
+      return;
+    }
+  json_builder_begin_array (b);
+  for (guint i = 0; i < images->len; i++)
+    {
+      BerthImage *image = g_ptr_array_index (images, i);
+      const char * const *tags = berth_image_get_repo_tags (image);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "Id");
+      json_builder_add_string_value (b, berth_image_get_id (image));
+      json_builder_set_member_name (b, "RepoTags");
+      json_builder_begin_array (b);
+      for (guint j = 0; tags[j] != NULL; j++)
+        json_builder_add_string_value (b, tags[j]);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  node = json_builder_get_root (b);
+  berth_request_respond_json (call->req, 200, node);
   file_call_free (call);
 }
 
-/* POST /api/images/import?path=FILE_OR_DIR[&tag=NAME] */
+/* POST /api/images/import[?tag=NAME] with the tar as the body: an OCI
+ * image layout or a `docker save` archive. */
 static void
 images_import_cb (BerthRequest *req, gpointer user_data)
 {
-  const char *path = berth_request_get_query (req, "path");
-  FileCall *call;
+  GBytes *body = berth_request_get_body (req);
 
-  if (path == NULL || !g_path_is_absolute (path))
+  if (refuse_path (req))
+    return;
+  if (body == NULL || g_bytes_get_size (body) == 0)
     {
-      berth_request_respond_message (req, 400, _("Missing ?path= (an absolute path on the daemon's host)"));
+      berth_request_respond_message (req, 400,
+                                     _("Send the archive (a tar: OCI image layout or docker save) as the body"));
       return;
     }
-  call = g_new0 (FileCall, 1);
-  call->plugin = g_object_ref (RUNTIME_PLUGIN (user_data));
-  call->req = g_object_ref (req);
-  runtime_images_import_async (images_of (user_data), path, berth_request_get_query (req, "tag"), NULL,
-                               import_done_cb, call);
+  runtime_images_import_async (images_of (user_data), body, berth_request_get_query (req, "tag"),
+                               berth_request_get_cancellable (req), import_done_cb, file_call_new (req, user_data));
 }
 
 static void
@@ -208,62 +401,32 @@ export_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   FileCall *call = user_data;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) tar = runtime_images_export_finish (runtime_plugin_get_images (call->plugin), result,
+                                                        &error);
 
-  if (!runtime_images_export_finish (runtime_plugin_get_images (call->plugin), result, &error))
-    {
-      g_autoptr(GError) berr = runtime_error_to_berth (error);
-      berth_request_respond_error (call->req, berr);
-    }
-  else if (call->tmp != NULL)
-    {
-      g_autoptr(GMappedFile) file = g_mapped_file_new (call->tmp, FALSE, &error);
-      g_autoptr(GBytes) bytes = file != NULL ? g_mapped_file_get_bytes (file) : NULL;
-      if (bytes == NULL)
-        berth_request_respond_error (call->req, error);
-      else
-        berth_request_respond (call->req, 200, "application/x-tar", bytes);
-    }
+  if (tar == NULL)
+    respond_error (call->req, error);
   else
-    berth_request_respond (call->req, 204, NULL, NULL);
+    berth_request_respond (call->req, 200, "application/x-tar", tar);
   file_call_free (call);
 }
 
-/* POST /api/images/export?ref=NAME[&path=FILE]: a tar with the OCI image
- * layout and docker's manifest.json; written to FILE on the daemon's host,
- * or sent back. */
+/* GET or POST /api/images/export?ref=NAME: the image as a tar (OCI image
+ * layout and docker's manifest.json) in the response body. */
 static void
 images_export_cb (BerthRequest *req, gpointer user_data)
 {
   const char *ref = berth_request_get_query (req, "ref");
-  const char *path = berth_request_get_query (req, "path");
-  FileCall *call;
 
+  if (refuse_path (req))
+    return;
   if (ref == NULL || *ref == '\0')
     {
       berth_request_respond_message (req, 400, _("Missing ?ref="));
       return;
     }
-  if (path != NULL && !g_path_is_absolute (path))
-    {
-      berth_request_respond_message (req, 400, _("?path= must be absolute"));
-      return;
-    }
-  if (path != NULL && g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      /* berthd runs as root: never overwrite a file */
-      berth_request_respond_message (req, 409, _("?path= names a file that exists already"));
-      return;
-    }
-  call = g_new0 (FileCall, 1);
-  call->plugin = g_object_ref (RUNTIME_PLUGIN (user_data));
-  call->req = g_object_ref (req);
-  if (path == NULL)
-    {
-      g_autofree char *uuid = g_uuid_string_random ();
-      call->tmp = g_build_filename (runtime_plugin_get_root (call->plugin), "tmp", uuid, NULL);
-      path = call->tmp;
-    }
-  runtime_images_export_async (images_of (user_data), ref, path, NULL, export_done_cb, call);
+  runtime_images_export_async (images_of (user_data), ref, berth_request_get_cancellable (req), export_done_cb,
+                               file_call_new (req, user_data));
 }
 
 static const BerthRouteSpec routes[] = {
@@ -272,7 +435,7 @@ static const BerthRouteSpec routes[] = {
   { BERTH_METHOD_POST, "/api/images/pull", "image", BERTH_ACCESS_WRITE, images_pull_cb },
   { BERTH_METHOD_POST, "/api/images/prune", "image", BERTH_ACCESS_WRITE, images_prune_cb },
   { BERTH_METHOD_POST, "/api/images/import", "image", BERTH_ACCESS_WRITE, images_import_cb },
-  { BERTH_METHOD_POST, "/api/images/export", "image", BERTH_ACCESS_READ, images_export_cb },
+  { BERTH_METHOD_GET | BERTH_METHOD_POST, "/api/images/export", "image", BERTH_ACCESS_READ, images_export_cb },
   { BERTH_METHOD_GET, "/api/images/*ref", "image", BERTH_ACCESS_READ, images_inspect_cb },
   { BERTH_METHOD_DELETE, "/api/images/*ref", "image", BERTH_ACCESS_WRITE, images_remove_cb },
 };

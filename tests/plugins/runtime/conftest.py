@@ -457,8 +457,11 @@ def make_runtime():
 
 
 @pytest.fixture
-def rt(berthd_factory, oci_tools, registry):
-    b = berthd_factory()
+def rt(berthd_factory, oci_tools, registry, tmp_path):
+    # image archives travel in the request body: allow more than the 1 MiB default
+    config = tmp_path / "rt-berth.conf"
+    config.write_text("[berthd]\nmax_body_bytes=268435456\n")
+    b = berthd_factory(extra_args=["--config", str(config)])
     r = requests.get(b.url + "/api/runtime", timeout=10)
     need(r.status_code == 200, f"the runtime plugin did not load: {r.status_code} {r.text}")
     info = r.json()

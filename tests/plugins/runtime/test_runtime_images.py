@@ -2,6 +2,7 @@
 """Images: pull from a real registry, layer sharing, whiteouts, removal,
 prune, import/export."""
 
+import io
 import json
 import os
 import subprocess
@@ -100,33 +101,86 @@ def test_pull_errors(rt):
     assert r.status_code == 400
 
 
+def _tar_dir(path):
+    """A tar of the directory @path's contents, as bytes."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for p in sorted(path.iterdir()):
+            t.add(p, arcname=p.name)
+    return buf.getvalue()
+
+
+def import_body(rt, data, **params):
+    return requests.post(rt.url("/api/images/import"), params=params, data=data,
+                         headers={"Content-Type": "application/octet-stream"}, timeout=60)
+
+
 def test_export_import_round_trip(rt, test_images, tmp_path):
     ref = rt.registry.ref("app")
     rt.pull(ref)
+    r = requests.post(rt.url("/api/images/export"), params={"ref": ref}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "application/x-tar"
     out = tmp_path / "app.tar"
-    r = requests.post(rt.url("/api/images/export"), params={"ref": ref, "path": str(out)}, timeout=30)
-    assert r.status_code == 204, r.text
-    r = requests.post(rt.url("/api/images/export"), params={"ref": ref, "path": str(out)}, timeout=30)
-    assert r.status_code == 409, r.text   # never overwrites
+    out.write_bytes(r.content)
     with tarfile.open(out) as t:
         names = t.getnames()
     assert "index.json" in names and "oci-layout" in names and "manifest.json" in names
+    # GET answers the same archive
+    r = requests.get(rt.url("/api/images/export"), params={"ref": ref}, timeout=30)
+    assert r.status_code == 200 and r.content == out.read_bytes()
+    # nothing is left in the runtime's tmp directory
+    assert [n for n in os.listdir(rt.b.state_dir / "runtime" / "tmp") if n.startswith("image-")] == []
     r = requests.delete(rt.url("/api/images/" + ref), timeout=10)
     assert r.status_code == 200
     assert images(rt) == []
-    r = requests.post(rt.url("/api/images/import"), params={"path": str(out)}, timeout=30)
+    r = import_body(rt, out.read_bytes())
     assert r.status_code == 200, r.text
     assert r.json()[0]["Id"] == test_images.ids["app"]
     assert images(rt)[0]["RepoTags"] == [ref + ":latest"]
-    # the OCI layout directory the tests built imports too, under a new tag
-    r = requests.post(rt.url("/api/images/import"),
-                      params={"path": str(test_images.layout), "tag": "local/imported:v1"}, timeout=30)
+    assert [n for n in os.listdir(rt.b.state_dir / "runtime" / "tmp") if n.startswith("image-")] == []
+    # the OCI layout the tests built imports too (as a tar), under a new tag
+    r = import_body(rt, _tar_dir(test_images.layout), tag="local/imported:v1")
     assert r.status_code == 200, r.text
     tags = {t for i in images(rt) for t in i["RepoTags"]}
     assert "docker.io/local/imported:v1" in tags
-    # export without a path sends the tar back
+    # an empty body or a body that is no image archive
+    assert import_body(rt, b"").status_code == 400
+    r = import_body(rt, b"not a tar at all" * 100)
+    assert r.status_code in (400, 422), r.text
+    r = requests.post(rt.url("/api/images/export"), params={"ref": "no/such:image"}, timeout=30)
+    assert r.status_code == 404, r.text
+
+
+def test_import_export_never_touch_host_paths(rt, test_images, tmp_path):
+    """?path= is refused: berthd neither reads nor writes a file the client
+    names."""
+    ref = rt.registry.ref("base")
+    rt.pull(ref)
     r = requests.post(rt.url("/api/images/export"), params={"ref": ref}, timeout=30)
-    assert r.status_code == 200 and r.headers["Content-Type"] == "application/x-tar"
+    assert r.status_code == 200
+    archive = tmp_path / "base.tar"
+    archive.write_bytes(r.content)
+    requests.delete(rt.url("/api/images/" + ref), timeout=10)
+    assert images(rt) == []
+
+    # import with a path: refused, the host file is not read
+    before = os.stat(archive).st_atime_ns
+    r = requests.post(rt.url("/api/images/import"), params={"path": str(archive)}, timeout=30)
+    assert r.status_code == 400, r.text
+    assert "path" in r.json()["message"]
+    assert images(rt) == []
+    assert os.stat(archive).st_atime_ns == before
+    r = requests.post(rt.url("/api/images/import"), params={"path": str(test_images.layout)}, timeout=30)
+    assert r.status_code == 400 and images(rt) == []
+
+    # export with a path: refused, nothing written there
+    rt.pull(ref)
+    out = tmp_path / "written-by-berthd.tar"
+    for method in (requests.post, requests.get):
+        r = method(rt.url("/api/images/export"), params={"ref": ref, "path": str(out)}, timeout=30)
+        assert r.status_code == 400, r.text
+        assert not out.exists()
 
 
 def test_docker_save_import(rt, test_images, tmp_path):
@@ -149,11 +203,7 @@ def test_docker_save_import(rt, test_images, tmp_path):
         layers.append(f"layer{i}.tar")
     (save / "manifest.json").write_text(json.dumps(
         [{"Config": config_name, "RepoTags": ["saved/base:1"], "Layers": layers}]))
-    archive = tmp_path / "save.tar"
-    with tarfile.open(archive, "w") as t:
-        for p in save.iterdir():
-            t.add(p, arcname=p.name)
-    r = requests.post(rt.url("/api/images/import"), params={"path": str(archive)}, timeout=30)
+    r = import_body(rt, _tar_dir(save))
     assert r.status_code == 200, r.text
     assert r.json()[0]["Id"] == test_images.ids["base"]
     assert r.json()[0]["RepoTags"] == ["docker.io/saved/base:1"]

@@ -80,8 +80,16 @@ def plain_berthd(berthd_factory):
 
 
 def _import(b, path, tag):
-    return requests.post(b.url + "/api/images/import", params={"path": str(path), "tag": tag},
-                         timeout=30)
+    """Sends @path (a tar, or a directory tarred here) as the import body."""
+    if path.is_dir():
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            for p in sorted(path.iterdir()):
+                t.add(p, arcname=p.name)
+        data = buf.getvalue()
+    else:
+        data = path.read_bytes()
+    return requests.post(b.url + "/api/images/import", params={"tag": tag}, data=data, timeout=30)
 
 
 def _layer_dirs(b):
