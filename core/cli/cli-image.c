@@ -2,6 +2,7 @@
 /* cli-image.c - berth image pull|ls|rm|import|save|prune */
 #include "config.h"
 
+#include <gio/gunixoutputstream.h>
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
@@ -298,35 +299,44 @@ image_prune_run (CliContext *ctx, const char *const *args, guint n_args)
   return CLI_EXIT_OK;
 }
 
-static char *
-absolute (const char *path)
-{
-  g_autofree char *cwd = NULL;
-
-  if (g_path_is_absolute (path))
-    return g_strdup (path);
-  cwd = g_get_current_dir ();
-  return g_build_filename (cwd, path, NULL);
-}
-
+/* The archive travels in the request body: berthd never reads a path of
+ * ours. */
 static int
 image_import_run (CliContext *ctx, const char *const *args, guint n_args)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *abs = absolute (args[0]);
-  g_autofree char *q = escape_query (abs);
   g_autofree char *tq = opt_tag != NULL ? escape_query (opt_tag) : NULL;
-  g_autofree char *path = g_strdup_printf ("/api/images/import?path=%s%s%s", q, tq != NULL ? "&tag=" : "",
+  g_autofree char *path = g_strdup_printf ("/api/images/import%s%s", tq != NULL ? "?tag=" : "",
                                            tq != NULL ? tq : "");
+  g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GBytes) body = NULL;
   g_autoptr(CliResponse) response = NULL;
   g_autoptr(JsonNode) node = NULL;
-  CliClient *client = cli_context_get_client (ctx, &error);
+  CliClient *client;
 
+  if (g_file_test (args[0], G_FILE_TEST_IS_DIR))
+    return cli_context_usage_error (ctx, _("import takes a tar archive: pack the directory first "
+                                           "(tar -C DIR -cf FILE.tar .)"));
+  file = g_mapped_file_new (args[0], FALSE, &error);
+  if (file == NULL)
+    return cli_context_fail (ctx, error);
+  body = g_mapped_file_get_bytes (file);
+  client = cli_context_get_client (ctx, &error);
   if (client == NULL)
     return cli_context_fail (ctx, error);
   cli_client_set_timeout (client, 0);
-  if ((response = cli_client_send (client, "POST", path, NULL, &error)) == NULL ||
-      !cli_response_check (response, &error) || (node = cli_response_parse_json (response, &error)) == NULL)
+  if ((response = cli_client_send (client, "POST", path, body, &error)) == NULL)
+    return cli_context_fail (ctx, error);
+  if (response->status == 413)
+    {
+      g_autoptr(GError) check = NULL;
+      cli_response_check (response, &check);
+      g_set_error (&error, CLI_ERROR, CLI_ERROR_HTTP,
+                   _("%s (raise max_body_bytes in berthd's configuration to import larger images)"),
+                   check != NULL ? check->message : "");
+      return cli_context_fail (ctx, error);
+    }
+  if (!cli_response_check (response, &error) || (node = cli_response_parse_json (response, &error)) == NULL)
     return cli_context_fail (ctx, error);
   if (ctx->json)
     return cli_output_json (node, &error) ? CLI_EXIT_OK : cli_context_fail (ctx, error);
@@ -342,32 +352,33 @@ image_import_run (CliContext *ctx, const char *const *args, guint n_args)
   return CLI_EXIT_OK;
 }
 
+/* The tar comes back as the response body, written here as it arrives. */
 static int
 image_save_run (CliContext *ctx, const char *const *args, guint n_args)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *q = escape_query (args[0]);
   g_autofree char *path = g_strdup_printf ("/api/images/export?ref=%s", q);
-  g_autoptr(CliResponse) response = NULL;
-  CliClient *client = cli_context_get_client (ctx, &error);
-  gsize len;
-  const char *data;
+  g_autoptr(CliStream) stream = NULL;
+  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GFile) file = NULL;
 
-  if (client == NULL)
-    return cli_context_fail (ctx, error);
   if (opt_output == NULL && cli_output_is_tty ())
     return cli_context_usage_error (ctx, _("refusing to write a tar to a terminal: use -o FILE or a redirection"));
-  cli_client_set_timeout (client, 0);
-  if ((response = cli_client_send (client, "POST", path, NULL, &error)) == NULL ||
-      !cli_response_check (response, &error))
+  stream = cli_stream_open (ctx, "GET", path, &error);
+  if (stream == NULL)
     return cli_context_fail (ctx, error);
-  data = g_bytes_get_data (response->body, &len);
   if (opt_output != NULL)
     {
-      if (!g_file_set_contents (opt_output, data, (gssize) len, &error))
-        return cli_context_fail (ctx, error);
+      file = g_file_new_for_commandline_arg (opt_output);
+      out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &error));
     }
-  else if (!cli_output_write (data, len, &error))
+  else
+    out = g_unix_output_stream_new (1, FALSE);
+  if (out == NULL ||
+      g_output_stream_splice (out, cli_stream_get_body (stream),
+                              G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                              NULL, &error) < 0)
     return cli_context_fail (ctx, error);
   return CLI_EXIT_OK;
 }
@@ -380,10 +391,13 @@ static const CliCommand image_subcommands[] = {
     .parameters = N_("IMAGE…"), .options = rm_options, .min_args = 1, .max_args = CLI_ARGS_UNLIMITED,
     .run = image_rm_run },
   { .name = "prune", .summary = N_("Remove unused images"), .options = prune_options, .run = image_prune_run },
-  { .name = "import", .summary = N_("Import an OCI image layout or a docker save archive"),
-    .parameters = N_("PATH"), .options = import_options, .min_args = 1, .max_args = 1,
+  { .name = "import", .summary = N_("Import a tar: an OCI image layout or a docker save archive"),
+    .parameters = N_("FILE"), .options = import_options, .min_args = 1, .max_args = 1,
     .run = image_import_run },
   { .name = "save", .summary = N_("Write an image as a tar (OCI layout + docker manifest.json)"),
+    .parameters = N_("IMAGE"), .options = save_options, .min_args = 1, .max_args = 1,
+    .run = image_save_run },
+  { .name = "export", .summary = N_("Write an image as a tar (the same as save)"),
     .parameters = N_("IMAGE"), .options = save_options, .min_args = 1, .max_args = 1,
     .run = image_save_run },
   { NULL }

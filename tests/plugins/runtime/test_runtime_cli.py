@@ -70,6 +70,13 @@ def test_cli_images_and_containers(rt, run_cli, tmp_path, test_images, berth_env
     archive = tmp_path / "base.tar"
     rc, out, err = run_cli(["image", "save", "-o", archive, ref], berthd=b)
     assert rc == 0 and archive.stat().st_size > 100000, err
+    # export is save; the tar travels in the response body, written by the CLI
+    again = tmp_path / "again.tar"
+    rc, out, err = run_cli(["image", "export", "-o", again, ref], berthd=b)
+    assert rc == 0 and again.read_bytes() == archive.read_bytes(), err
+    # import takes a tar, not a directory
+    rc, out, err = run_cli(["image", "import", tmp_path], berthd=b)
+    assert rc == 2 and "tar" in err
     rc, out, err = run_cli(["image", "rm", ref], berthd=b)
     assert rc == 0 and "Deleted" in out, err
     rc, out, err = run_cli(["image", "import", archive], berthd=b)
