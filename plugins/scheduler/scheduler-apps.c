@@ -609,7 +609,8 @@ write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_new_error (task, BERTH_ERROR, BERTH_ERROR_UNAVAILABLE, _("The scheduler is shutting down"));
       return;
     }
-  if (r->op->kind == SCHEDULER_APP_OP_DELETE)
+  /* a broken app deleted or replaced by a valid definition is no longer set aside */
+  if (r->op->kind == SCHEDULER_APP_OP_DELETE || r->op->kind == SCHEDULER_APP_OP_UPDATE)
     berth_context_forget_broken (berth_plugin_get_context (BERTH_PLUGIN (r->plugin)), "app", r->op->app_id);
   publish (r->plugin, r->op);
   scheduler_controller_kick (controller);
