@@ -51,6 +51,9 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
 {
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
 
+  /* no keep-alive: every connection is gone when the test ends */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+
   if (g_str_equal (path, "/ok"))
     {
       soup_server_message_set_status (msg, 200, NULL);
@@ -83,20 +86,49 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
     soup_server_message_set_status (msg, 500, NULL);
 }
 
+/* libsoup's own listener leaks the sockets it accepts (as berthd, the
+ * test accepts connections itself and hands them to the server). */
+static gboolean
+incoming_cb (GSocketService *service, GSocketConnection *conn, GObject *source, gpointer user_data)
+{
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (conn, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (conn, NULL);
+
+  soup_server_accept_iostream (SOUP_SERVER (user_data), G_IO_STREAM (conn), local, remote, NULL);
+  return TRUE;
+}
+
 static SoupServer *
 start_server (char **base)
 {
   g_autoptr(GError) error = NULL;
   SoupServer *server = soup_server_new (NULL, NULL);
-  GSList *uris;
+  GSocketService *service = g_socket_service_new ();
+  guint16 port;
 
   soup_server_add_handler (server, NULL, server_cb, NULL, NULL);
-  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
   g_assert_no_error (error);
-  uris = soup_server_get_uris (server);
-  *base = g_uri_to_string (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_signal_connect (service, "incoming", G_CALLBACK (incoming_cb), server);
+  g_object_set_data_full (G_OBJECT (server), "service", service, g_object_unref);
+  *base = g_strdup_printf ("http://127.0.0.1:%u/", port);
   return server;
+}
+
+/* Closes the server's connections before it goes: libsoup frees them
+ * only once they are closed. */
+static void
+stop_server (SoupServer *server)
+{
+  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 10;
+
+  GSocketService *service = g_object_get_data (G_OBJECT (server), "service");
+
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  soup_server_disconnect (server);
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
 }
 
 static BerthProbe *
@@ -131,6 +163,7 @@ test_http_status (void)
       g_assert_true (g_str_has_prefix (output, prefix));
       g_assert_cmpuint (berth_probe_get_http_status (probe), ==, cases[i].status);
     }
+  stop_server (server);
 }
 
 static void
@@ -151,6 +184,7 @@ test_http_request (void)
   g_assert_true (g_str_has_suffix (output, "Output: PUT yes mine hello"));
   g_assert_cmpint (run (plain, NULL, &plain_output, NULL), ==, BERTH_HEALTH_PASSING);
   g_assert_true (g_str_has_suffix (plain_output, "Output: GET - Berth Health Check "));
+  stop_server (server);
 }
 
 static void
@@ -170,6 +204,7 @@ test_http_bounded (void)
   berth_probe_set_max_output (small, 10);
   g_assert_cmpint (run (small, NULL, &small_output, NULL), ==, BERTH_HEALTH_PASSING);
   g_assert_true (g_str_has_suffix (small_output, "Output: xxxxxxxxxx"));
+  stop_server (server);
 }
 
 static void
@@ -198,6 +233,7 @@ test_http_timeout (void)
   g_assert_true (g_str_has_prefix (refused_output, "HTTP GET http://127.0.0.1:1/: "));
   g_assert_cmpint (run (invalid, NULL, &invalid_output, &error), ==, BERTH_HEALTH_CRITICAL);
   g_assert_cmpstr (invalid_output, ==, "invalid URL");
+  stop_server (server);
 }
 
 /* ---- TCP -------------------------------------------------------------- */
