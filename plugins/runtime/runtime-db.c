@@ -130,6 +130,21 @@ runtime_db_batch_run (RuntimeDbBatch *batch, BerthStore *store, GError **error)
   return berth_store_write_sync (store, batch_write, batch, error);
 }
 
+/* Takes @batch; @callback gets the store as its source object. */
+void
+runtime_db_batch_run_async (RuntimeDbBatch *batch, BerthStore *store, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  berth_store_write_async (store, batch_write, batch, (GDestroyNotify) runtime_db_batch_free, NULL, callback,
+                           user_data);
+}
+
+guint64
+runtime_db_batch_run_finish (BerthStore *store, GAsyncResult *result, GError **error)
+{
+  return berth_store_write_finish (store, result, error);
+}
+
 char *
 runtime_db_column_dup (sqlite3_stmt *stmt, int col)
 {

@@ -23,6 +23,14 @@ void            runtime_db_batch_add     (RuntimeDbBatch *batch,
 guint64         runtime_db_batch_run     (RuntimeDbBatch *batch,
                                           BerthStore     *store,
                                           GError        **error);
+/* in the background (no flush of its own): takes @batch */
+void            runtime_db_batch_run_async  (RuntimeDbBatch      *batch,
+                                             BerthStore          *store,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+guint64         runtime_db_batch_run_finish (BerthStore          *store,
+                                             GAsyncResult        *result,
+                                             GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RuntimeDbBatch, runtime_db_batch_free)
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime-cgroup.h"
 #include "runtime-exec.h"
 #include "runtime-oci-config.h"
 #include "runtime-util.h"
@@ -59,24 +60,6 @@ static const char supervisor[] =
   "wait\n"
   "echo $code > \"$exitfile.tmp\" && mv \"$exitfile.tmp\" \"$exitfile\"\n";
 
-/* cgroup files take a plain write(), not a new file renamed in place */
-static gboolean
-write_cgroup_file (const char *path, const char *value, GError **error)
-{
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-
-  if (fd < 0 || write (fd, value, strlen (value)) < 0)
-    {
-      int err = errno;
-      g_set_error (error, BERTH_ERROR, BERTH_ERROR_FAILED, _("Cannot write %s: %s"), path, g_strerror (err));
-      if (fd >= 0)
-        close (fd);
-      return FALSE;
-    }
-  close (fd);
-  return TRUE;
-}
-
 static void
 child_setup (gpointer data)
 {
@@ -98,64 +81,6 @@ read_pid (const char *dir)
   if (!g_file_get_contents (path, &data, NULL, NULL))
     return 0;
   return (gint) g_ascii_strtoll (data, NULL, 10);
-}
-
-/* Makes the container's cgroups and returns their paths, space separated. */
-static char *
-make_cgroups (const char *id, JsonObject *spec, GError **error)
-{
-  gint64 memory = json_object_get_int_member_with_default (spec, "memory", 0);
-  gdouble cpus = json_object_has_member (spec, "cpus") ? json_object_get_double_member (spec, "cpus") : 0;
-  g_autoptr(GString) list = g_string_new (NULL);
-
-  if (runtime_cgroup_is_v2 ())
-    {
-      g_autofree char *cg = g_strdup_printf ("/sys/fs/cgroup/berth/%s", id);
-      g_mkdir_with_parents (cg, 0755);
-      if (memory > 0)
-        {
-          g_autofree char *f = path_in (cg, "memory.max");
-          g_autofree char *v = g_strdup_printf ("%" G_GINT64_FORMAT, memory);
-          if (!write_cgroup_file (f, v, error))
-            return NULL;
-        }
-      if (cpus > 0)
-        {
-          g_autofree char *f = path_in (cg, "cpu.max");
-          g_autofree char *v = g_strdup_printf ("%" G_GINT64_FORMAT " 100000", (gint64) (cpus * 100000));
-          if (!write_cgroup_file (f, v, error))
-            return NULL;
-        }
-      g_string_append (list, cg);
-      return g_string_free (g_steal_pointer (&list), FALSE);
-    }
-  {
-    const char *ctrls[] = { "memory", "cpu", "pids", NULL };
-    for (guint i = 0; ctrls[i] != NULL; i++)
-      {
-        g_autofree char *cg = g_strdup_printf ("/sys/fs/cgroup/%s/berth/%s", ctrls[i], id);
-        if (g_mkdir_with_parents (cg, 0755) < 0)
-          continue;
-        if (i == 0 && memory > 0)
-          {
-            g_autofree char *f = path_in (cg, "memory.limit_in_bytes");
-            g_autofree char *v = g_strdup_printf ("%" G_GINT64_FORMAT, memory);
-            if (!write_cgroup_file (f, v, error))
-              return NULL;
-          }
-        if (i == 1 && cpus > 0)
-          {
-            g_autofree char *f = path_in (cg, "cpu.cfs_quota_us");
-            g_autofree char *v = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) (cpus * 100000));
-            if (!write_cgroup_file (f, v, error))
-              return NULL;
-          }
-        if (list->len > 0)
-          g_string_append_c (list, ' ');
-        g_string_append (list, cg);
-      }
-  }
-  return g_string_free (g_steal_pointer (&list), FALSE);
 }
 
 gint
@@ -200,7 +125,10 @@ runtime_exec_create (const char *dir, const char *exit_dir, const char *id, Json
     }
   if (!g_file_set_contents_full (script, supervisor, -1, G_FILE_SET_CONTENTS_NONE, 0700, error))
     return -1;
-  cgroups = make_cgroups (id, spec, error);
+  cgroups = runtime_cgroup_create (id, json_object_get_int_member_with_default (spec, "memory", 0),
+                                   json_object_has_member (spec, "cpus") ? json_object_get_double_member (spec, "cpus")
+                                                                         : 0,
+                                   TRUE, error);
   if (cgroups == NULL)
     return -1;
 
@@ -289,17 +217,5 @@ runtime_exec_check (const char *dir, const char *id, gint *pid)
 void
 runtime_exec_cleanup (const char *id)
 {
-  const char *ctrls[] = { "memory", "cpu", "pids", NULL };
-
-  if (runtime_cgroup_is_v2 ())
-    {
-      g_autofree char *cg = g_strdup_printf ("/sys/fs/cgroup/berth/%s", id);
-      g_rmdir (cg);
-      return;
-    }
-  for (guint i = 0; ctrls[i] != NULL; i++)
-    {
-      g_autofree char *cg = g_strdup_printf ("/sys/fs/cgroup/%s/berth/%s", ctrls[i], id);
-      g_rmdir (cg);
-    }
+  runtime_cgroup_remove (id);
 }

@@ -5,8 +5,7 @@
 
 #include "runtime-container.h"
 #include "runtime-http.h"
-#include "runtime-stream.h"
-#include "runtime-util.h"
+#include "runtime-logs-http.h"
 
 /* The runtime's REST API: /api/runtime and /api/containers (the images
  * are in runtime-images-http.c). */
@@ -19,24 +18,310 @@ containers_of (gpointer user_data)
 
 /* ---------------------------------------------------------- containers */
 
-#define CONTAINER_HANDLER(verb)                                                           \
-  static void                                                                             \
-  containers_##verb##_cb (BerthRequest *req, gpointer user_data)                         \
-  {                                                                                       \
-    if (!runtime_plugin_defer_until_ready (RUNTIME_PLUGIN (user_data), req,              \
-                                           containers_##verb##_cb))                        \
-      runtime_containers_handle_##verb (containers_of (user_data), req);                  \
-  }
+/* Thin adapters over the container engine (runtime-container*.c): each
+ * reads the request, calls the engine and answers with what it gives. */
 
-CONTAINER_HANDLER (create)
-CONTAINER_HANDLER (list)
-CONTAINER_HANDLER (inspect)
-CONTAINER_HANDLER (start)
-CONTAINER_HANDLER (stop)
-CONTAINER_HANDLER (kill)
-CONTAINER_HANDLER (wait)
-CONTAINER_HANDLER (remove)
-CONTAINER_HANDLER (logs)
+typedef struct {
+  RuntimePlugin *plugin;
+  BerthRequest  *req;
+} Call;
+
+static Call *
+call_new (gpointer plugin, BerthRequest *req)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->plugin = g_object_ref (RUNTIME_PLUGIN (plugin));
+  call->req = g_object_ref (req);
+  return call;
+}
+
+static void
+call_free (Call *call)
+{
+  g_object_unref (call->plugin);
+  g_object_unref (call->req);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
+
+static RuntimeContainers *
+call_containers (Call *call)
+{
+  return runtime_plugin_get_containers (call->plugin);
+}
+
+static gboolean
+query_flag (BerthRequest *req, const char *name, gboolean *value)
+{
+  g_autoptr(GError) error = NULL;
+
+  *value = FALSE;
+  if (!berth_request_get_query_boolean (req, name, value, &error))
+    {
+      berth_request_respond_error (req, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+respond_object (BerthRequest *req, guint status, JsonObject *object)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+
+  berth_request_respond_json (req, status, node);
+}
+
+/* the answer of an operation that has none but its status */
+static void
+respond_done (Call *call, gboolean ok, gboolean unchanged, const GError *error)
+{
+  if (!ok)
+    berth_request_respond_error (call->req, error);
+  else
+    berth_request_respond (call->req, unchanged ? 304 : 204, NULL, NULL);
+}
+
+#define DEFER(handler)                                                                   \
+  if (runtime_plugin_defer_until_ready (RUNTIME_PLUGIN (user_data), req, handler))       \
+    return
+
+static void
+created_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) answer = runtime_containers_create_finish (call_containers (call), result, &error);
+
+  if (answer == NULL)
+    berth_request_respond_error (call->req, error);
+  else
+    respond_object (call->req, 201, answer);
+}
+
+static void
+containers_create_cb (BerthRequest *req, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = NULL;
+
+  DEFER (containers_create_cb);
+  body = berth_request_parse_json (req, &error);
+  if (body == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (body))
+    {
+      berth_request_respond_message (req, 400, _("The container spec must be a JSON object"));
+      return;
+    }
+  runtime_containers_create_async (containers_of (user_data), json_node_get_object (body), NULL, created_cb,
+                                   call_new (user_data, req));
+}
+
+static void
+containers_list_cb (BerthRequest *req, gpointer user_data)
+{
+  g_autoptr(JsonNode) node = NULL;
+  gboolean all;
+
+  DEFER (containers_list_cb);
+  if (!query_flag (req, "all", &all))
+    return;
+  node = json_node_init_array (json_node_alloc (), NULL);
+  json_node_take_array (node, runtime_containers_list (containers_of (user_data), all));
+  berth_request_respond_json (req, 200, node);
+}
+
+static void
+containers_inspect_cb (BerthRequest *req, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) info = NULL;
+
+  DEFER (containers_inspect_cb);
+  info = runtime_containers_inspect (containers_of (user_data), berth_request_get_param (req, "id"), &error);
+  if (info == NULL)
+    berth_request_respond_error (req, error);
+  else
+    respond_object (req, 200, info);
+}
+
+static void
+started_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean unchanged = FALSE;
+  gboolean ok = runtime_containers_start_finish (call_containers (call), result, &unchanged, &error);
+
+  respond_done (call, ok, unchanged, error);
+}
+
+static void
+containers_start_cb (BerthRequest *req, gpointer user_data)
+{
+  DEFER (containers_start_cb);
+  runtime_containers_start_async (containers_of (user_data), berth_request_get_param (req, "id"), NULL,
+                                  started_cb, call_new (user_data, req));
+}
+
+static void
+stopped_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean unchanged = FALSE;
+  gboolean ok = runtime_containers_stop_finish (call_containers (call), result, &unchanged, &error);
+
+  respond_done (call, ok, unchanged, error);
+}
+
+static void
+containers_stop_cb (BerthRequest *req, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 timeout = 10;
+
+  DEFER (containers_stop_cb);
+  if (!berth_request_get_query_uint64 (req, "t", 10, &timeout, &error))
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  runtime_containers_stop_async (containers_of (user_data), berth_request_get_param (req, "id"),
+                                 (guint) MIN (timeout, 3600), NULL, stopped_cb, call_new (user_data, req));
+}
+
+static void
+killed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = runtime_containers_kill_finish (call_containers (call), result, &error);
+
+  respond_done (call, ok, FALSE, error);
+}
+
+static void
+containers_kill_cb (BerthRequest *req, gpointer user_data)
+{
+  int sig;
+
+  DEFER (containers_kill_cb);
+  if (!runtime_parse_signal (berth_request_get_query (req, "signal"), &sig))
+    {
+      berth_request_respond_message (req, 400, _("Unknown signal"));
+      return;
+    }
+  runtime_containers_kill_async (containers_of (user_data), berth_request_get_param (req, "id"), sig, NULL,
+                                 killed_cb, call_new (user_data, req));
+}
+
+typedef struct {
+  RuntimePlugin *plugin;
+  BerthStream   *stream;
+} WaitCall;
+
+static void
+waited_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WaitCall *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) status = runtime_containers_wait_finish (NULL, result, &error);
+
+  if (status != NULL)
+    {
+      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), status);
+      berth_stream_write_json_line (call->stream, node);
+    }
+  berth_stream_close (call->stream);
+  g_object_unref (call->stream);
+  g_object_unref (call->plugin);
+  g_free (call);
+}
+
+static void
+waited_now_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) status = runtime_containers_wait_finish (NULL, result, &error);
+
+  if (status == NULL)
+    berth_request_respond_error (call->req, error);
+  else
+    respond_object (call->req, 200, status);
+}
+
+static void
+containers_wait_cb (BerthRequest *req, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean live = FALSE;
+  g_autofree char *id = NULL;
+  WaitCall *call;
+
+  DEFER (containers_wait_cb);
+  id = runtime_containers_resolve (containers_of (user_data), berth_request_get_param (req, "id"), &live, &error);
+  if (id == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  if (!live)
+    {
+      runtime_containers_wait_async (containers_of (user_data), id, NULL, waited_now_cb, call_new (user_data, req));
+      return;
+    }
+  /* as Docker: the headers go now, the body at the exit, so that a client
+   * can wait before it starts the container */
+  call = g_new0 (WaitCall, 1);
+  call->plugin = g_object_ref (RUNTIME_PLUGIN (user_data));
+  call->stream = berth_stream_new (req, "application/json");
+  runtime_containers_wait_async (containers_of (user_data), id, berth_stream_get_cancellable (call->stream),
+                                 waited_cb, call);
+}
+
+static void
+removed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = runtime_containers_remove_finish (call_containers (call), result, &error);
+
+  respond_done (call, ok, FALSE, error);
+}
+
+static void
+containers_remove_cb (BerthRequest *req, gpointer user_data)
+{
+  gboolean force;
+
+  DEFER (containers_remove_cb);
+  if (!query_flag (req, "force", &force))
+    return;
+  runtime_containers_remove_async (containers_of (user_data), berth_request_get_param (req, "id"), force, NULL,
+                                   removed_cb, call_new (user_data, req));
+}
+
+static void
+containers_logs_cb (BerthRequest *req, gpointer user_data)
+{
+  DEFER (containers_logs_cb);
+  runtime_logs_http_container (RUNTIME_PLUGIN (user_data), req);
+}
+
+static void
+logs_cb (BerthRequest *req, gpointer user_data)
+{
+  DEFER (logs_cb);
+  runtime_logs_http_lines (RUNTIME_PLUGIN (user_data), req);
+}
 
 static void
 runtime_info_cb (BerthRequest *req, gpointer user_data)
@@ -86,6 +371,7 @@ static const BerthRouteSpec routes[] = {
   { BERTH_METHOD_POST | BERTH_METHOD_GET, "/api/containers/:id/wait", "container", BERTH_ACCESS_READ,
     containers_wait_cb },
   { BERTH_METHOD_GET, "/api/containers/:id/logs", "container", BERTH_ACCESS_READ, containers_logs_cb },
+  { BERTH_METHOD_GET, "/api/logs", "container", BERTH_ACCESS_READ, logs_cb },
 };
 
 void

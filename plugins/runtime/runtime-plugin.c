@@ -14,7 +14,9 @@
 #include "runtime-images-http.h"
 #include "runtime-oci-config.h"
 #include "runtime-plugin.h"
+#include "runtime-logs.h"
 #include "runtime-schema.h"
+#include "runtime-service.h"
 #include "runtime-tasks.h"
 #include "runtime-util.h"
 
@@ -23,8 +25,9 @@
  * lives under <state-dir>/runtime and in its tables. */
 
 typedef struct {
-  BerthRouteHandler  handler;
-  BerthRequest      *request;
+  GDestroyNotify run;
+  gpointer       data;
+  GDestroyNotify destroy;
 } Pending;
 
 struct _RuntimePlugin {
@@ -32,9 +35,12 @@ struct _RuntimePlugin {
   char              *root;
   RuntimeHost        host;
   gboolean           host_ready;
-  GPtrArray         *pending;   /* Pending*: requests waiting for the probe */
+  gboolean           stopping;
+  GPtrArray         *pending;   /* Pending*: work waiting for the probe */
   RuntimeImages     *images;
+  RuntimeLogs       *logs;
   RuntimeContainers *containers;
+  RuntimeService    *service;
   RuntimeTasks      *tasks;
 };
 
@@ -224,7 +230,8 @@ probe_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 static void
 pending_free (Pending *p)
 {
-  g_object_unref (p->request);
+  if (p->destroy != NULL)
+    p->destroy (p->data);
   g_free (p);
 }
 
@@ -248,28 +255,88 @@ probe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_message (_("using the exec runtime (plain processes): %s"), self->host.why);
   if (!runtime_containers_reconcile (self->containers, &error))
     g_warning (_("cannot reconcile the containers: %s"), error->message);
+  runtime_tasks_runtime_ready (self->tasks);
   pending = g_steal_pointer (&self->pending);
+  g_ptr_array_set_free_func (pending, (GDestroyNotify) pending_free);
   for (guint i = 0; i < pending->len; i++)
     {
       Pending *q = g_ptr_array_index (pending, i);
-      if (!berth_request_is_responded (q->request))
-        q->handler (q->request, self);
+      q->run (q->data);
     }
-  g_ptr_array_set_free_func (pending, (GDestroyNotify) pending_free);
+}
+
+gboolean
+runtime_plugin_is_ready (RuntimePlugin *self)
+{
+  return self->host_ready;
+}
+
+void
+runtime_plugin_when_ready (RuntimePlugin *self, GDestroyNotify run, gpointer data, GDestroyNotify destroy)
+{
+  Pending *p;
+
+  if (self->host_ready || self->pending == NULL)
+    {
+      run (data);
+      if (destroy != NULL)
+        destroy (data);
+      return;
+    }
+  p = g_new0 (Pending, 1);
+  p->run = run;
+  p->data = data;
+  p->destroy = destroy;
+  g_ptr_array_add (self->pending, p);
+}
+
+typedef struct {
+  RuntimePlugin     *plugin;
+  BerthRequest      *request;
+  BerthRouteHandler  handler;
+} DeferredRequest;
+
+static void
+deferred_request_run (gpointer data)
+{
+  DeferredRequest *d = data;
+
+  if (berth_request_is_responded (d->request))
+    return;
+  if (d->plugin->stopping)
+    berth_request_respond_message (d->request, 503, _("berthd is stopping"));
+  else
+    d->handler (d->request, d->plugin);
+}
+
+static void
+deferred_request_free (gpointer data)
+{
+  DeferredRequest *d = data;
+
+  g_object_unref (d->request);
+  g_free (d);
 }
 
 gboolean
 runtime_plugin_defer_until_ready (RuntimePlugin *self, BerthRequest *req, BerthRouteHandler handler)
 {
-  Pending *p;
+  DeferredRequest *d;
 
   if (self->host_ready)
     return FALSE;
-  p = g_new0 (Pending, 1);
-  p->handler = handler;
-  p->request = g_object_ref (req);
-  g_ptr_array_add (self->pending, p);
+  d = g_new0 (DeferredRequest, 1);
+  d->plugin = self;
+  d->request = g_object_ref (req);
+  d->handler = handler;
+  runtime_plugin_when_ready (self, deferred_request_run, d, deferred_request_free);
   return TRUE;
+}
+
+RuntimeLogs *
+runtime_plugin_get_logs (RuntimePlugin *self)
+{
+  return self->logs;
 }
 
 static gboolean
@@ -292,12 +359,17 @@ runtime_plugin_startup (BerthPlugin *plugin, GError **error)
   self->images = runtime_images_new (ctx, self->root, error);
   if (self->images == NULL)
     return FALSE;
-  self->containers = runtime_containers_new (self, error);
+  self->logs = runtime_logs_new (berth_context_get_store (ctx));
+  self->containers = runtime_containers_new (self, self->logs, error);
   if (self->containers == NULL)
+    return FALSE;
+  self->service = runtime_service_new (self);
+  if (!berth_context_add_service (ctx, BERTH_TYPE_RUNTIME, self->service, error) ||
+      !berth_context_add_service (ctx, BERTH_TYPE_LOG_SOURCE, self->logs, error))
     return FALSE;
   runtime_http_add_routes (self);
   runtime_images_http_add_routes (self);
-  self->tasks = runtime_tasks_new (ctx, self->root);
+  self->tasks = runtime_tasks_new (ctx, self->root, self->logs);
   /* container requests wait for the runtime to be chosen */
   {
     g_autoptr(GTask) task = g_task_new (self, NULL, probe_done_cb, NULL);
@@ -311,15 +383,41 @@ runtime_plugin_startup (BerthPlugin *plugin, GError **error)
 }
 
 static void
+drop_services (RuntimePlugin *self)
+{
+  BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (self));
+
+  if (self->service != NULL)
+    {
+      if (ctx != NULL)
+        berth_context_remove_service (ctx, BERTH_TYPE_RUNTIME, self->service);
+      runtime_service_shutdown (self->service);
+      g_clear_object (&self->service);
+    }
+  if (self->logs != NULL && ctx != NULL)
+    berth_context_remove_service (ctx, BERTH_TYPE_LOG_SOURCE, self->logs);
+}
+
+static void
 runtime_plugin_shutdown (BerthPlugin *plugin)
 {
   RuntimePlugin *self = RUNTIME_PLUGIN (plugin);
 
+  self->stopping = TRUE;
+  drop_services (self);
+  /* what waits for the probe learns that berthd stops */
+  if (self->pending != NULL)
+    {
+      g_autoptr(GPtrArray) pending = g_steal_pointer (&self->pending);
+      g_ptr_array_set_free_func (pending, (GDestroyNotify) pending_free);
+      for (guint i = 0; i < pending->len; i++)
+        {
+          Pending *q = g_ptr_array_index (pending, i);
+          q->run (q->data);
+        }
+    }
   g_clear_pointer (&self->tasks, runtime_tasks_free);
   g_clear_pointer (&self->containers, runtime_containers_free);
-  if (self->pending != NULL)
-    g_ptr_array_set_free_func (self->pending, (GDestroyNotify) pending_free);
-  g_clear_pointer (&self->pending, g_ptr_array_unref);
 }
 
 static void
@@ -327,8 +425,12 @@ runtime_plugin_finalize (GObject *object)
 {
   RuntimePlugin *self = RUNTIME_PLUGIN (object);
 
+  if (self->service != NULL)
+    runtime_service_shutdown (self->service);
+  g_clear_object (&self->service);
   g_clear_pointer (&self->tasks, runtime_tasks_free);
   g_clear_pointer (&self->containers, runtime_containers_free);
+  g_clear_object (&self->logs);
   if (self->pending != NULL)
     g_ptr_array_set_free_func (self->pending, (GDestroyNotify) pending_free);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
