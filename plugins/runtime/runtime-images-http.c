@@ -133,29 +133,48 @@ images_inspect_cb (BerthRequest *req, gpointer user_data)
 
 /* ------------------------------------------------------------ removal */
 
+/* A removal as {"Untagged", "Deleted" (images, then layers)}; a prune as
+ * {"ImagesDeleted", "LayersDeleted", "SpaceReclaimed"}. */
 static void
-images_remove_cb (BerthRequest *req, gpointer user_data)
+respond_removal (BerthRequest *req, RuntimeImagesRemoval *removal, const GError *error, gboolean prune)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(RuntimeImagesRemoval) removal = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) node = NULL;
-  gboolean force = FALSE;
 
-  if (!query_flag (req, "force", &force))
-    return;
-  removal = runtime_images_remove (images_of (user_data), berth_request_get_param (req, "ref"), force, &error);
   if (removal == NULL)
     {
       respond_error (req, error);
       return;
     }
   json_builder_begin_object (b);
-  add_strings (b, "Untagged", removal->untagged, NULL);
-  add_strings (b, "Deleted", removal->deleted, removal->layers_deleted);
+  if (prune)
+    {
+      add_strings (b, "ImagesDeleted", removal->deleted, NULL);
+      add_strings (b, "LayersDeleted", removal->layers_deleted, NULL);
+      json_builder_set_member_name (b, "SpaceReclaimed");
+      json_builder_add_int_value (b, removal->reclaimed);
+    }
+  else
+    {
+      add_strings (b, "Untagged", removal->untagged, NULL);
+      add_strings (b, "Deleted", removal->deleted, removal->layers_deleted);
+    }
   json_builder_end_object (b);
   node = json_builder_get_root (b);
   berth_request_respond_json (req, 200, node);
+}
+
+static void
+images_remove_cb (BerthRequest *req, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RuntimeImagesRemoval) removal = NULL;
+  gboolean force = FALSE;
+
+  if (!query_flag (req, "force", &force))
+    return;
+  removal = runtime_images_remove (images_of (user_data), berth_request_get_param (req, "ref"), force, &error);
+  respond_removal (req, removal, error, FALSE);
 }
 
 static void
@@ -163,26 +182,12 @@ images_prune_cb (BerthRequest *req, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(RuntimeImagesRemoval) removal = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
   gboolean all = FALSE;
 
   if (!query_flag (req, "all", &all))
     return;
   removal = runtime_images_prune (images_of (user_data), all, &error);
-  if (removal == NULL)
-    {
-      respond_error (req, error);
-      return;
-    }
-  json_builder_begin_object (b);
-  add_strings (b, "ImagesDeleted", removal->deleted, NULL);
-  add_strings (b, "LayersDeleted", removal->layers_deleted, NULL);
-  json_builder_set_member_name (b, "SpaceReclaimed");
-  json_builder_add_int_value (b, removal->reclaimed);
-  json_builder_end_object (b);
-  node = json_builder_get_root (b);
-  berth_request_respond_json (req, 200, node);
+  respond_removal (req, removal, error, TRUE);
 }
 
 /* --------------------------------------------------------------- pull */
