@@ -16,16 +16,6 @@
  * worker thread mounts its root filesystem, sets up its network and has
  * conmon (or the exec runtime's supervisor) create it. */
 
-static gint
-read_pidfile (const char *path)
-{
-  g_autofree char *data = NULL;
-
-  if (!g_file_get_contents (path, &data, NULL, NULL))
-    return 0;
-  return (gint) g_ascii_strtoll (data, NULL, 10);
-}
-
 typedef struct {
   /* inputs (copies) */
   char             *id;
@@ -182,7 +172,7 @@ create_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     if (j->pid <= 0)
       goto fail;
     g_debug ("create %.12s: created, pid %d", j->id, j->pid);
-    j->conmon_pid = read_pidfile (conmon_pidfile);
+    j->conmon_pid = runtime_read_pidfile (conmon_pidfile);
   }
   g_task_return_boolean (task, TRUE);
   return;

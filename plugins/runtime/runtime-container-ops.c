@@ -155,39 +155,6 @@ runtime_containers_start_finish (RuntimeContainers *self, GAsyncResult *result, 
 
 /* ------------------------------------------------------------- signals */
 
-gboolean
-runtime_parse_signal (const char *text, int *sig)
-{
-  static const struct { const char *name; int sig; } names[] = {
-    { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
-    { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "STOP", SIGSTOP },
-    { "CONT", SIGCONT }, { "ALRM", SIGALRM }, { "WINCH", SIGWINCH },
-  };
-  char *end;
-  gint64 n;
-
-  if (text == NULL || *text == '\0')
-    {
-      *sig = SIGKILL;
-      return TRUE;
-    }
-  if (g_str_has_prefix (text, "SIG"))
-    text += 3;
-  n = g_ascii_strtoll (text, &end, 10);
-  if (*end == '\0' && end != text)
-    {
-      *sig = (int) CLAMP (n, 0, 65);
-      return n > 0 && n < 65;
-    }
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-    if (g_ascii_strcasecmp (text, names[i].name) == 0)
-      {
-        *sig = names[i].sig;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 static void
 kill_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime-cgroup.h"
 #include "runtime-conmon.h"
 #include "runtime-container-private.h"
 #include "runtime-db.h"
@@ -491,32 +492,12 @@ runtime_containers_set_exit_func (RuntimeContainers *self, RuntimeContainerExitF
 /* ------------------------------------------------------------- exits */
 
 static gboolean
-read_oom_counter (const char *path, const char *key)
-{
-  g_autofree char *data = NULL;
-  g_auto(GStrv) lines = NULL;
-
-  if (!g_file_get_contents (path, &data, NULL, NULL))
-    return FALSE;
-  lines = g_strsplit (data, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], key) && lines[i][strlen (key)] == ' ')
-      return g_ascii_strtoll (lines[i] + strlen (key) + 1, NULL, 10) > 0;
-  return FALSE;
-}
-
-static gboolean
 ctr_was_oom_killed (Ctr *c)
 {
   g_autofree char *oom_file = runtime_ctr_path (c, "persist/oom");
-  g_autofree char *v1 = g_strdup_printf ("/sys/fs/cgroup/memory/berth/%s/memory.oom_control", c->id);
-  g_autofree char *v2 = g_strdup_printf ("/sys/fs/cgroup/berth/%s/memory.events", c->id);
 
-  if (g_file_test (oom_file, G_FILE_TEST_EXISTS))
-    return TRUE;
-  if (c->owner->host->cgroup_v2)
-    return read_oom_counter (v2, "oom_kill");
-  return read_oom_counter (v1, "oom_kill");
+  /* conmon's note, else the counter of its cgroup (/berth/<id>) */
+  return g_file_test (oom_file, G_FILE_TEST_EXISTS) || runtime_cgroup_oom_killed (c->id);
 }
 
 static void
@@ -602,16 +583,6 @@ static gboolean
 pid_alive (gint pid)
 {
   return pid > 0 && (kill (pid, 0) == 0 || errno == EPERM);
-}
-
-static gint
-read_pidfile (const char *path)
-{
-  g_autofree char *data = NULL;
-
-  if (!g_file_get_contents (path, &data, NULL, NULL))
-    return 0;
-  return (gint) g_ascii_strtoll (data, NULL, 10);
 }
 
 /* Looks at conmon's exit file (and whether conmon still lives) and
@@ -845,7 +816,7 @@ runtime_containers_reconcile (RuntimeContainers *self, GError **error)
       if (g_strcmp0 (c->state, "running") != 0 && g_strcmp0 (c->state, "created") != 0)
         continue;
       if (c->conmon_pid <= 0)
-        c->conmon_pid = read_pidfile (conmon_pidfile);
+        c->conmon_pid = runtime_read_pidfile (conmon_pidfile);
       runtime_ctr_check_exit (c);
       if (g_strcmp0 (c->state, "running") == 0 || g_strcmp0 (c->state, "created") == 0)
         g_message (_("container %s is still %s (pid %d)"), c->name, c->state, c->pid);

@@ -120,8 +120,4 @@ gboolean    runtime_containers_exec_finish   (RuntimeContainers   *self,
                                               char               **output,
                                               GError             **error);
 
-/* "KILL", "SIGKILL", "9"; NULL or "" is SIGKILL */
-gboolean    runtime_parse_signal             (const char          *text,
-                                              int                 *signum);
-
 G_END_DECLS

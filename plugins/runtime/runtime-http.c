@@ -6,6 +6,7 @@
 #include "runtime-container.h"
 #include "runtime-http.h"
 #include "runtime-logs-http.h"
+#include "runtime-util.h"
 
 /* The runtime's REST API: /api/runtime and /api/containers (the images
  * are in runtime-images-http.c). */

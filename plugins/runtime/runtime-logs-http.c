@@ -123,14 +123,36 @@ end_cb (gpointer user_data)
   berth_log_source_unsubscribe (BERTH_LOG_SOURCE (h->logs), h->sub);   /* frees h */
 }
 
-/* the client went away */
+typedef struct {
+  RuntimeLogs *logs;
+  guint        sub;
+} Drop;
+
+static gboolean
+drop_cb (gpointer user_data)
+{
+  Drop *d = user_data;
+
+  berth_log_source_unsubscribe (BERTH_LOG_SOURCE (d->logs), d->sub);   /* frees its LogHttp, if still there */
+  g_object_unref (d->logs);
+  g_free (d);
+  return G_SOURCE_REMOVE;
+}
+
+/* The client went away. This may be said from inside the request's
+ * cancellable: the subscription (and the stream's last reference) go
+ * from an idle, as a stream cannot be dropped from there. */
 static void
 closed_cb (BerthStream *stream, gpointer user_data)
 {
   LogHttp *h = user_data;
+  Drop *d = g_new0 (Drop, 1);
 
   g_clear_signal_handler (&h->closed_id, h->stream);
-  berth_log_source_unsubscribe (BERTH_LOG_SOURCE (h->logs), h->sub);   /* frees h */
+  runtime_logs_set_paused (h->logs, h->sub, TRUE);
+  d->logs = g_object_ref (h->logs);
+  d->sub = h->sub;
+  g_idle_add (drop_cb, d);
 }
 
 static void

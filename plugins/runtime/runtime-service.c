@@ -344,19 +344,26 @@ killed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_debug ("kill: %s", error->message);
 }
 
+/* the state of container @id, for the calls that act at once */
+static char *
+state_of (RuntimeService *self, const char *id, GError **error)
+{
+  g_autoptr(JsonObject) info = NULL;
+
+  if (!check_up (self, TRUE, error))
+    return NULL;
+  info = runtime_containers_inspect (engine (self), id, error);
+  return info != NULL ? g_strdup (json_object_get_string_member (info, "State")) : NULL;
+}
+
 static gboolean
 kill_container (BerthRuntime *runtime, const char *id, int signum, BerthCaller *caller, GError **error)
 {
   RuntimeService *self = RUNTIME_SERVICE (runtime);
-  g_autoptr(JsonObject) info = NULL;
-  const char *state;
+  g_autofree char *state = state_of (self, id, error);
 
-  if (!check_up (self, TRUE, error))
+  if (state == NULL)
     return FALSE;
-  info = runtime_containers_inspect (engine (self), id, error);
-  if (info == NULL)
-    return FALSE;
-  state = json_object_get_string_member (info, "State");
   if (signum <= 0 || signum >= 65)
     {
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Unknown signal"));
@@ -375,15 +382,10 @@ static gboolean
 remove_container (BerthRuntime *runtime, const char *id, gboolean force, BerthCaller *caller, GError **error)
 {
   RuntimeService *self = RUNTIME_SERVICE (runtime);
-  g_autoptr(JsonObject) info = NULL;
-  const char *state;
+  g_autofree char *state = state_of (self, id, error);
 
-  if (!check_up (self, TRUE, error))
+  if (state == NULL)
     return FALSE;
-  info = runtime_containers_inspect (engine (self), id, error);
-  if (info == NULL)
-    return FALSE;
-  state = json_object_get_string_member (info, "State");
   if (!force && (g_strcmp0 (state, "running") == 0 || g_strcmp0 (state, "created") == 0))
     {
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_CONFLICT, _("Container %s is %s: stop it first"), id, state);

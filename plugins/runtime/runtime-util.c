@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -162,4 +163,49 @@ gboolean
 runtime_write_file (const char *path, const char *data, gssize len, GError **error)
 {
   return g_file_set_contents_full (path, data, len, G_FILE_SET_CONTENTS_NONE, 0644, error);
+}
+
+/* "KILL", "SIGKILL", "kill", "9"; NULL or "" is SIGKILL */
+gboolean
+runtime_parse_signal (const char *text, int *sig)
+{
+  static const struct { const char *name; int sig; } names[] = {
+    { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+    { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "STOP", SIGSTOP },
+    { "CONT", SIGCONT }, { "ALRM", SIGALRM }, { "WINCH", SIGWINCH },
+  };
+  char *end;
+  gint64 n;
+
+  if (text == NULL || *text == '\0')
+    {
+      *sig = SIGKILL;
+      return TRUE;
+    }
+  if (g_str_has_prefix (text, "SIG"))
+    text += 3;
+  n = g_ascii_strtoll (text, &end, 10);
+  if (*end == '\0' && end != text)
+    {
+      *sig = (int) CLAMP (n, 0, 65);
+      return n > 0 && n < 65;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_ascii_strcasecmp (text, names[i].name) == 0)
+      {
+        *sig = names[i].sig;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* the number in a pid file, 0 when there is none */
+gint
+runtime_read_pidfile (const char *path)
+{
+  g_autofree char *data = NULL;
+
+  if (!g_file_get_contents (path, &data, NULL, NULL))
+    return 0;
+  return (gint) g_ascii_strtoll (data, NULL, 10);
 }

@@ -22,5 +22,8 @@ gboolean    runtime_write_file         (const char  *path,
                                         const char  *data,
                                         gssize       len,
                                         GError     **error);
+gboolean    runtime_parse_signal       (const char  *text,
+                                        int         *signum);
+gint        runtime_read_pidfile       (const char  *path);
 
 G_END_DECLS

@@ -198,12 +198,15 @@ def test_spawn_storm_is_paced_and_delete_lands(storm_berthd):
     from marathon import MarathonApp
     b = storm_berthd
     client = b.marathon
+    # the bounds are rates: a slower (sanitized) berthd gets longer windows
+    # and more time to answer, never a higher launch rate
+    scale = b.TIME_SCALE
     start = time.monotonic()
     client.create_app("storm", MarathonApp(cmd="sleep 600", cpus=0.001, mem=4, instances=300))
 
     # the runtime launches at most RATE a second (plus what may be in flight)
     samples = []
-    while time.monotonic() - start < 3:
+    while time.monotonic() - start < 3 * scale:
         n = len(supervisors(b.state_dir))
         elapsed = time.monotonic() - start
         samples.append((round(elapsed, 2), n))
@@ -217,7 +220,7 @@ def test_spawn_storm_is_paced_and_delete_lands(storm_berthd):
     b.restart()
     start, before = time.monotonic(), len(supervisors(b.state_dir))
     samples = []
-    while time.monotonic() - start < 1.5:
+    while time.monotonic() - start < 1.5 * scale:
         n = len(supervisors(b.state_dir))
         elapsed = time.monotonic() - start
         samples.append((round(elapsed, 2), n))
@@ -227,11 +230,11 @@ def test_spawn_storm_is_paced_and_delete_lands(storm_berthd):
 
     # the API answers at once, and a DELETE lands within a second
     t = time.monotonic()
-    r = requests.get(b.url + "/v2/apps/storm", timeout=5)
-    assert r.status_code == 200 and time.monotonic() - t < 1
+    r = requests.get(b.url + "/v2/apps/storm", timeout=5 * scale)
+    assert r.status_code == 200 and time.monotonic() - t < 1 * scale
     t = time.monotonic()
     client.delete_app("/storm", force=True)
-    assert time.monotonic() - t < 1
+    assert time.monotonic() - t < 1 * scale
 
     # every process goes, and the tasks that were still waiting never start
     deadline = time.monotonic() + 30 * b.TIME_SCALE
