@@ -15,6 +15,12 @@ typedef struct {
   gint64 launch_after_ms;
 } QueueEntry;
 
+typedef struct {
+  gdouble cpus;
+  gdouble mem_mb;
+  gdouble disk_mb;
+} SchedulerTaskUsage;
+
 struct _SchedulerController {
   BerthContext    *context;
   const SchedulerLimits *limits;
@@ -30,6 +36,7 @@ struct _SchedulerController {
   gboolean         dirty;
   GHashTable      *queue;   /* app id → QueueEntry */
   GHashTable      *seen;    /* task id → last state seen */
+  GHashTable      *usage;   /* task id → SchedulerTaskUsage of a live task */
 };
 
 G_END_DECLS

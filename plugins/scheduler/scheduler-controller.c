@@ -306,18 +306,34 @@ load_nodes (SchedulerController *self, GHashTable *by_id)
   return nodes;
 }
 
-/* What a live task takes of its node, from its typed spec. */
+/* What a live task takes of its node, read from its typed spec once and
+ * kept while the task lives (a spec does not change). */
 static void
-use_task (SchedulerNodeFree *node, BerthTask *task)
+use_task (SchedulerController *self, GHashTable *usage_now, SchedulerNodeFree *node, BerthTask *task)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BerthTaskSpec) spec = berth_task_spec_new_from_json (berth_task_get_spec (task), &error);
+  gpointer key = NULL, value = NULL;
+  SchedulerTaskUsage *u;
 
-  if (spec == NULL)
-    g_debug ("scheduler: task %s: %s", berth_task_get_id (task), error->message);
-  scheduler_node_free_use (node, berth_task_get_app_id (task), spec != NULL ? berth_task_spec_get_cpus (spec) : 0,
-                           spec != NULL ? (gdouble) berth_task_spec_get_mem_mb (spec) : 0,
-                           spec != NULL ? (gdouble) berth_task_spec_get_disk_mb (spec) : 0,
+  if (g_hash_table_steal_extended (self->usage, berth_task_get_id (task), &key, &value))
+    u = value;
+  else
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BerthTaskSpec) spec = berth_task_spec_new_from_json (berth_task_get_spec (task), &error);
+
+      u = g_new0 (SchedulerTaskUsage, 1);
+      if (spec == NULL)
+        g_debug ("scheduler: task %s: %s", berth_task_get_id (task), error->message);
+      else
+        {
+          u->cpus = berth_task_spec_get_cpus (spec);
+          u->mem_mb = (gdouble) berth_task_spec_get_mem_mb (spec);
+          u->disk_mb = (gdouble) berth_task_spec_get_disk_mb (spec);
+        }
+      key = g_strdup (berth_task_get_id (task));
+    }
+  g_hash_table_insert (usage_now, key, u);
+  scheduler_node_free_use (node, berth_task_get_app_id (task), u->cpus, u->mem_mb, u->disk_mb,
                            berth_task_get_ports (task));
 }
 
@@ -461,6 +477,7 @@ pass (SchedulerController *self)
   g_autoptr(GHashTable) alive_apps = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) backoff_changed = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) seen_now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GHashTable) usage_now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   Batch *b;
   gint64 now_ms = g_get_real_time () / 1000;
   gint64 mono_ms = g_get_monotonic_time () / 1000;
@@ -500,11 +517,13 @@ pass (SchedulerController *self)
         {
           g_hash_table_add (alive_apps, (gpointer) berth_task_get_app_id (task));
           if (node != NULL)
-            use_task (node, task);
+            use_task (self, usage_now, node, task);
         }
     }
   g_hash_table_unref (self->seen);
   self->seen = g_steal_pointer (&seen_now);
+  g_hash_table_unref (self->usage);
+  self->usage = g_steal_pointer (&usage_now);
   if (self->health != NULL)
     scheduler_health_sync (self->health, apps, tasks);
 
@@ -750,6 +769,7 @@ scheduler_controller_new (BerthContext *context, const SchedulerLimits *limits)
   scheduler_health_set_store (self->health, self->store);
   self->queue = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) queue_entry_free);
   self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->usage = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_object_set_data (G_OBJECT (self->store), "scheduler-controller", self);
   self->changed_id = g_signal_connect (self->store, "changed", G_CALLBACK (changed_cb), self);
   self->safety_id = g_timeout_add_seconds (SAFETY_PASS_SECONDS, safety_cb, self);
@@ -771,6 +791,7 @@ scheduler_controller_free (SchedulerController *self)
   g_clear_pointer (&self->health, scheduler_health_free);
   g_hash_table_unref (self->queue);
   g_hash_table_unref (self->seen);
+  g_hash_table_unref (self->usage);
   g_object_unref (self->store);
   g_free (self);
 }
