@@ -420,8 +420,9 @@ def test_tasks_per_node_are_capped(sched_factory, tmp_path):
 
 def test_large_app_starts_while_the_api_answers(sched_factory, tmp_path):
     """1000 instances of a real command: tasks are created in batches, GET
-    and DELETE answer within a second while it starts, and the DELETE
-    stops it (no process is left)."""
+    and DELETE answer within a second while it starts (three under the
+    sanitizers, whose forks are slow), and the DELETE stops it (no process
+    is left)."""
     s = sched_factory(config(tmp_path, cpus=64, mem_mb=16384))
     n = 1000
     r = s.post("/v2/apps", json=app("/large", instances=n, mem=4))
@@ -437,7 +438,7 @@ def test_large_app_starts_while_the_api_answers(sched_factory, tmp_path):
     r = requests.delete(s.url + "/v2/apps/large?force=true", timeout=5)
     t_delete = time.monotonic() - t0
     assert r.status_code == 200, r.text
-    assert t_get < 1.0 and t_delete < 1.0, (t_get, t_delete)
+    assert t_get < 1.0 * s.scale and t_delete < 1.0 * s.scale, (t_get, t_delete)
     assert created < n, "every task was created at once"
 
     # no launch after the DELETE; every process ends
