@@ -57,10 +57,25 @@ finished_cb (SoupServerMessage *msg, gpointer user_data)
   mark_gone (BERTH_STREAM (user_data));
 }
 
+static gboolean
+cancelled_idle_cb (gpointer user_data)
+{
+  mark_gone (BERTH_STREAM (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs inside g_cancellable_cancel(): a handler of ::closed dropping the
+ * last reference here would disconnect from the cancellable from within
+ * its own emission, which deadlocks. Close from the main loop instead. */
 static void
 cancelled_cb (GCancellable *cancellable, gpointer user_data)
 {
-  mark_gone (BERTH_STREAM (user_data));
+  BerthStream *self = user_data;
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_callback (idle, cancelled_idle_cb, g_object_ref (self), g_object_unref);
+  g_source_attach (idle, self->context);
 }
 
 static gboolean
@@ -95,6 +110,8 @@ berth_stream_new (BerthRequest *request, const char *content_type)
   soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
   soup_message_headers_replace (headers, "Cache-Control", "no-cache");
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  /* a stream may run for days: libsoup must not keep what it already sent */
+  soup_message_body_set_accumulate (soup_server_message_get_response_body (self->message), FALSE);
   self->finished_id = g_signal_connect (self->message, "finished", G_CALLBACK (finished_cb), self);
   berth_request_respond (request, 200, content_type, NULL);
   /* the client going away closes the stream at once, not at the next write */
