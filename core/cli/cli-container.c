@@ -427,7 +427,8 @@ run_run (CliContext *ctx, const char *const *args, guint n_args)
           {
             /* never started, so never auto-removed: remove it here */
             g_autofree char *path = g_strdup_printf ("/api/containers/%s?force=1", esc);
-            g_autoptr(CliResponse) response = cli_client_send (client, "DELETE", path, NULL, NULL);
+            CliResponse *response = cli_client_send (client, "DELETE", path, NULL, NULL);
+            g_clear_pointer (&response, cli_response_free);
           }
         return cli_context_fail (ctx, error);
       }

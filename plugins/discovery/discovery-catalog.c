@@ -506,9 +506,14 @@ catalog_get_check (BerthStore *store, const char *node, const char *id, GError *
 void
 catalog_validate_all (BerthStore *store)
 {
-  g_autoptr(GPtrArray) nodes = catalog_all_nodes (store, NULL);
-  g_autoptr(GPtrArray) services = catalog_all_services (store, NULL, NULL, NULL);
-  g_autoptr(GPtrArray) checks = catalog_all_checks (store, NULL, NULL);
+  GPtrArray *rows;
+
+  rows = catalog_all_nodes (store, NULL);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = catalog_all_services (store, NULL, NULL, NULL);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = catalog_all_checks (store, NULL, NULL);
+  g_clear_pointer (&rows, g_ptr_array_unref);
 }
 
 static gpointer

@@ -285,7 +285,7 @@ runtime_cni_teardown (const RuntimeCniConfig *cfg, const char *id, const char *n
     g_clear_error (&error);
   }
   {
-    g_autofree char *out = run_plugin (cfg, "loopback", "DEL", id, path, "lo", lo, &error);
+    g_free (run_plugin (cfg, "loopback", "DEL", id, path, "lo", lo, &error));
     g_clear_error (&error);
   }
   if (!run_ip (del_argv, &error))

@@ -270,8 +270,9 @@ static void
 stopped_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(JsonObject) status = g_task_propagate_pointer (G_TASK (result), NULL);
+  JsonObject *status = g_task_propagate_pointer (G_TASK (result), NULL);
 
+  g_clear_pointer (&status, json_object_unref);
   g_task_return_int (task, 1);
 }
 
@@ -385,7 +386,7 @@ remove_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       if (g_file_test (state, G_FILE_TEST_EXISTS))
         {
           const char *args[] = { "delete", "--force", j->id, NULL };
-          g_autofree char *out = runtime_oci_run_sync (j->oci_path, j->oci_root, args, NULL);
+          g_free (runtime_oci_run_sync (j->oci_path, j->oci_root, args, NULL));
         }
     }
   if (j->bridge)
@@ -491,8 +492,10 @@ static void
 remove_after_exit_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(JsonObject) status = g_task_propagate_pointer (G_TASK (result), NULL);
+  JsonObject *status = g_task_propagate_pointer (G_TASK (result), NULL);
   Ctr *c = task_ctr (task);
+
+  g_clear_pointer (&status, json_object_unref);
 
   if (!c->removing && !c->removed)
     runtime_ctr_remove (c, task);

@@ -490,8 +490,9 @@ exit_dir_changed_cb (GFileMonitor *monitor, GFile *file, GFile *other, GFileMoni
   c = g_hash_table_lookup (self->by_id, name);
   if (c != NULL)
     {
-      g_autoptr(Ctr) keep = runtime_ctr_ref (c);
-      runtime_ctr_check_exit (c);
+      Ctr *keep = runtime_ctr_ref (c);  /* the check may drop the table's reference */
+      runtime_ctr_check_exit (keep);
+      runtime_ctr_unref (keep);
     }
 }
 
