@@ -254,7 +254,9 @@ probe_new (const char *type, JsonObject *def, guint64 timeout_ms)
 
   if (g_str_equal (type, "http"))
     {
-      JsonObject *headers = json_object_get_object_member (def, "Header");
+      JsonNode *header_node = json_object_get_member (def, "Header");
+      JsonObject *headers = header_node != NULL && JSON_NODE_HOLDS_OBJECT (header_node)
+                              ? json_node_get_object (header_node) : NULL;
 
       probe = berth_probe_new_http (json_object_get_string_member_with_default (def, "Method", "GET"),
                                     json_object_get_string_member_with_default (def, "HTTP", ""));
@@ -266,9 +268,15 @@ probe_new (const char *type, JsonObject *def, guint64 timeout_ms)
 
           json_object_iter_init (&iter, headers);
           while (json_object_iter_next (&iter, &name, &values))
-            for (guint i = 0; i < json_array_get_length (json_node_get_array (values)); i++)
-              berth_probe_add_header (probe, name,
-                                      json_array_get_string_element (json_node_get_array (values), i));
+            {
+              JsonArray *list = JSON_NODE_HOLDS_ARRAY (values) ? json_node_get_array (values) : NULL;
+              for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+                {
+                  JsonNode *v = json_array_get_element (list, i);
+                  if (JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_STRING)
+                    berth_probe_add_header (probe, name, json_node_get_string (v));
+                }
+            }
         }
       berth_probe_set_tls_skip_verify (probe,
                                        json_object_get_boolean_member_with_default (def, "TLSSkipVerify",
@@ -278,12 +286,18 @@ probe_new (const char *type, JsonObject *def, guint64 timeout_ms)
     probe = berth_probe_new_tcp (json_object_get_string_member_with_default (def, "TCP", ""), 0);
   else
     {
-      JsonArray *args = json_object_get_array_member (def, "Args");
+      JsonNode *args_node = json_object_get_member (def, "Args");
+      JsonArray *args = args_node != NULL && JSON_NODE_HOLDS_ARRAY (args_node)
+                          ? json_node_get_array (args_node) : NULL;
       g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
       g_auto(GStrv) argv = NULL;
 
       for (guint i = 0; args != NULL && i < json_array_get_length (args); i++)
-        g_strv_builder_add (b, json_array_get_string_element (args, i));
+        {
+          JsonNode *arg = json_array_get_element (args, i);
+          if (JSON_NODE_HOLDS_VALUE (arg) && json_node_get_value_type (arg) == G_TYPE_STRING)
+            g_strv_builder_add (b, json_node_get_string (arg));
+        }
       argv = g_strv_builder_end (b);
       if (argv[0] == NULL)
         return NULL;
