@@ -4,6 +4,7 @@
 #include "berth-error.h"
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 G_DEFINE_QUARK (berth-error-quark, berth_error)
 
@@ -51,8 +52,15 @@ berth_error_to_http_status (const GError *error)
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ||
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
     return 400;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    return 409;
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     return 504;
+  /* the operation was given up: the client went away, or berthd is stopping */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return 503;
+  if (error->domain == JSON_PARSER_ERROR)
+    return 400;
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
     return 501;
   return 500;

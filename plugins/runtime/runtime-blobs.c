@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <berth.h>
+
 #include "runtime-blobs.h"
 
 /* Blobs live in <root>/sha256/<hex>. A blob being written lives in
@@ -282,7 +284,7 @@ runtime_blob_writer_commit (RuntimeBlobWriter *w, GError **error)
 
   if (w->expected != NULL && strcmp (digest, w->expected) != 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                    _("Digest mismatch: expected %s, got %s"), w->expected, digest);
       w->keep_partial = FALSE;
       return NULL;

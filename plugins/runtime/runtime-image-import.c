@@ -23,7 +23,7 @@ import_blob (RuntimeImageJob *job, const char *dir, const char *digest, GError *
 
   if (!runtime_digest_is_valid (digest))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Invalid digest in the layout"));
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Invalid digest in the layout"));
       return NULL;
     }
   path = g_build_filename (dir, "blobs", "sha256", digest + 7, NULL);
@@ -76,7 +76,7 @@ import_oci_manifest (RuntimeImageJob *job, const char *dir, const char *digest, 
 
       if (depth > 0)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("An index names another index"));
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("An index names another index"));
           return NULL;
         }
       picked = runtime_manifest_pick_platform (obj, "linux", runtime_host_arch (), error);
@@ -132,7 +132,7 @@ import_oci_layout (RuntimeImageJob *job, const char *dir, GError **error)
     }
   if (results->len == 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("The OCI layout holds no image"));
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("The OCI layout holds no image"));
       return NULL;
     }
   return g_steal_pointer (&results);
@@ -171,7 +171,7 @@ store_docker_entry (RuntimeImageJob *job, const char *dir, JsonObject *entry, GE
     return NULL;
   if (layers == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("manifest.json names no layers"));
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("manifest.json names no layers"));
       return NULL;
     }
   config_digest = runtime_blobs_put_file (job->blobs, NULL, config_path, error);
@@ -219,7 +219,7 @@ import_docker_save (RuntimeImageJob *job, const char *dir, GError **error)
     return NULL;
   if (!JSON_NODE_HOLDS_ARRAY (root))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("manifest.json is not an array"));
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("manifest.json is not an array"));
       return NULL;
     }
   entries = json_node_get_array (root);
@@ -279,7 +279,7 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   else if (g_file_test (docker_manifest, G_FILE_TEST_EXISTS))
     results = import_docker_save (job, dir, &error);
   else
-    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+    g_set_error (&error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                  _("The archive is neither an OCI image layout nor a docker save archive"));
 
 out:

@@ -88,7 +88,7 @@ runtime_manifest_parse (JsonObject *object, const char *digest, GError **error)
   manifest->layers = g_ptr_array_new_with_free_func ((GDestroyNotify) runtime_descriptor_free);
   if (!runtime_digest_is_valid (config_digest) || layers == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                    _("Unsupported manifest %s (only Docker schema 2 and OCI manifests are)"),
                    digest != NULL ? digest : "?");
       return NULL;
@@ -105,7 +105,7 @@ runtime_manifest_parse (JsonObject *object, const char *digest, GError **error)
 
       if (!runtime_digest_is_valid (ldigest) || !layer_media_type_ok (mt))
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Unsupported layer %s (%s)"),
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Unsupported layer %s (%s)"),
                        ldigest != NULL ? ldigest : "?", mt != NULL ? mt : "?");
           return NULL;
         }
@@ -130,7 +130,7 @@ runtime_config_diff_ids (JsonObject *config, guint n_layers, GError **error)
 
   if (diff_ids == NULL || json_array_get_length (diff_ids) != n_layers)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                    _("The image config's diff_ids do not match its %u layers"), n_layers);
       return NULL;
     }
@@ -142,7 +142,7 @@ runtime_config_diff_ids (JsonObject *config, guint n_layers, GError **error)
 
       if (!runtime_digest_is_valid (diff_id))
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Invalid diff_id in the config"));
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Invalid diff_id in the config"));
           return NULL;
         }
       g_ptr_array_add (out, g_strdup (diff_id));
@@ -166,7 +166,7 @@ runtime_archive_member_path (const char *dir, const char *member, GError **error
     }
   if (!ok)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Invalid path “%s” in manifest.json"),
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Invalid path “%s” in manifest.json"),
                    member != NULL ? member : "");
       return NULL;
     }

@@ -20,13 +20,6 @@ images_of (gpointer user_data)
   return runtime_plugin_get_images (RUNTIME_PLUGIN (user_data));
 }
 
-static void
-respond_error (BerthRequest *req, const GError *error)
-{
-  g_autoptr(GError) berr = runtime_error_to_berth (error);
-  berth_request_respond_error (req, berr);
-}
-
 static gboolean
 query_flag (BerthRequest *req, const char *name, gboolean *out)
 {
@@ -77,7 +70,7 @@ images_list_cb (BerthRequest *req, gpointer user_data)
 
   if (images == NULL)
     {
-      respond_error (req, error);
+      berth_request_respond_error (req, error);
       return;
     }
   array = json_array_sized_new (images->len);
@@ -97,7 +90,7 @@ images_disk_cb (BerthRequest *req, gpointer user_data)
 
   if (!runtime_images_get_usage (images_of (user_data), &usage, &error))
     {
-      respond_error (req, error);
+      berth_request_respond_error (req, error);
       return;
     }
   json_builder_begin_object (b);
@@ -124,7 +117,7 @@ images_inspect_cb (BerthRequest *req, gpointer user_data)
 
   if (image == NULL)
     {
-      respond_error (req, error);
+      berth_request_respond_error (req, error);
       return;
     }
   node = berth_image_to_json (image, TRUE);
@@ -143,7 +136,7 @@ respond_removal (BerthRequest *req, RuntimeImagesRemoval *removal, const GError 
 
   if (removal == NULL)
     {
-      respond_error (req, error);
+      berth_request_respond_error (req, error);
       return;
     }
   json_builder_begin_object (b);
@@ -356,7 +349,7 @@ import_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (images == NULL)
     {
-      respond_error (call->req, error);
+      berth_request_respond_error (call->req, error);
       file_call_free (call);
       return;
     }
@@ -410,7 +403,7 @@ export_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                                         &error);
 
   if (tar == NULL)
-    respond_error (call->req, error);
+    berth_request_respond_error (call->req, error);
   else
     berth_request_respond (call->req, 200, "application/x-tar", tar);
   file_call_free (call);

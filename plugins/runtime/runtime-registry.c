@@ -263,7 +263,7 @@ read_bounded (GInputStream *stream, gsize max, const char *what, GCancellable *c
     {
       if (data->len + (gsize) n > max)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("%s is too large (over %" G_GSIZE_FORMAT " bytes)"),
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("%s is too large (over %" G_GSIZE_FORMAT " bytes)"),
                        what, max);
           return NULL;
         }
@@ -285,7 +285,7 @@ authenticate (RuntimeRegistry *self, SoupMessage *failed, GCancellable *cancella
 
   if (header == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                    _("Registry %s refused access without a challenge"), self->registry);
       return FALSE;
     }
@@ -296,7 +296,7 @@ authenticate (RuntimeRegistry *self, SoupMessage *failed, GCancellable *cancella
       self->authorization = basic_header (self);
       if (self->authorization == NULL)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                        _("Registry %s needs a user name and password"), self->registry);
           return FALSE;
         }
@@ -318,7 +318,7 @@ authenticate (RuntimeRegistry *self, SoupMessage *failed, GCancellable *cancella
 
       if (realm == NULL || !(g_str_has_prefix (realm, "https://") || g_str_has_prefix (realm, "http://")))
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                        _("Registry %s sent a Bearer challenge without a usable realm"),
                        self->registry);
           return FALSE;
@@ -353,7 +353,7 @@ authenticate (RuntimeRegistry *self, SoupMessage *failed, GCancellable *cancella
         return FALSE;
       if (soup_message_get_status (msg) != SOUP_STATUS_OK)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                        _("Token endpoint %s answered %u"), realm, soup_message_get_status (msg));
           return FALSE;
         }
@@ -374,7 +374,7 @@ authenticate (RuntimeRegistry *self, SoupMessage *failed, GCancellable *cancella
       return TRUE;
 
 bad_token:
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                    _("Token endpoint %s gave no token"), realm);
       return FALSE;
     }
@@ -421,7 +421,7 @@ send_request (RuntimeRegistry *self, const char *path, const char *accept, goffs
       *out_msg = g_steal_pointer (&msg);
       return g_steal_pointer (&stream);
     }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+  g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                _("Registry %s refused the credentials"), self->registry);
   return NULL;
 }
@@ -437,7 +437,7 @@ check_status (RuntimeRegistry *self, SoupMessage *msg, const char *what, GError 
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("%s not found on %s"), what,
                  self->registry);
   else if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, _("Access to %s on %s denied"),
+    g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Access to %s on %s denied"),
                  what, self->registry);
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Registry %s answered %u for %s"),
@@ -476,7 +476,7 @@ runtime_registry_get_manifest (RuntimeRegistry *self, const char *repository, co
   if (g_str_has_prefix (reference, "sha256:") && strcmp (reference + 7, digest) != 0)
     {
       g_bytes_unref (bytes);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                    _("Manifest %s does not match its digest"), what);
       return NULL;
     }

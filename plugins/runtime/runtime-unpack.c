@@ -14,6 +14,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <berth.h>
+
 #include "runtime-unpack.h"
 
 /* Safe unpacking of one layer tarball into an empty directory.
@@ -61,13 +63,13 @@ split_name (const char *name, GError **error)
 
   if (name == NULL)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                            _("Layer entry without a name"));
       return NULL;
     }
   if (name[0] == '/')
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                    _("Layer entry “%s” has an absolute path"), name);
       return NULL;
     }
@@ -78,7 +80,7 @@ split_name (const char *name, GError **error)
         continue;
       if (strcmp (comps[i], "..") == 0)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                        _("Layer entry “%s” escapes the layer with “..”"), name);
           return NULL;
         }
@@ -120,7 +122,7 @@ open_parent (int rootfd, GPtrArray *parts, gboolean create, const char *name, GE
           int err = errno;
           close (fd);
           if (err == EXDEV || err == ELOOP)
-            g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+            g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                          _("Layer entry “%s” escapes the layer through a symlink"), name);
           else
             set_errno (error, err, _("Cannot open the directory of"), name);
@@ -228,7 +230,7 @@ write_regular (struct archive *ar, int pfd, const char *leaf, struct archive_ent
   if (r != ARCHIVE_EOF)
     {
       close (fd);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Cannot read “%s” from the layer: %s"),
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Cannot read “%s” from the layer: %s"),
                    name, archive_error_string (ar));
       return FALSE;
     }
@@ -270,7 +272,7 @@ unpack_entry (struct archive *ar, int rootfd, struct archive_entry *entry, guint
       const char *target = leaf + strlen (WHITEOUT_PREFIX);
       if (*target == '\0' || strcmp (target, "..") == 0 || strcmp (target, ".") == 0)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Invalid whiteout “%s”"), name);
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Invalid whiteout “%s”"), name);
           ok = FALSE;
         }
       else if ((ok = remove_existing (pfd, target, FALSE, name, error)) &&
@@ -285,7 +287,7 @@ unpack_entry (struct archive *ar, int rootfd, struct archive_entry *entry, guint
       if (tparts == NULL || tparts->len == 0)
         {
           if (tparts != NULL)
-            g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+            g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                          _("Hardlink “%s” has an empty target"), name);
           close (pfd);
           return FALSE;
@@ -302,7 +304,7 @@ unpack_entry (struct archive *ar, int rootfd, struct archive_entry *entry, guint
             ok = set_errno (error, errno, _("Hardlink target missing for"), name);
           else if (S_ISDIR (st.st_mode))
             {
-              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+              g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
                            _("Hardlink “%s” points at a directory"), name);
               ok = FALSE;
             }
@@ -394,7 +396,7 @@ unpack_archive (struct archive *ar, int rootfd, const char *what, guint64 *out_s
     }
   if (ok && r != ARCHIVE_EOF)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Corrupt layer %s: %s"),
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Corrupt layer %s: %s"),
                    what, archive_error_string (ar));
       ok = FALSE;
     }
@@ -431,7 +433,7 @@ runtime_unpack_layer_fd (int archive_fd, int dest_dirfd, guint64 *out_size, GErr
 
   if (archive_read_open_fd (ar, archive_fd, 65536) != ARCHIVE_OK)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Cannot read layer %s: %s"),
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Cannot read layer %s: %s"),
                    "(fd)", archive_error_string (ar));
       archive_read_free (ar);
       return FALSE;
@@ -450,7 +452,7 @@ runtime_unpack_layer (const char *tarball, const char *dest_dir, guint64 *out_si
 
   if (archive_read_open_filename (ar, tarball, 65536) != ARCHIVE_OK)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("Cannot read layer %s: %s"),
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Cannot read layer %s: %s"),
                    tarball, archive_error_string (ar));
       archive_read_free (ar);
       return FALSE;

@@ -115,48 +115,6 @@ runtime_json_get_object (JsonObject *object, const char *member)
   return json_node_get_object (node);
 }
 
-/* Maps an error from GIO or JSON onto the BERTH_ERROR code whose HTTP
- * status fits. */
-GError *
-runtime_error_to_berth (const GError *error)
-{
-  BerthError code = BERTH_ERROR_FAILED;
-
-  if (error->domain == BERTH_ERROR)
-    return g_error_copy (error);
-  if (error->domain == G_IO_ERROR)
-    switch (error->code)
-      {
-      case G_IO_ERROR_NOT_FOUND:
-        code = BERTH_ERROR_NOT_FOUND;
-        break;
-      case G_IO_ERROR_INVALID_ARGUMENT:
-        code = BERTH_ERROR_INVALID;
-        break;
-      case G_IO_ERROR_PERMISSION_DENIED:
-      case G_IO_ERROR_INVALID_DATA:
-        code = BERTH_ERROR_UNPROCESSABLE;
-        break;
-      case G_IO_ERROR_EXISTS:
-        code = BERTH_ERROR_CONFLICT;
-        break;
-      case G_IO_ERROR_NOT_SUPPORTED:
-        code = BERTH_ERROR_NOT_IMPLEMENTED;
-        break;
-      case G_IO_ERROR_CANCELLED:
-        code = BERTH_ERROR_UNAVAILABLE;
-        break;
-      case G_IO_ERROR_TIMED_OUT:
-        code = BERTH_ERROR_TIMEOUT;
-        break;
-      default:
-        break;
-      }
-  else if (error->domain == JSON_PARSER_ERROR)
-    code = BERTH_ERROR_INVALID;
-  return g_error_new_literal (BERTH_ERROR, code, error->message);
-}
-
 /* Writes a file the runtime makes for a container (config.json, /etc
  * files): atomically, but without fsync — they are remade if lost. */
 gboolean

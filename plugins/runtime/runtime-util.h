@@ -17,7 +17,6 @@ JsonArray  *runtime_json_get_array     (JsonObject  *object,
                                         const char  *member);
 JsonObject *runtime_json_get_object    (JsonObject  *object,
                                         const char  *member);
-GError     *runtime_error_to_berth     (const GError *error);
 gboolean    runtime_write_file         (const char  *path,
                                         const char  *data,
                                         gssize       len,

@@ -178,7 +178,7 @@ test_manifest_refused (void)
       g_autoptr(GError) error = NULL;
       g_autoptr(RuntimeManifest) m = runtime_manifest_parse (obj, "sha256:x", &error);
       g_assert_null (m);
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE);
     }
 }
 
@@ -195,10 +195,10 @@ test_config_diff_ids (void)
   g_assert_cmpstr (g_ptr_array_index (ids, 1), ==, D2);
   wrong = runtime_config_diff_ids (config, 3, &error);
   g_assert_null (wrong);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE);
   g_clear_error (&error);
   g_assert_null (runtime_config_diff_ids (broken, 2, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE);
 }
 
 /* ------------------------------------------------- archive member paths */
@@ -217,7 +217,7 @@ test_member_path (void)
       g_autoptr(GError) error = NULL;
       g_autofree char *path = runtime_archive_member_path ("/tmp/d", bad[i], &error);
       g_assert_null (path);
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE);
     }
 }
 
