@@ -9,6 +9,7 @@
 
 #include "bd-http-call.h"
 #include "bd-listener.h"
+#include "berth-request-private.h"
 
 /* Consul's clients send their token in X-Consul-Token, newer ones as a
  * bearer token, curl users as ?token=. */
@@ -27,6 +28,39 @@ find_token (BerthRequest *request)
   if (value != NULL && *value != '\0')
     return value;
   return NULL;
+}
+
+/* Consul's clients read X-Consul-Index (and its two companions) on every
+ * /v1/ reply, whatever the status. */
+static void
+add_consul_headers (BerthRequest *request, gpointer user_data)
+{
+  SoupMessageHeaders *headers;
+  guint64 index = berth_request_get_index (request);
+  char buf[32];
+
+  if (!g_str_has_prefix (berth_request_get_path (request), "/v1/"))
+    return;
+  if (index == 0)
+    {
+      BerthStore *store = berth_context_get_store (berth_request_get_context (request));
+      if (store != NULL)
+        index = berth_store_get_index (store);
+    }
+  headers = soup_server_message_get_response_headers (berth_request_get_message (request));
+  /* Consul never reports index 0: clients treat 0 as "no blocking" */
+  g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, MAX (index, 1));
+  soup_message_headers_replace (headers, "X-Consul-Index", buf);
+  soup_message_headers_replace (headers, "X-Consul-KnownLeader", "true");
+  soup_message_headers_replace (headers, "X-Consul-LastContact", "0");
+}
+
+BerthRequest *
+bd_http_request_new (BerthContext *context, SoupServerMessage *msg, GHashTable *params)
+{
+  BerthRequest *request = berth_request_new (context, msg, params);
+  berth_request_set_respond_hook (request, add_consul_headers, NULL);
+  return request;
 }
 
 BerthCaller *

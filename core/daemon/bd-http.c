@@ -32,7 +32,7 @@ static void
 respond_plain_error (BerthContext *context, SoupServerMessage *msg, guint status,
                      const char *message, const char *allow)
 {
-  g_autoptr(BerthRequest) req = berth_request_new (context, msg, NULL);
+  g_autoptr(BerthRequest) req = bd_http_request_new (context, msg, NULL);
   if (allow != NULL)
     berth_request_set_header (req, "Allow", allow);
   berth_request_respond_message (req, status, message);
@@ -172,7 +172,7 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
       }
   }
 
-  req = berth_request_new (self->context, msg, params);
+  req = bd_http_request_new (self->context, msg, params);
   if (!berth_request_check_query (req, &error))
     {
       berth_request_respond_error (req, error);

@@ -24,9 +24,9 @@
  * door pauses the message meanwhile. If the client goes away first, the
  * request's cancellable is cancelled and responding becomes a no-op.
  *
- * Replies under `/v1/` carry the Consul headers `X-Consul-Index`,
- * `X-Consul-KnownLeader` and `X-Consul-LastContact`, whatever the status,
- * as Consul clients read them unconditionally.
+ * What a reply carries besides its body is the front door's business: the
+ * HTTP door adds Consul's headers to every `/v1/` reply through a respond
+ * hook (see berth-request-private.h).
  */
 
 struct _BerthRequest {
@@ -39,6 +39,8 @@ struct _BerthRequest {
   GHashTable        *params;   /* decoded path captures, may be NULL */
   GCancellable      *cancellable;
   BerthCall         *call;
+  BerthRequestRespondHook respond_hook;
+  gpointer           respond_hook_data;
   GBytes            *body;
   guint64            index;
   gulong             disconnected_id;
@@ -685,26 +687,12 @@ berth_request_pause_if_pending (BerthRequest *self)
     }
 }
 
-static void
-add_consul_headers (BerthRequest *self)
+void
+berth_request_set_respond_hook (BerthRequest *self, BerthRequestRespondHook hook, gpointer user_data)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (self->message);
-  char buf[32];
-  guint64 index = self->index;
-
-  if (!g_str_has_prefix (berth_request_get_path (self), "/v1/"))
-    return;
-  if (index == 0)
-    {
-      BerthStore *store = berth_context_get_store (self->context);
-      if (store != NULL)
-        index = berth_store_get_index (store);
-    }
-  /* Consul never reports index 0: clients treat 0 as "no blocking" */
-  g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, MAX (index, 1));
-  soup_message_headers_replace (headers, "X-Consul-Index", buf);
-  soup_message_headers_replace (headers, "X-Consul-KnownLeader", "true");
-  soup_message_headers_replace (headers, "X-Consul-LastContact", "0");
+  g_return_if_fail (BERTH_IS_REQUEST (self));
+  self->respond_hook = hook;
+  self->respond_hook_data = user_data;
 }
 
 /**
@@ -729,7 +717,8 @@ berth_request_respond (BerthRequest *self, guint status, const char *content_typ
     return;
   self->responded = TRUE;
 
-  add_consul_headers (self);
+  if (self->respond_hook != NULL)
+    self->respond_hook (self, self->respond_hook_data);
   if (body != NULL)
     data = g_bytes_get_data (body, &len);
   if (data != NULL && len > 0)
