@@ -20,4 +20,24 @@ typedef struct {
 
 void berth_change_free (BerthChange *change);
 
+struct _BerthStore {
+  GObject         parent_instance;
+
+  struct sqlite3 *db;
+  char           *path;
+  BerthStoreSync  sync;
+  guint64         index;
+  GHashTable     *stmts;        /* sql → sqlite3_stmt* */
+  GQueue          pending;      /* PendingWrite* */
+  GSource        *flush_source;
+  GList          *waiters;      /* Waiter* */
+  GThread        *owner;        /* the thread that may write */
+};
+
+
+/* berth-store-wait.c */
+void berth_store_wake_waiters (BerthStore *self,
+                               GPtrArray  *changes);
+void berth_store_fail_waiters (BerthStore *self);
+
 G_END_DECLS
