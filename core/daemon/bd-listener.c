@@ -11,6 +11,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
 
+#include "bd-http-head.h"
 #include "bd-http-stream.h"
 #include "bd-listener.h"
 
@@ -85,8 +86,6 @@ struct _BdListener {
 };
 
 /* statuses libsoup 3.2 has no names for */
-#define STATUS_TOO_MANY_REQUESTS                 429
-#define STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE   431
 
 static GQuark conn_quark (void);
 static GQuark socket_quark (void);
@@ -123,50 +122,6 @@ watch_socket (Conn *c, GSocketSourceFunc func)
 }
 
 /* ---- answers berthd gives itself ------------------------------------ */
-
-static const char *
-status_phrase (guint status)
-{
-  switch (status)
-    {
-    case STATUS_TOO_MANY_REQUESTS:
-      return "Too Many Requests";
-    case STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE:
-      return "Request Header Fields Too Large";
-    default:
-      return soup_status_get_phrase (status);
-    }
-}
-
-static GBytes *
-build_reply (guint status, const char *message)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *body = NULL;
-  GString *text;
-  gsize len = 0;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, message);
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  body = json_generator_to_data (gen, &len);
-  text = g_string_new (NULL);
-  g_string_append_printf (text,
-                          "HTTP/1.1 %u %s\r\n"
-                          "Server: berthd/%s\r\n"
-                          "Content-Type: application/json\r\n"
-                          "Content-Length: %" G_GSIZE_FORMAT "\r\n"
-                          "Connection: close\r\n"
-                          "\r\n",
-                          status, status_phrase (status), BERTH_VERSION, len);
-  g_string_append_len (text, body, (gssize) len);
-  return g_string_free_to_bytes (text);
-}
 
 /* Best effort: the answers are small enough for an empty socket buffer. */
 static void
@@ -219,7 +174,7 @@ linger_readable_cb (GSocket *socket, GIOCondition condition, gpointer data)
 static void
 conn_refuse (Conn *c, guint status, const char *message)
 {
-  g_autoptr(GBytes) reply = build_reply (status, message);
+  g_autoptr(GBytes) reply = bd_http_reply_new (status, message);
 
   g_debug ("http: %s: %u %s", c->client, status, message);
   clear_source (&c->watch);
@@ -475,93 +430,33 @@ conn_got_head (Conn *c, gsize head_len)
   conn_serve (c, request_len);
 }
 
-static const guint8 *
-find_byte (const guint8 *data, gsize len, guint8 byte)
-{
-  return memchr (data, byte, len);
-}
-
 /* Returns TRUE while more of the head is needed (the connection still
  * reads), FALSE once it has been handed on or refused. */
 static gboolean
 conn_check_head (Conn *c)
 {
-  const BdHttpLimits *limits = &c->listener->limits;
-  const guint8 *data;
-  const guint8 *eol;
-  gsize len, skip = 0, pos, line_len, head_len = 0;
-  guint count = 0;
+  g_autofree char *message = NULL;
+  gsize skip = 0, head_len = 0;
+  guint status = 0;
 
   /* empty lines before a request line are ignored (RFC 9112 §2.2) */
   while (skip < c->buf->len && (c->buf->data[skip] == '\r' || c->buf->data[skip] == '\n'))
     skip++;
   if (skip > 0)
     g_byte_array_remove_range (c->buf, 0, (guint) skip);
-  data = c->buf->data;
-  len = c->buf->len;
-  if (len == 0)
-    return TRUE;
-
-  eol = find_byte (data, len, '\n');
-  line_len = eol != NULL ? (gsize) (eol - data) : len;
-  {
-    const guint8 *sp1 = find_byte (data, line_len, ' ');
-    const guint8 *sp2 = sp1 != NULL ? find_byte (sp1 + 1, line_len - (gsize) (sp1 + 1 - data), ' ') : NULL;
-    gsize target_len = sp1 == NULL ? line_len
-                       : sp2 == NULL ? line_len - (gsize) (sp1 + 1 - data)
-                       : (gsize) (sp2 - sp1 - 1);
-    if (target_len > limits->max_url_bytes)
-      {
-        g_autofree char *text = g_strdup_printf (_("The request URL is longer than %u bytes"),
-                                                 limits->max_url_bytes);
-        conn_refuse (c, SOUP_STATUS_REQUEST_URI_TOO_LONG, text);
-        return FALSE;
-      }
-  }
-  if (eol == NULL)
+  switch (bd_http_head_scan (c->buf->data, c->buf->len, &c->listener->limits, &head_len,
+                             &status, &message))
     {
-      if (len > limits->max_header_bytes)
-        goto too_large;
+    case BD_HTTP_HEAD_INCOMPLETE:
       return TRUE;
-    }
-
-  pos = line_len + 1;
-  while (pos < len)
-    {
-      const guint8 *nl = find_byte (data + pos, len - pos, '\n');
-      gsize n;
-      if (nl == NULL)
-        break;
-      n = (gsize) (nl - (data + pos));
-      if (n == 0 || (n == 1 && data[pos] == '\r'))
-        {
-          head_len = (gsize) (nl + 1 - data);
-          break;
-        }
-      count++;
-      pos = (gsize) (nl + 1 - data);
-    }
-  if (count > limits->max_header_count)
-    {
-      g_autofree char *text = g_strdup_printf (_("The request has more than %u header fields"),
-                                               limits->max_header_count);
-      conn_refuse (c, STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE, text);
+    case BD_HTTP_HEAD_REFUSED:
+      conn_refuse (c, status, message);
+      return FALSE;
+    case BD_HTTP_HEAD_COMPLETE:
+    default:
+      conn_got_head (c, head_len);
       return FALSE;
     }
-  if ((head_len == 0 && len > limits->max_header_bytes) || head_len > limits->max_header_bytes)
-    goto too_large;
-  if (head_len == 0)
-    return TRUE;
-  conn_got_head (c, head_len);
-  return FALSE;
-
-too_large:
-  {
-    g_autofree char *text = g_strdup_printf (_("The request head is larger than %u bytes"),
-                                             limits->max_header_bytes);
-    conn_refuse (c, STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE, text);
-    return FALSE;
-  }
 }
 
 static gboolean
@@ -714,7 +609,7 @@ client_key (GSocket *socket, GSocketAddress *remote)
 static void
 refuse_client (GSocket *client, guint status, const char *message)
 {
-  g_autoptr(GBytes) reply = build_reply (status, message);
+  g_autoptr(GBytes) reply = bd_http_reply_new (status, message);
   char scratch[4096];
 
   send_all (client, reply);
@@ -769,7 +664,7 @@ take_client (BdListener *self, GSocket *client)
                                                  "http_max_connections_per_client)"),
                                                key, self->limits.max_connections_per_client);
       g_debug ("http: refusing %s: %s", key, text);
-      refuse_client (client, STATUS_TOO_MANY_REQUESTS, text);
+      refuse_client (client, BD_HTTP_STATUS_TOO_MANY_REQUESTS, text);
       return;
     }
 
