@@ -162,6 +162,33 @@ run_once (BerthStore *store, sqlite3_stmt *stmt, GError **error)
   return berth_store_step (store, stmt, &have_row, error);
 }
 
+/* Runs @sql on the row of task @id — ?1 the id, ?2 @value (NULL binds
+ * NULL), ?3 the write's index, for the parameters @sql has — and records
+ * a change of the task when a row changed. */
+static gboolean
+write_row (BerthTxn *txn, const char *sql, const char *id, const char *value, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, sql, error);
+  int n;
+
+  if (stmt == NULL)
+    return FALSE;
+  n = sqlite3_bind_parameter_count (stmt);
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  if (n >= 2 && value != NULL)
+    sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
+  else if (n >= 2)
+    sqlite3_bind_null (stmt, 2);
+  if (n >= 3)
+    sqlite3_bind_int64 (stmt, 3, (gint64) berth_txn_get_index (txn));
+  if (!run_once (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (berth_store_get_db (store)) > 0)
+    berth_txn_changed (txn, "task", id);
+  return TRUE;
+}
+
 /**
  * berth_task_insert:
  * @self: a new task
@@ -287,23 +314,11 @@ gboolean
 berth_task_write_desired (BerthTxn *txn, const char *id, BerthTaskDesired desired_state,
                           GError **error)
 {
-  BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  stmt = berth_store_prepare (store,
-                              "UPDATE tasks SET desired_state = ?2, modify_index = ?3"
-                              " WHERE id = ?1 AND desired_state != ?2",
-                              error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 2, berth_task_desired_to_string (desired_state), -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 3, (gint64) berth_txn_get_index (txn));
-  if (!run_once (store, stmt, error))
-    return FALSE;
-  if (sqlite3_changes (berth_store_get_db (store)) > 0)
-    berth_txn_changed (txn, "task", id);
-  return TRUE;
+  g_return_val_if_fail (txn != NULL && id != NULL, FALSE);
+  return write_row (txn,
+                    "UPDATE tasks SET desired_state = ?2, modify_index = ?3"
+                    " WHERE id = ?1 AND desired_state != ?2",
+                    id, berth_task_desired_to_string (desired_state), error);
 }
 
 /**
@@ -323,26 +338,11 @@ berth_task_write_desired (BerthTxn *txn, const char *id, BerthTaskDesired desire
 gboolean
 berth_task_write_health (BerthTxn *txn, const char *id, const char *health, GError **error)
 {
-  BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  stmt = berth_store_prepare (store,
-                              "UPDATE tasks SET health = ?2, modify_index = ?3"
-                              " WHERE id = ?1 AND health IS NOT ?2",
-                              error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-  if (health != NULL)
-    sqlite3_bind_text (stmt, 2, health, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null (stmt, 2);
-  sqlite3_bind_int64 (stmt, 3, (gint64) berth_txn_get_index (txn));
-  if (!run_once (store, stmt, error))
-    return FALSE;
-  if (sqlite3_changes (berth_store_get_db (store)) > 0)
-    berth_txn_changed (txn, "task", id);
-  return TRUE;
+  g_return_val_if_fail (txn != NULL && id != NULL, FALSE);
+  return write_row (txn,
+                    "UPDATE tasks SET health = ?2, modify_index = ?3"
+                    " WHERE id = ?1 AND health IS NOT ?2",
+                    id, health, error);
 }
 
 /**
@@ -358,16 +358,6 @@ berth_task_write_health (BerthTxn *txn, const char *id, const char *health, GErr
 gboolean
 berth_task_delete (BerthTxn *txn, const char *id, GError **error)
 {
-  BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  stmt = berth_store_prepare (store, "DELETE FROM tasks WHERE id = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-  if (!run_once (store, stmt, error))
-    return FALSE;
-  if (sqlite3_changes (berth_store_get_db (store)) > 0)
-    berth_txn_changed (txn, "task", id);
-  return TRUE;
+  g_return_val_if_fail (txn != NULL && id != NULL, FALSE);
+  return write_row (txn, "DELETE FROM tasks WHERE id = ?1", id, NULL, error);
 }
