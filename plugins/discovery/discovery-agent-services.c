@@ -47,25 +47,18 @@ service_register_cb (BerthRequest *req, gpointer user_data)
   reg->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
   reg->replace_service_checks = TRUE;
   reg->service = catalog_parse_service (berth_request_get_context (req), o, &error);
-  if (reg->service == NULL || !catalog_parse_service_checks (o, reg->service, reg->checks, &error) ||
-      !catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
+  if (reg->service == NULL || !catalog_parse_service_checks (o, reg->service, reg->checks, &error))
     {
       berth_request_respond_error (req, error);
       return;
     }
-  discovery_catalog_submit (req, catalog_write_register, g_steal_pointer (&reg),
-                            (GDestroyNotify) catalog_registration_free);
+  discovery_catalog_submit_registration (req, g_steal_pointer (&reg));
 }
 
 static void
 service_deregister_cb (BerthRequest *req, gpointer user_data)
 {
-  CatalogDeregistration *d = g_new0 (CatalogDeregistration, 1);
-
-  d->node = g_strdup (self_name (req));
-  d->service_id = g_strdup (berth_request_get_param (req, "id"));
-  discovery_catalog_submit (req, catalog_write_deregister, d,
-                            (GDestroyNotify) catalog_deregistration_free);
+  discovery_catalog_submit_deregistration (req, self_name (req), berth_request_get_param (req, "id"), NULL);
 }
 
 static JsonNode *
@@ -176,24 +169,13 @@ check_register_cb (BerthRequest *req, gpointer user_data)
   reg->node_name = g_strdup (self_name (req));
   reg->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
   g_ptr_array_add (reg->checks, c);
-  if (!catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
-    {
-      berth_request_respond_error (req, error);
-      return;
-    }
-  discovery_catalog_submit (req, catalog_write_register, g_steal_pointer (&reg),
-                            (GDestroyNotify) catalog_registration_free);
+  discovery_catalog_submit_registration (req, g_steal_pointer (&reg));
 }
 
 static void
 check_deregister_cb (BerthRequest *req, gpointer user_data)
 {
-  CatalogDeregistration *d = g_new0 (CatalogDeregistration, 1);
-
-  d->node = g_strdup (self_name (req));
-  d->check_id = g_strdup (berth_request_get_param (req, "id"));
-  discovery_catalog_submit (req, catalog_write_deregister, d,
-                            (GDestroyNotify) catalog_deregistration_free);
+  discovery_catalog_submit_deregistration (req, self_name (req), NULL, berth_request_get_param (req, "id"));
 }
 
 static void

@@ -58,6 +58,26 @@ answer_send (BerthRequest *request, DiscoveryAnswer *answer)
                            answer->raw);
 }
 
+/* Whether a read at @index answers a client that has seen @min_index (0:
+ * not a blocking query): when the data is newer, or the wait is over. */
+gboolean
+discovery_blocking_ready (guint64 min_index, guint64 index, gboolean timed_out, gint64 remaining_us)
+{
+  return min_index == 0 || index > min_index || timed_out || remaining_us <= 0;
+}
+
+/* How long a blocking query that asked for @wait_ms waits: at most
+ * MAX_WAIT_MS, plus up to 1/16 of jitter chosen by @random, which spreads
+ * the wake-ups of many clients that started together. */
+guint64
+discovery_blocking_wait_ms (guint64 wait_ms, guint32 random)
+{
+  wait_ms = MIN (wait_ms, MAX_WAIT_MS);
+  if (wait_ms >= 16)
+    wait_ms += random % (wait_ms / 16);
+  return wait_ms;
+}
+
 static void wait_done_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
 /* Reads; answers if the data is newer than the client's index or the wait
@@ -78,7 +98,7 @@ query_step (Query *q, gboolean timed_out)
       return;
     }
   remaining_us = q->deadline_us - g_get_monotonic_time ();
-  if (q->min_index == 0 || answer.index > q->min_index || timed_out || remaining_us <= 0)
+  if (discovery_blocking_ready (q->min_index, answer.index, timed_out, remaining_us))
     {
       answer_send (q->request, &answer);
       answer_clear (&answer);
@@ -140,10 +160,7 @@ discovery_blocking_serve (BerthRequest *request, const char *topic, const char *
       query_free (q);
       return;
     }
-  wait_ms = MIN (wait_ms, MAX_WAIT_MS);
-  /* spread the wake-ups of many clients that started together */
-  if (wait_ms >= 16)
-    wait_ms += (guint64) g_random_int_range (0, (gint32) (wait_ms / 16));
+  wait_ms = discovery_blocking_wait_ms (wait_ms, g_random_int ());
   q->deadline_us = g_get_monotonic_time () + (gint64) wait_ms * 1000;
   query_step (q, FALSE);
 }

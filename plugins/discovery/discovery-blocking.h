@@ -28,4 +28,12 @@ void discovery_blocking_serve (BerthRequest      *request,
                                gpointer           user_data,
                                GDestroyNotify     destroy);
 
+/* The pure parts, for the self-tests */
+gboolean discovery_blocking_ready   (guint64  min_index,
+                                     guint64  index,
+                                     gboolean timed_out,
+                                     gint64   remaining_us);
+guint64  discovery_blocking_wait_ms (guint64  wait_ms,
+                                     guint32  random);
+
 G_END_DECLS

@@ -45,6 +45,33 @@ discovery_catalog_submit (BerthRequest *req, BerthStoreWriteFunc func, gpointer 
                            write_done_cb, g_object_ref (req));
 }
 
+void
+discovery_catalog_submit_registration (BerthRequest *req, CatalogRegistration *reg)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
+    {
+      catalog_registration_free (reg);
+      berth_request_respond_error (req, error);
+      return;
+    }
+  discovery_catalog_submit (req, catalog_write_register, reg, (GDestroyNotify) catalog_registration_free);
+}
+
+void
+discovery_catalog_submit_deregistration (BerthRequest *req, const char *node, const char *service_id,
+                                         const char *check_id)
+{
+  CatalogDeregistration *d = g_new0 (CatalogDeregistration, 1);
+
+  d->node = g_strdup (node);
+  d->service_id = g_strdup (service_id != NULL && *service_id != '\0' ? service_id : NULL);
+  d->check_id = g_strdup (check_id != NULL && *check_id != '\0' ? check_id : NULL);
+  discovery_catalog_submit (req, catalog_write_deregister, d,
+                            (GDestroyNotify) catalog_deregistration_free);
+}
+
 /* The request's JSON object body, or NULL after answering 400. */
 JsonObject *
 discovery_catalog_body (BerthRequest *req, JsonNode **root)
@@ -195,15 +222,12 @@ catalog_register_cb (BerthRequest *req, gpointer user_data)
         g_ptr_array_add (reg->checks, c);
       }
   }
-  if (!catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
-    goto fail;
   if (reg->service == NULL && reg->checks->len == 0 && reg->node == NULL)
     {
       g_set_error_literal (&error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Nothing to register"));
       goto fail;
     }
-  discovery_catalog_submit (req, catalog_write_register, g_steal_pointer (&reg),
-                            (GDestroyNotify) catalog_registration_free);
+  discovery_catalog_submit_registration (req, g_steal_pointer (&reg));
   return;
 
 fail:
@@ -217,7 +241,6 @@ catalog_deregister_cb (BerthRequest *req, gpointer user_data)
   JsonObject *o = discovery_catalog_body (req, &root);
   g_autoptr(GError) error = NULL;
   const char *node, *service_id = NULL, *check_id = NULL;
-  CatalogDeregistration *d;
 
   if (o == NULL)
     return;
@@ -239,12 +262,7 @@ catalog_deregister_cb (BerthRequest *req, gpointer user_data)
                                                  "deregister its services or checks instead"));
       return;
     }
-  d = g_new0 (CatalogDeregistration, 1);
-  d->node = g_strdup (node);
-  d->service_id = g_strdup (service_id != NULL && *service_id != '\0' ? service_id : NULL);
-  d->check_id = g_strdup (check_id != NULL && *check_id != '\0' ? check_id : NULL);
-  discovery_catalog_submit (req, catalog_write_deregister, d,
-                            (GDestroyNotify) catalog_deregistration_free);
+  discovery_catalog_submit_deregistration (req, node, service_id, check_id);
 }
 
 /* ---- reads ------------------------------------------------------------ */
@@ -258,15 +276,12 @@ services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, G
                                                       (GDestroyNotify) g_ptr_array_unref);
   g_autoptr(GHashTable) node_ok = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GList) names = NULL;
-  JsonObject *object = json_object_new ();
+  JsonObject *object;
 
   answer->index = catalog_index (store, "service", NULL);
   services = catalog_list_services (store, NULL, NULL, error);
   if (services == NULL)
-    {
-      json_object_unref (object);
-      return FALSE;
-    }
+    return FALSE;
   for (guint i = 0; i < services->len; i++)
     {
       CatalogService *s = g_ptr_array_index (services, i);
@@ -300,6 +315,7 @@ services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, G
         }
     }
   names = g_list_sort (g_hash_table_get_keys (tags), (GCompareFunc) g_strcmp0);
+  object = json_object_new ();
   for (GList *l = names; l != NULL; l = l->next)
     {
       GPtrArray *set = g_hash_table_lookup (tags, l->data);
@@ -322,15 +338,13 @@ service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GE
   g_autoptr(GPtrArray) services = NULL;
   g_autoptr(GHashTable) nodes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                        (GDestroyNotify) catalog_node_free);
-  JsonArray *array = json_array_new ();
+  JsonArray *array;
 
   answer->index = catalog_index (store, "service", name);
   services = catalog_list_services (store, NULL, name, error);
   if (services == NULL)
-    {
-      json_array_unref (array);
-      return FALSE;
-    }
+    return FALSE;
+  array = json_array_new ();
   for (guint i = 0; i < services->len; i++)
     {
       CatalogService *s = g_ptr_array_index (services, i);

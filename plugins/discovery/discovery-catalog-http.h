@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "discovery-catalog.h"
 #include "discovery-plugin.h"
 
 G_BEGIN_DECLS
@@ -11,6 +12,14 @@ void discovery_catalog_submit     (BerthRequest        *request,
                                    BerthStoreWriteFunc  func,
                                    gpointer             data,
                                    GDestroyNotify       destroy);
+/* The same for a registration (taken), once its script checks are allowed,
+ * and for a deregistration (empty IDs: none). */
+void discovery_catalog_submit_registration   (BerthRequest        *request,
+                                              CatalogRegistration *registration);
+void discovery_catalog_submit_deregistration (BerthRequest        *request,
+                                              const char          *node,
+                                              const char          *service_id,
+                                              const char          *check_id);
 JsonObject *discovery_catalog_body (BerthRequest       *request,
                                     JsonNode          **root);
 

@@ -43,33 +43,24 @@ catalog_service_has_tag (CatalogService *service, const char *tag)
 gboolean
 catalog_node_meta_match (CatalogNode *node, BerthRequest *req)
 {
-  SoupServerMessage *msg = berth_request_get_message (req);
-  GUri *uri = msg != NULL ? soup_server_message_get_uri (msg) : NULL;
-  const char *query = uri != NULL ? g_uri_get_query (uri) : NULL;
-  g_auto(GStrv) pairs = NULL;
+  g_auto(GStrv) pairs = berth_request_dup_query_all (req, "node-meta");
   g_autoptr(JsonNode) meta = NULL;
 
-  if (query == NULL || strstr (query, "node-meta") == NULL)
+  if (pairs == NULL || pairs[0] == NULL)
     return TRUE;
   meta = catalog_json_parse (node->meta_json);
-  pairs = g_strsplit (query, "&", -1);
+  if (!JSON_NODE_HOLDS_OBJECT (meta))
+    return FALSE;
   for (guint i = 0; pairs[i] != NULL; i++)
     {
-      g_autofree char *value = NULL;
-      const char *colon, *have;
+      const char *colon = strchr (pairs[i], ':');
+      g_autofree char *key = NULL;
+      const char *have;
 
-      if (!g_str_has_prefix (pairs[i], "node-meta="))
-        continue;
-      value = g_uri_unescape_string (pairs[i] + strlen ("node-meta="), NULL);
-      if (value == NULL)
-        return FALSE;
-      colon = strchr (value, ':');
       if (colon == NULL)
         return FALSE;
-      value[colon - value] = '\0';
-      if (!JSON_NODE_HOLDS_OBJECT (meta))
-        return FALSE;
-      have = json_object_get_string_member_with_default (json_node_get_object (meta), value, NULL);
+      key = g_strndup (pairs[i], (gsize) (colon - pairs[i]));
+      have = json_object_get_string_member_with_default (json_node_get_object (meta), key, NULL);
       if (have == NULL || strcmp (have, colon + 1) != 0)
         return FALSE;
     }
@@ -115,22 +106,36 @@ add_int (JsonBuilder *b, const char *name, gint64 value)
   json_builder_add_int_value (b, value);
 }
 
+/* Ends the object with its CreateIndex and ModifyIndex. */
+static JsonNode *
+end_with_indexes (JsonBuilder *b, guint64 create_index, guint64 modify_index)
+{
+  add_int (b, "CreateIndex", (gint64) create_index);
+  add_int (b, "ModifyIndex", (gint64) modify_index);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* A node's own fields, its Meta named @meta_name. */
+static void
+add_node (JsonBuilder *b, CatalogNode *n, const char *meta_name)
+{
+  add_string (b, "ID", n->id);
+  add_string (b, "Node", n->name);
+  add_string (b, "Address", n->address);
+  add_string (b, "Datacenter", n->datacenter);
+  add_json (b, "TaggedAddresses", n->tagged_json);
+  add_json (b, meta_name, n->meta_json);
+}
+
 JsonNode *
 catalog_node_to_json (CatalogNode *n)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  add_string (b, "ID", n->id);
-  add_string (b, "Node", n->name);
-  add_string (b, "Address", n->address);
-  add_string (b, "Datacenter", n->datacenter);
-  add_json (b, "TaggedAddresses", n->tagged_json);
-  add_json (b, "Meta", n->meta_json);
-  add_int (b, "CreateIndex", (gint64) n->create_index);
-  add_int (b, "ModifyIndex", (gint64) n->modify_index);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  add_node (b, n, "Meta");
+  return end_with_indexes (b, n->create_index, n->modify_index);
 }
 
 JsonNode *
@@ -152,10 +157,7 @@ catalog_service_to_json (CatalogService *s, gboolean with_indexes)
   if (s->kind != NULL && *s->kind != '\0')
     add_string (b, "Kind", s->kind);
   if (with_indexes)
-    {
-      add_int (b, "CreateIndex", (gint64) s->create_index);
-      add_int (b, "ModifyIndex", (gint64) s->modify_index);
-    }
+    return end_with_indexes (b, s->create_index, s->modify_index);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -167,12 +169,7 @@ catalog_service_row_to_json (CatalogNode *n, CatalogService *s)
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_object (b);
-  add_string (b, "ID", n->id);
-  add_string (b, "Node", n->name);
-  add_string (b, "Address", n->address);
-  add_string (b, "Datacenter", n->datacenter);
-  add_json (b, "TaggedAddresses", n->tagged_json);
-  add_json (b, "NodeMeta", n->meta_json);
+  add_node (b, n, "NodeMeta");
   add_string (b, "ServiceKind", s->kind);
   add_string (b, "ServiceID", s->id);
   add_string (b, "ServiceName", s->name);
@@ -184,10 +181,7 @@ catalog_service_row_to_json (CatalogNode *n, CatalogService *s)
   add_int (b, "ServicePort", s->port);
   json_builder_set_member_name (b, "ServiceEnableTagOverride");
   json_builder_add_boolean_value (b, s->enable_tag_override);
-  add_int (b, "CreateIndex", (gint64) s->create_index);
-  add_int (b, "ModifyIndex", (gint64) s->modify_index);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  return end_with_indexes (b, s->create_index, s->modify_index);
 }
 
 JsonNode *
@@ -207,10 +201,7 @@ catalog_check_to_json (CatalogCheck *c)
   add_json (b, "ServiceTags", c->service_tags_json);
   add_string (b, "Type", c->type);
   add_json (b, "Definition", c->definition_json);
-  add_int (b, "CreateIndex", (gint64) c->create_index);
-  add_int (b, "ModifyIndex", (gint64) c->modify_index);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  return end_with_indexes (b, c->create_index, c->modify_index);
 }
 
 /* A check's output as kept: valid UTF-8, at most CATALOG_MAX_OUTPUT bytes,

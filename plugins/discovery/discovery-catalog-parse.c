@@ -85,8 +85,9 @@ catalog_json_is_string_array (JsonNode *node)
   return TRUE;
 }
 
-gboolean
-catalog_json_is_string_object (JsonNode *node)
+/* Whether @node is an object whose every member's value is @member_ok. */
+static gboolean
+is_object_of (JsonNode *node, gboolean (*member_ok) (JsonNode *value))
 {
   JsonObjectIter iter;
   const char *member;
@@ -96,34 +97,35 @@ catalog_json_is_string_object (JsonNode *node)
     return FALSE;
   json_object_iter_init (&iter, json_node_get_object (node));
   while (json_object_iter_next (&iter, &member, &value))
-    if (!is_string (value))
+    if (!member_ok (value))
       return FALSE;
   return TRUE;
+}
+
+gboolean
+catalog_json_is_string_object (JsonNode *node)
+{
+  return is_object_of (node, is_string);
+}
+
+/* One of a service's TaggedAddresses: {"Address": "...", "Port": N} */
+static gboolean
+is_service_address (JsonNode *value)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 port = 0;
+
+  if (!JSON_NODE_HOLDS_OBJECT (value))
+    return FALSE;
+  discovery_json_string (json_node_get_object (value), "Address", &error);
+  return error == NULL && get_int (json_node_get_object (value), "Port", 0, 65535, &port, &error);
 }
 
 /* A service's TaggedAddresses: {"lan": {"Address": "...", "Port": N}, ...} */
 static gboolean
 is_service_addresses (JsonNode *node)
 {
-  JsonObjectIter iter;
-  const char *member;
-  JsonNode *value;
-
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return FALSE;
-  json_object_iter_init (&iter, json_node_get_object (node));
-  while (json_object_iter_next (&iter, &member, &value))
-    {
-      g_autoptr(GError) error = NULL;
-      gint64 port = 0;
-
-      if (!JSON_NODE_HOLDS_OBJECT (value))
-        return FALSE;
-      discovery_json_string (json_node_get_object (value), "Address", &error);
-      if (error != NULL || !get_int (json_node_get_object (value), "Port", 0, 65535, &port, &error))
-        return FALSE;
-    }
-  return TRUE;
+  return is_object_of (node, is_service_address);
 }
 
 /* A JSON object of @shape, as text; "{}" when absent. */
@@ -164,9 +166,18 @@ meta_pair_invalid (GError **error, const char *what, const char *key, const char
 gboolean
 catalog_check_meta (BerthContext *context, JsonNode *meta, const char *what, GError **error)
 {
-  guint64 max_pairs = berth_context_get_config_uint64 (context, "discovery", "meta_max_pairs", 64);
-  guint64 max_key = berth_context_get_config_uint64 (context, "discovery", "meta_max_key_length", 128);
-  guint64 max_value = berth_context_get_config_uint64 (context, "discovery", "meta_max_value_length", 512);
+  return catalog_check_meta_limits (meta,
+                                    berth_context_get_config_uint64 (context, "discovery", "meta_max_pairs", 64),
+                                    berth_context_get_config_uint64 (context, "discovery", "meta_max_key_length", 128),
+                                    berth_context_get_config_uint64 (context, "discovery", "meta_max_value_length", 512),
+                                    what, error);
+}
+
+/* catalog_check_meta() with the limits given. */
+gboolean
+catalog_check_meta_limits (JsonNode *meta, guint64 max_pairs, guint64 max_key, guint64 max_value,
+                           const char *what, GError **error)
+{
   JsonObjectIter iter;
   const char *key;
   JsonNode *value;
@@ -569,8 +580,10 @@ catalog_checks_allowed (BerthContext *context, GPtrArray *checks, GError **error
     if (g_strcmp0 (((CatalogCheck *) g_ptr_array_index (checks, i))->type, "script") == 0)
       {
         g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID,
-                             _("Script checks are disabled: set enable_script_checks = true in "
-                               "the [discovery] section of berth.conf to allow them"));
+                             _("Script checks are disabled: set [berthd] enable_script_checks = "
+                               "true in berth.conf (which also allows the scheduler's command "
+                               "checks on the host), or [discovery] enable_script_checks = true "
+                               "(discovery's alone), to allow them"));
         return FALSE;
       }
   return TRUE;

@@ -38,6 +38,12 @@ gboolean        catalog_check_meta           (BerthContext  *context,
                                               JsonNode      *meta,
                                               const char    *what,
                                               GError       **error);
+gboolean        catalog_check_meta_limits    (JsonNode      *meta,
+                                              guint64        max_pairs,
+                                              guint64        max_key,
+                                              guint64        max_value,
+                                              const char    *what,
+                                              GError       **error);
 
 /* Why a stored row cannot be used (free the text), or NULL. */
 char           *catalog_node_problem         (const CatalogNode    *node);

@@ -244,6 +244,17 @@ upsert_node (BerthTxn *txn, CatalogNode *n, GError **error)
   return touch (txn, "node", n->name, error) && touch_node_services (txn, n->name, error);
 }
 
+/* A service's node, ID, name and tags, as ?1 to ?4: the parameters every
+ * statement that writes a service starts with. */
+static void
+bind_service (sqlite3_stmt *stmt, const char *node, CatalogService *s)
+{
+  catalog_bind_text (stmt, 1, node);
+  catalog_bind_text (stmt, 2, s->id);
+  catalog_bind_text (stmt, 3, s->name);
+  catalog_bind_text (stmt, 4, s->tags_json != NULL ? s->tags_json : "[]");
+}
+
 static gboolean
 upsert_service (BerthTxn *txn, const char *node, CatalogService *s, GError **error)
 {
@@ -279,10 +290,7 @@ upsert_service (BerthTxn *txn, const char *node, CatalogService *s, GError **err
                               " modify_index = ?12", error);
   if (stmt == NULL)
     return FALSE;
-  catalog_bind_text (stmt, 1, node);
-  catalog_bind_text (stmt, 2, s->id);
-  catalog_bind_text (stmt, 3, s->name);
-  catalog_bind_text (stmt, 4, s->tags_json != NULL ? s->tags_json : "[]");
+  bind_service (stmt, node, s);
   catalog_bind_text (stmt, 5, s->address != NULL ? s->address : "");
   sqlite3_bind_int64 (stmt, 6, s->port);
   catalog_bind_text (stmt, 7, s->meta_json != NULL ? s->meta_json : "{}");
@@ -304,10 +312,7 @@ upsert_service (BerthTxn *txn, const char *node, CatalogService *s, GError **err
                               " AND (service_name != ?3 OR service_tags != ?4)", error);
   if (stmt == NULL)
     return FALSE;
-  catalog_bind_text (stmt, 1, node);
-  catalog_bind_text (stmt, 2, s->id);
-  catalog_bind_text (stmt, 3, s->name);
-  catalog_bind_text (stmt, 4, s->tags_json != NULL ? s->tags_json : "[]");
+  bind_service (stmt, node, s);
   sqlite3_bind_int64 (stmt, 5, (sqlite3_int64) berth_txn_get_index (txn));
   if (!catalog_run (store, stmt, error))
     return FALSE;

@@ -4,7 +4,7 @@
 #include <ldns/ldns.h>
 #include <string.h>
 
-#include "discovery-dns.h"
+#include "discovery-dns-answer-private.h"
 #include "discovery-dns-records.h"
 #include "discovery-health.h"
 #include "discovery-json.h"
@@ -21,15 +21,14 @@
  *
  * Only instances that are passing or warning, shuffled. Unknown names:
  * NXDOMAIN with the SOA. Outside the domain: REFUSED, or forwarded over UDP
- * to the configured recursors. Another datacenter's services are asked of
- * it over HTTP (/v1/health/service/<name>?passing). Packets are parsed and
- * built by ldns; UDP answers beyond the client's size (512 without EDNS)
- * are truncated with TC. */
+ * to the configured recursors (discovery-dns-forward.c). Another
+ * datacenter's services are asked of it over HTTP
+ * (/v1/health/service/<name>?passing). Packets are parsed and built by
+ * ldns; UDP answers beyond the client's size (512 without EDNS) are
+ * truncated with TC. */
 
 #define MAX_UDP_DEFAULT 512
-#define RECURSOR_TIMEOUT_MS 2000
 #define MAX_CACHED_NAMES    4096
-#define MAX_PENDING         512    /* forwarded queries in flight */
 
 typedef struct {
   char         *node;
@@ -53,21 +52,8 @@ instance_free (Instance *i)
   g_free (i);
 }
 
-typedef struct {
-  DiscoveryDns          *dns;
-  ldns_pkt              *query;
-  ldns_pkt              *resp;
-  gboolean               tcp;
-  gsize                  max_size;
-  DiscoveryDnsReplyFunc  func;
-  gpointer               user_data;
-  /* what is asked */
-  ldns_rr_type           qtype;
-  char                  *dc;
-} Query;
-
-static void
-query_free (Query *q)
+void
+dns_query_free (Query *q)
 {
   if (q->query != NULL)
     ldns_pkt_free (q->query);
@@ -84,8 +70,8 @@ qname (Query *q)
 }
 
 /* Encodes the answer, truncating it for UDP, and hands it over. */
-static void
-finish (Query *q)
+void
+dns_query_finish (Query *q)
 {
   uint8_t *wire = NULL;
   size_t size = 0;
@@ -138,7 +124,7 @@ finish (Query *q)
   q->func (bytes, q->user_data);
   if (bytes != NULL)
     g_bytes_unref (bytes);
-  query_free (q);
+  dns_query_free (q);
 }
 
 /* ---- records ---------------------------------------------------------- */
@@ -159,7 +145,7 @@ nxdomain (Query *q)
 {
   ldns_pkt_set_rcode (q->resp, LDNS_RCODE_NXDOMAIN);
   add_soa (q);
-  finish (q);
+  dns_query_finish (q);
 }
 
 /* Parses the address and builds the SRV target of an instance of
@@ -226,7 +212,7 @@ answer_instances (Query *q, GPtrArray *instances)
     }
   if (added == 0)
     add_soa (q);   /* the name exists, not with this type */
-  finish (q);
+  dns_query_finish (q);
 }
 
 static GPtrArray *
@@ -277,6 +263,21 @@ local_service (Query *q, const char *name, const char *tag)
 
 /* ---- other datacenters ------------------------------------------------ */
 
+/* GETs @path of the datacenter asked (q->dc); @func answers. */
+static void
+ask_other_dc (Query *q, const char *path, DiscoveryWanGetFunc func)
+{
+  /* without a plugin (a harness), there is no other datacenter to ask */
+  if (q->dns->pending >= MAX_PENDING || q->dns->plugin == NULL)
+    {
+      ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
+      dns_query_finish (q);
+      return;
+    }
+  q->dns->pending++;
+  discovery_wan_get (q->dns->plugin, q->dc, path, func, q);
+}
+
 static void
 remote_service_cb (guint status, GBytes *body, gpointer user_data)
 {
@@ -288,7 +289,7 @@ remote_service_cb (guint status, GBytes *body, gpointer user_data)
   if (status == 0 || body == NULL)
     {
       ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
-      finish (q);
+      dns_query_finish (q);
       return;
     }
   /* the other datacenter's answer is read as carefully as a request */
@@ -296,7 +297,7 @@ remote_service_cb (guint status, GBytes *body, gpointer user_data)
       !JSON_NODE_HOLDS_ARRAY (root))
     {
       ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
-      finish (q);
+      dns_query_finish (q);
       return;
     }
   for (guint i = 0; i < json_array_get_length (json_node_get_array (root)); i++)
@@ -332,15 +333,7 @@ remote_service (Query *q, const char *name, const char *tag)
   g_autofree char *path = g_strdup_printf ("/v1/health/service/%s?passing=1%s%s", ename,
                                            etag != NULL ? "&tag=" : "", etag != NULL ? etag : "");
 
-  /* without a plugin (a harness), there is no other datacenter to ask */
-  if (q->dns->pending >= MAX_PENDING || q->dns->plugin == NULL)
-    {
-      ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
-      finish (q);
-      return;
-    }
-  q->dns->pending++;
-  discovery_wan_get (q->dns->plugin, q->dc, path, remote_service_cb, q);
+  ask_other_dc (q, path, remote_service_cb);
 }
 
 /* ---- nodes and addresses ---------------------------------------------- */
@@ -356,7 +349,7 @@ answer_address (Query *q, const char *address)
     ldns_pkt_push_rr (q->resp, LDNS_SECTION_ANSWER, rr);
   else
     add_soa (q);
-  finish (q);
+  dns_query_finish (q);
 }
 
 static void
@@ -397,7 +390,7 @@ remote_node_cb (guint status, GBytes *body, gpointer user_data)
   if (status != 200 || body == NULL)
     {
       ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
-      finish (q);
+      dns_query_finish (q);
       return;
     }
   root = berth_json_parse_bytes (body, NULL);
@@ -417,15 +410,7 @@ remote_node (Query *q, const char *name)
   g_autofree char *ename = g_uri_escape_string (name, NULL, FALSE);
   g_autofree char *path = g_strdup_printf ("/v1/catalog/node/%s", ename);
 
-  /* without a plugin (a harness), there is no other datacenter to ask */
-  if (q->dns->pending >= MAX_PENDING || q->dns->plugin == NULL)
-    {
-      ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
-      finish (q);
-      return;
-    }
-  q->dns->pending++;
-  discovery_wan_get (q->dns->plugin, q->dc, path, remote_node_cb, q);
+  ask_other_dc (q, path, remote_node_cb);
 }
 
 static void
@@ -474,7 +459,7 @@ reverse_lookup (Query *q, char *const *labels, guint n)
       if (q->qtype != LDNS_RR_TYPE_PTR && q->qtype != LDNS_RR_TYPE_ANY)
         {
           add_soa (q);
-          finish (q);
+          dns_query_finish (q);
           return;
         }
       target = g_strdup_printf ("%s.node.%s.%s", node->name, node->datacenter, q->dns->domain);
@@ -484,107 +469,10 @@ reverse_lookup (Query *q, char *const *labels, guint n)
       rr = dns_rr_new (ldns_rdf_clone (qname (q)), LDNS_RR_TYPE_PTR, q->dns->ttl);
       ldns_rr_push_rdf (rr, rdf);
       ldns_pkt_push_rr (q->resp, LDNS_SECTION_ANSWER, rr);
-      finish (q);
+      dns_query_finish (q);
       return;
     }
   nxdomain (q);
-}
-
-/* ---- recursors -------------------------------------------------------- */
-
-typedef struct {
-  Query        *query;
-  GSocket      *socket;
-  GSource      *source;
-  guint         timeout_id;
-} Forward;
-
-static void
-forward_finish (Forward *f, GBytes *reply)
-{
-  Query *q = f->query;
-
-  g_clear_handle_id (&f->timeout_id, g_source_remove);
-  if (f->source != NULL)
-    {
-      g_source_destroy (f->source);
-      g_source_unref (f->source);
-    }
-  g_clear_object (&f->socket);
-  g_free (f);
-  q->dns->pending--;
-  if (reply != NULL)
-    {
-      q->func (reply, q->user_data);
-      query_free (q);
-      return;
-    }
-  ldns_pkt_set_rcode (q->resp, LDNS_RCODE_SERVFAIL);
-  finish (q);
-}
-
-static gboolean
-forward_timeout_cb (gpointer user_data)
-{
-  Forward *f = user_data;
-
-  f->timeout_id = 0;
-  forward_finish (f, NULL);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-forward_readable_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
-{
-  Forward *f = user_data;
-  guint8 buf[65536];
-  gssize n = g_socket_receive (socket, (char *) buf, sizeof buf, NULL, NULL);
-  g_autoptr(GBytes) reply = NULL;
-
-  if (n < 0)
-    return G_SOURCE_CONTINUE;
-  reply = g_bytes_new (buf, (gsize) n);
-  /* the source is destroyed by forward_finish() */
-  forward_finish (f, reply);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-forward_to_recursor (Query *q, const guint8 *data, gsize len)
-{
-  g_autoptr(GSocketConnectable) conn = NULL;
-  g_autoptr(GSocketAddressEnumerator) en = NULL;
-  g_autoptr(GSocketAddress) addr = NULL;
-  g_autoptr(GError) error = NULL;
-  Forward *f;
-
-  if (q->dns->pending >= MAX_PENDING)
-    return FALSE;
-  conn = g_network_address_parse (q->dns->recursors[0], 53, &error);
-  if (conn == NULL)
-    return FALSE;
-  en = g_socket_connectable_enumerate (conn);
-  addr = g_socket_address_enumerator_next (en, NULL, NULL);   /* a literal address: no lookup */
-  if (addr == NULL)
-    return FALSE;
-  f = g_new0 (Forward, 1);
-  f->query = q;
-  f->socket = g_socket_new (g_socket_address_get_family (addr), G_SOCKET_TYPE_DATAGRAM,
-                            G_SOCKET_PROTOCOL_UDP, &error);
-  if (f->socket == NULL ||
-      g_socket_send_to (f->socket, addr, (const char *) data, len, NULL, &error) < 0)
-    {
-      g_clear_object (&f->socket);
-      g_free (f);
-      return FALSE;
-    }
-  g_socket_set_blocking (f->socket, FALSE);
-  f->source = g_socket_create_source (f->socket, G_IO_IN, NULL);
-  g_source_set_callback (f->source, (GSourceFunc) (void (*) (void)) forward_readable_cb, f, NULL);
-  g_source_attach (f->source, NULL);
-  f->timeout_id = g_timeout_add (RECURSOR_TIMEOUT_MS, forward_timeout_cb, f);
-  q->dns->pending++;
-  return TRUE;
 }
 
 /* ---- the query -------------------------------------------------------- */
@@ -654,7 +542,7 @@ in_domain (Query *q, char *const *labels, guint n)
         }
       else
         add_soa (q);
-      finish (q);
+      dns_query_finish (q);
       return;
     }
   kind = labels[n - 1];
@@ -789,13 +677,13 @@ discovery_dns_answer (DiscoveryDns *dns, const guint8 *data, gsize len, gboolean
   if (ldns_pkt_get_opcode (query) != LDNS_PACKET_QUERY)
     {
       ldns_pkt_set_rcode (q->resp, LDNS_RCODE_NOTIMPL);
-      finish (q);
+      dns_query_finish (q);
       return;
     }
   if (ldns_rr_list_rr_count (ldns_pkt_question (query)) != 1)
     {
       ldns_pkt_set_rcode (q->resp, LDNS_RCODE_FORMERR);
-      finish (q);
+      dns_query_finish (q);
       return;
     }
   question = ldns_rr_list_rr (ldns_pkt_question (query), 0);
@@ -820,10 +708,10 @@ discovery_dns_answer (DiscoveryDns *dns, const guint8 *data, gsize len, gboolean
           return;
         }
     }
-  if (dns->recursors != NULL && dns->recursors[0] != NULL && forward_to_recursor (q, data, len))
+  if (dns->recursors != NULL && dns->recursors[0] != NULL && dns_forward_to_recursor (q, data, len))
     return;
   ldns_pkt_set_rcode (q->resp, LDNS_RCODE_REFUSED);
-  finish (q);
+  dns_query_finish (q);
 }
 
 /* ---- one packet, one answer --------------------------------------------- */

@@ -7,7 +7,7 @@ G_BEGIN_DECLS
 
 /* The DNS interface (UDP and TCP, from the main loop). Wire format by
  * ldns. discovery-dns.c does the sockets, discovery-dns-answer.c the
- * answers. */
+ * answers, discovery-dns-forward.c the forwarding to recursors. */
 
 typedef struct _DiscoveryDns DiscoveryDns;
 

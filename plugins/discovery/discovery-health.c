@@ -147,45 +147,40 @@ checks_to_json (GPtrArray *checks)
   return node;
 }
 
-static gboolean
-health_checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
-{
-  BerthStore *store = berth_context_get_store (berth_request_get_context (req));
-  const char *name = berth_request_get_param (req, "name");
-  g_autoptr(GPtrArray) checks = NULL;
-
-  answer->index = catalog_index (store, "service", name);
-  checks = catalog_list_checks (store, NULL, name, NULL, error);
-  if (checks == NULL)
-    return FALSE;
-  answer->json = checks_to_json (checks);
-  return TRUE;
-}
+/* What a /v1/health/{checks,node,state} read lists: the checks of the
+ * service, of the node, or in the state its path names. */
+typedef enum {
+  CHECKS_OF_SERVICE,
+  CHECKS_OF_NODE,
+  CHECKS_IN_STATE,
+} ChecksOf;
 
 static gboolean
-health_node_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
+checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
 {
   BerthStore *store = berth_context_get_store (berth_request_get_context (req));
-  const char *node = berth_request_get_param (req, "node");
+  const char *service = NULL, *node = NULL, *state = NULL;
   g_autoptr(GPtrArray) checks = NULL;
 
-  answer->index = catalog_index (store, "node", node);
-  checks = catalog_list_checks (store, node, NULL, NULL, error);
-  if (checks == NULL)
-    return FALSE;
-  answer->json = checks_to_json (checks);
-  return TRUE;
-}
-
-static gboolean
-health_state_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
-{
-  BerthStore *store = berth_context_get_store (berth_request_get_context (req));
-  const char *state = berth_request_get_param (req, "state");
-  g_autoptr(GPtrArray) checks = NULL;
-
-  answer->index = catalog_index (store, "check", NULL);
-  checks = catalog_list_checks (store, NULL, NULL, g_str_equal (state, "any") ? NULL : state, error);
+  switch ((ChecksOf) GPOINTER_TO_INT (user_data))
+    {
+    case CHECKS_OF_SERVICE:
+      service = berth_request_get_param (req, "name");
+      answer->index = catalog_index (store, "service", service);
+      break;
+    case CHECKS_OF_NODE:
+      node = berth_request_get_param (req, "node");
+      answer->index = catalog_index (store, "node", node);
+      break;
+    case CHECKS_IN_STATE:
+    default:
+      state = berth_request_get_param (req, "state");
+      if (g_str_equal (state, "any"))
+        state = NULL;
+      answer->index = catalog_index (store, "check", NULL);
+      break;
+    }
+  checks = catalog_list_checks (store, node, service, state, error);
   if (checks == NULL)
     return FALSE;
   answer->json = checks_to_json (checks);
@@ -203,14 +198,14 @@ static void
 health_checks_cb (BerthRequest *req, gpointer user_data)
 {
   discovery_blocking_serve (req, "service", berth_request_get_param (req, "name"),
-                            health_checks_read, NULL, NULL);
+                            checks_read, GINT_TO_POINTER (CHECKS_OF_SERVICE), NULL);
 }
 
 static void
 health_node_cb (BerthRequest *req, gpointer user_data)
 {
   discovery_blocking_serve (req, "node", berth_request_get_param (req, "node"),
-                            health_node_read, NULL, NULL);
+                            checks_read, GINT_TO_POINTER (CHECKS_OF_NODE), NULL);
 }
 
 static void
@@ -224,7 +219,7 @@ health_state_cb (BerthRequest *req, gpointer user_data)
       berth_request_respond_message (req, 400, _("Invalid check state: use any, passing, warning or critical"));
       return;
     }
-  discovery_blocking_serve (req, "check", NULL, health_state_read, NULL, NULL);
+  discovery_blocking_serve (req, "check", NULL, checks_read, GINT_TO_POINTER (CHECKS_IN_STATE), NULL);
 }
 
 static const BerthRouteSpec health_routes[] = {

@@ -102,20 +102,20 @@ BerthKvEntry *
 discovery_kv_get (BerthStore *store, const char *key, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean have_row = FALSE;
+  g_autoptr(GError) local_error = NULL;
+  BerthKvEntry *entry;
 
   stmt = berth_store_prepare (store, "SELECT " ENTRY_COLUMNS " FROM kv WHERE key = ?", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_blob (stmt, 1, key, (int) strlen (key), SQLITE_TRANSIENT);
-  if (!berth_store_step (store, stmt, &have_row, error))
-    return NULL;
-  if (!have_row)
-    {
-      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Key “%s” not found"), key);
-      return NULL;
-    }
-  return entry_from_row (stmt);
+  entry = berth_store_get_one (store, stmt, (BerthRowFunc) entry_from_row, "key", &local_error);
+  /* the message transactions report names the key, as it always did */
+  if (g_error_matches (local_error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND))
+    g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Key “%s” not found"), key);
+  else if (local_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return entry;
 }
 
 GPtrArray *
@@ -170,6 +170,15 @@ discovery_kv_keys (BerthStore *store, const char *prefix, const char *separator,
   return g_steal_pointer (&keys);
 }
 
+static gpointer
+index_from_row (sqlite3_stmt *stmt)
+{
+  guint64 *index = g_new (guint64, 1);
+
+  *index = (guint64) sqlite3_column_int64 (stmt, 0);
+  return index;
+}
+
 /* The index of what a query on @prefix (or on the key, when @exact) reads:
  * the newest write or delete under it. Nothing ever there: the store's
  * index, so that a blocking query waits for the next change. */
@@ -177,8 +186,8 @@ guint64
 discovery_kv_index (BerthStore *store, const char *prefix, gboolean exact, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean have_row = FALSE;
-  guint64 index;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree guint64 *index = NULL;
 
   if (exact)
     stmt = berth_store_prepare (store,
@@ -198,10 +207,14 @@ discovery_kv_index (BerthStore *store, const char *prefix, gboolean exact, GErro
     sqlite3_bind_blob (stmt, 1, prefix, (int) strlen (prefix), SQLITE_TRANSIENT);
   else
     bind_range (stmt, 1, prefix);
-  if (!berth_store_step (store, stmt, &have_row, error))
-    return 0;
-  index = have_row ? (guint64) sqlite3_column_int64 (stmt, 0) : 0;
-  return index > 0 ? index : berth_store_get_index (store);
+  /* one row, always (an aggregate) */
+  index = berth_store_get_one (store, stmt, index_from_row, "index", &local_error);
+  if (index == NULL && !g_error_matches (local_error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return 0;
+    }
+  return index != NULL && *index > 0 ? *index : berth_store_get_index (store);
 }
 
 static gboolean

@@ -34,20 +34,23 @@ session (DiscoveryPlugin *plugin)
   return discovery_plugin_get_http_session (plugin);
 }
 
+static gpointer
+address_from_row (sqlite3_stmt *stmt)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}
+
 char *
 discovery_wan_lookup (DiscoveryPlugin *plugin, const char *dc)
 {
   BerthStore *store = berth_context_get_store (berth_plugin_get_context (BERTH_PLUGIN (plugin)));
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean have_row = FALSE;
 
   stmt = berth_store_prepare (store, "SELECT address FROM wan_links WHERE datacenter = ?", NULL);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, dc, -1, SQLITE_TRANSIENT);
-  if (!berth_store_step (store, stmt, &have_row, NULL) || !have_row)
-    return NULL;
-  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  return berth_store_get_one (store, stmt, address_from_row, "datacenter", NULL);
 }
 
 /* ---- one outgoing request, with a connect timeout --------------------- */
@@ -156,6 +159,9 @@ call_start (DiscoveryPlugin *plugin, SoupMessage *msg, GCancellable *parent, Don
 
 /* ---- forwarding ------------------------------------------------------- */
 
+/* The query string as the client sent it, minus `dc`: relayed as it is
+ * (its own encoding kept), so it is cut, not parsed; the parameters
+ * themselves are read through berth_request_get_query(). */
 static char *
 query_without_dc (BerthRequest *req)
 {
@@ -346,7 +352,6 @@ link_write (BerthTxn *txn, gpointer user_data, GError **error)
   Link *link = user_data;
   BerthStore *store = berth_txn_get_store (txn);
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean have_row;
 
   stmt = berth_store_prepare (store,
                               "INSERT INTO wan_links (datacenter, address, create_index, modify_index)"
@@ -357,7 +362,7 @@ link_write (BerthTxn *txn, gpointer user_data, GError **error)
   sqlite3_bind_text (stmt, 1, link->datacenter, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, link->address, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) berth_txn_get_index (txn));
-  if (!berth_store_step (store, stmt, &have_row, error))
+  if (!berth_store_step (store, stmt, NULL, error))
     return FALSE;
   if (sqlite3_changes (berth_store_get_db (store)) > 0)
     berth_txn_changed (txn, "wan", link->datacenter);

@@ -4,12 +4,16 @@
 #include <string.h>
 #include <berth.h>
 
+#include "discovery-blocking.h"
 #include "discovery-catalog.h"
+#include "discovery-catalog-parse.h"
 #include "discovery-dns-records.h"
 #include "discovery-json.h"
+#include "discovery-kv.h"
 
 /* Self-tests of discovery's pure logic: DNS records of addresses, stored
- * JSON and check outputs, status order, Consul's base64. No daemon. */
+ * JSON and check outputs, status order, Consul's base64, Meta validation,
+ * KV keys and verbs, the blocking-query decisions. No daemon. */
 
 static void
 test_dns_parse_address (void)
@@ -137,6 +141,176 @@ test_base64 (void)
   g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
 }
 
+/* Meta is checked with Consul's default limits: 64 pairs, keys of 128,
+ * values of 512. */
+static gboolean
+meta_ok (const char *json, GError **error)
+{
+  g_autoptr(JsonNode) meta = json != NULL ? json_from_string (json, NULL) : NULL;
+
+  return catalog_check_meta_limits (meta, 64, 128, 512, "Service Meta", error);
+}
+
+static void
+assert_meta_invalid (const char *json, const char *problem)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (meta_ok (json, &error));
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "Service Meta"));
+  if (strstr (error->message, problem) == NULL)
+    g_error ("“%s” does not name “%s”", error->message, problem);
+}
+
+static void
+test_meta_keys (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *long_key = g_strnfill (129, 'k');
+  g_autofree char *max_key = g_strnfill (128, 'k');
+  g_autofree char *too_long = g_strdup_printf ("{\"%s\": \"v\"}", long_key);
+  g_autofree char *longest = g_strdup_printf ("{\"%s\": \"v\"}", max_key);
+
+  g_assert_true (meta_ok (NULL, &error));
+  g_assert_true (meta_ok ("null", &error));
+  g_assert_true (meta_ok ("{}", &error));
+  g_assert_true (meta_ok ("{\"version\": \"1.2\", \"Rack_2-b\": \"\"}", &error));
+  g_assert_true (meta_ok (longest, &error));
+  /* a prefix that merely looks like it is allowed */
+  g_assert_true (meta_ok ("{\"consul\": \"x\", \"my-consul-\": \"x\"}", &error));
+  g_assert_no_error (error);
+
+  assert_meta_invalid ("{\"\": \"v\"}", "Key cannot be blank");
+  assert_meta_invalid ("{\"a.b\": \"v\"}", "Key contains invalid characters");
+  assert_meta_invalid ("{\"a b\": \"v\"}", "Key contains invalid characters");
+  assert_meta_invalid ("{\"clé\": \"v\"}", "Key contains invalid characters");
+  assert_meta_invalid (too_long, "Key is too long (limit: 128 characters)");
+  assert_meta_invalid ("{\"consul-version\": \"v\"}", "Key prefix 'consul-' is reserved");
+  /* not an object of strings */
+  assert_meta_invalid ("[\"a\"]", "an object of strings");
+  assert_meta_invalid ("{\"a\": 1}", "an object of strings");
+  assert_meta_invalid ("{\"a\": {\"b\": \"c\"}}", "an object of strings");
+}
+
+static void
+test_meta_limits (void)
+{
+  g_autoptr(GString) pairs = g_string_new ("{");
+  g_autofree char *long_value = g_strnfill (513, 'v');
+  g_autofree char *max_value = g_strnfill (512, 'v');
+  g_autofree char *too_long = g_strdup_printf ("{\"k\": \"%s\"}", long_value);
+  g_autofree char *longest = g_strdup_printf ("{\"k\": \"%s\"}", max_value);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) small = json_from_string ("{\"a\": \"1\", \"b\": \"2\"}", NULL);
+
+  for (guint i = 0; i < 64; i++)
+    g_string_append_printf (pairs, "%s\"k%u\": \"v\"", i > 0 ? ", " : "", i);
+  g_string_append_c (pairs, '}');
+  g_assert_true (meta_ok (pairs->str, &error));
+  g_assert_true (meta_ok (longest, &error));
+  g_assert_no_error (error);
+  g_string_truncate (pairs, pairs->len - 1);
+  g_string_append (pairs, ", \"k64\": \"v\"}");
+  assert_meta_invalid (pairs->str, "more than 64 key/value pairs");
+  assert_meta_invalid (too_long, "Value is too long (limit: 512 characters)");
+
+  /* the limits are the configured ones */
+  g_assert_false (catalog_check_meta_limits (small, 1, 128, 512, "NodeMeta", &error));
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "more than 1 key/value pairs"));
+  g_clear_error (&error);
+  g_assert_false (catalog_check_meta_limits (small, 64, 128, 0, "NodeMeta", &error));
+  g_assert_nonnull (strstr (error->message, "Value is too long (limit: 0 characters)"));
+  g_clear_error (&error);
+  g_assert_true (catalog_check_meta_limits (small, 2, 1, 1, "NodeMeta", &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_kv_key (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key512 = g_strnfill (512, 'k');
+  g_autofree char *key513 = g_strnfill (513, 'k');
+
+  g_assert_true (discovery_kv_check_key ("", 512, &error));
+  g_assert_true (discovery_kv_check_key ("a/b/c", 512, &error));
+  g_assert_true (discovery_kv_check_key (key512, 512, &error));
+  /* the limit is in bytes, not characters */
+  g_assert_true (discovery_kv_check_key ("é", 2, &error));
+  g_assert_no_error (error);
+  g_assert_false (discovery_kv_check_key ("éa", 2, &error));
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "Key is too long: 3 bytes, the limit is 2");
+  g_clear_error (&error);
+  g_assert_false (discovery_kv_check_key (key513, 512, &error));
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
+}
+
+static void
+test_kv_verbs (void)
+{
+  static const struct {
+    const char *name;
+    KvVerb      verb;
+  } known[] = {
+    { "set", KV_VERB_SET }, { "cas", KV_VERB_CAS }, { "get", KV_VERB_GET },
+    { "get-tree", KV_VERB_GET_TREE }, { "check-index", KV_VERB_CHECK_INDEX },
+    { "check-not-exists", KV_VERB_CHECK_NOT_EXISTS }, { "delete", KV_VERB_DELETE },
+    { "delete-cas", KV_VERB_DELETE_CAS }, { "delete-tree", KV_VERB_DELETE_TREE },
+  };
+  KvVerb verb = KV_VERB_SET;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
+    {
+      g_assert_true (discovery_kv_verb_from_string (known[i].name, &verb));
+      g_assert_cmpint (verb, ==, known[i].verb);
+    }
+  /* Consul's verbs are lower case; nothing else is one */
+  verb = KV_VERB_GET;
+  g_assert_false (discovery_kv_verb_from_string ("SET", &verb));
+  g_assert_false (discovery_kv_verb_from_string ("lock", &verb));
+  g_assert_false (discovery_kv_verb_from_string ("", &verb));
+  g_assert_false (discovery_kv_verb_from_string (NULL, &verb));
+  g_assert_cmpint (verb, ==, KV_VERB_GET);
+}
+
+static void
+test_blocking_ready (void)
+{
+  /* not a blocking query: at once */
+  g_assert_true (discovery_blocking_ready (0, 5, FALSE, 1000));
+  /* newer data: at once; the same or older (a store that went back): wait */
+  g_assert_true (discovery_blocking_ready (5, 6, FALSE, 1000));
+  g_assert_false (discovery_blocking_ready (5, 5, FALSE, 1000));
+  g_assert_false (discovery_blocking_ready (5, 4, FALSE, 1000));
+  /* the wait is over */
+  g_assert_true (discovery_blocking_ready (5, 5, TRUE, 1000));
+  g_assert_true (discovery_blocking_ready (5, 5, FALSE, 0));
+  g_assert_true (discovery_blocking_ready (5, 5, FALSE, -1));
+}
+
+static void
+test_blocking_wait (void)
+{
+  /* at most 10 minutes, plus less than 1/16 of jitter */
+  g_assert_cmpuint (discovery_blocking_wait_ms (60000, 0), ==, 60000);
+  g_assert_cmpuint (discovery_blocking_wait_ms (60000, 3749), ==, 63749);
+  g_assert_cmpuint (discovery_blocking_wait_ms (60000, 3750), ==, 60000);
+  g_assert_cmpuint (discovery_blocking_wait_ms (60 * 60 * 1000, 0), ==, 600000);
+  g_assert_cmpuint (discovery_blocking_wait_ms (60 * 60 * 1000, G_MAXUINT32), <, 600000 + 37500);
+  for (guint32 r = 0; r < 1000; r += 7)
+    {
+      guint64 ms = discovery_blocking_wait_ms (300000, r * 104729u);
+      g_assert_cmpuint (ms, >=, 300000);
+      g_assert_cmpuint (ms, <, 300000 + 300000 / 16);
+    }
+  /* too short for jitter */
+  g_assert_cmpuint (discovery_blocking_wait_ms (15, G_MAXUINT32), ==, 15);
+  g_assert_cmpuint (discovery_blocking_wait_ms (0, 12345), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -149,5 +323,11 @@ main (int argc, char **argv)
   g_test_add_func ("/discovery/catalog/output-text", test_output_text);
   g_test_add_func ("/discovery/catalog/service-tags", test_service_tags);
   g_test_add_func ("/discovery/json/base64", test_base64);
+  g_test_add_func ("/discovery/catalog/meta-keys", test_meta_keys);
+  g_test_add_func ("/discovery/catalog/meta-limits", test_meta_limits);
+  g_test_add_func ("/discovery/kv/key", test_kv_key);
+  g_test_add_func ("/discovery/kv/verbs", test_kv_verbs);
+  g_test_add_func ("/discovery/blocking/ready", test_blocking_ready);
+  g_test_add_func ("/discovery/blocking/wait", test_blocking_wait);
   return g_test_run ();
 }

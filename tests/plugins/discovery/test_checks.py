@@ -57,7 +57,10 @@ def test_script_checks_disabled_by_default(discovery_node):
                 "Name": "s", "Args": ["true"], "Interval": "1s"}})]:
         r = node.put(path, json=body)
         assert r.status_code == 400, (path, r.text)
-        assert "enable_script_checks" in r.json()["message"]
+        message = r.json()["message"]
+        # both switches: the core's (also read by the scheduler) and discovery's
+        assert "[berthd] enable_script_checks" in message, message
+        assert "[discovery] enable_script_checks" in message, message
     assert node.get("/v1/agent/checks").json() == {}
     assert node.get("/v1/agent/services").json() == {}
 
