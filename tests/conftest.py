@@ -32,6 +32,7 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -53,6 +54,9 @@ DISCOVERY_PLUGIN = BUILD_DIR / "plugins" / "discovery" / "berth-discovery.so"
 TIME_SCALE = 3 if SANITIZED else 1
 
 # Text that only appears in a child's stderr when a sanitizer found a bug.
+# LeakSanitizer's words when its own tracer fails (not a report of ours)
+LSAN_TOOL_FAILURE = "LeakSanitizer has encountered a fatal error"
+
 SANITIZER_MARKERS = (
     "ERROR: AddressSanitizer",
     "ERROR: LeakSanitizer",
@@ -329,6 +333,15 @@ class Berthd:
         self.returncode = rc
         self.proc = None
         report = sanitizer_report(self.stderr())
+        if (report is None and expect_rc is not None and rc != expect_rc
+                and LSAN_TOOL_FAILURE in self.stderr()):
+            # LeakSanitizer's own tracer crashed while it stopped the
+            # threads at exit (it happens when a worker thread is ending
+            # just then): the leak check could not run, nothing was found.
+            # Say so, loudly, instead of failing the test on the tool.
+            warnings.warn(f"{self.name}: LeakSanitizer could not run at exit "
+                          f"(its tracer crashed); no leak check for this daemon")
+            return rc
         if report:
             pytest.fail(f"{self.name}: sanitizer report: {report}\n"
                         f"{_tail(self.stderr_path)}", pytrace=False)
