@@ -56,8 +56,9 @@ deep_copy (JsonNode *node)
         JsonObjectIter iter;
         const char *name;
         JsonNode *member;
-        json_object_iter_init (&iter, json_node_get_object (node));
-        while (json_object_iter_next (&iter, &name, &member))
+        /* in order: is_scale_only() compares the texts of copies */
+        json_object_iter_init_ordered (&iter, json_node_get_object (node));
+        while (json_object_iter_next_ordered (&iter, &name, &member))
           json_object_set_member (obj, name, deep_copy (member));
         copy = json_node_init_object (json_node_alloc (), obj);
         json_object_unref (obj);

@@ -30,6 +30,8 @@ op_clear (gpointer data)
   g_free (op->version);
   g_free (op->locked_by);
   g_clear_pointer (&op->killed, g_ptr_array_unref);
+  g_clear_pointer (&op->ops, g_ptr_array_unref);
+  g_free (op->group_id);
 }
 
 SchedulerAppOp *
@@ -113,6 +115,88 @@ add_invalid_id (JsonArray **details)
   scheduler_detail_add (*details, "/id", _("error.path.invalid"));
 }
 
+/* The operation that writes @def (validated) over @current: its version
+ * (@version, or the one after @current's), action and event. */
+static SchedulerAppOp *
+op_for_definition (SchedulerAppOpKind kind, JsonObject *def, SchedulerApp *current, const char *version,
+                   BerthCaller *caller)
+{
+  SchedulerAppOp *op = op_new (kind, caller);
+
+  op->app_id = g_strdup (json_object_get_string_member (def, "id"));
+  op->config_change = current == NULL || !scheduler_app_is_scale_only (current->def, def);
+  op->version = version != NULL ? g_strdup (version)
+                                : scheduler_app_next_version (current != NULL ? current->version : NULL);
+  if (current != NULL)
+    json_object_set_object_member (def, "versionInfo",
+                                   json_object_ref (json_object_get_object_member (current->def, "versionInfo")));
+  scheduler_app_set_version (def, op->version, op->config_change);
+  op->action = g_strdup (current == NULL ? "StartApplication"
+                                         : op->config_change ? "RestartApplication" : "ScaleApplication");
+  op->event_action = current == NULL ? "created" : op->config_change ? "updated" : "scaled";
+  op->def = json_object_ref (def);
+  return op;
+}
+
+/* The app @id, or NULL (no error) when there is none or it is broken. */
+static gboolean
+load_current (SchedulerPlugin *self, const char *id, SchedulerApp **current, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  *current = scheduler_db_load_app (store_of (self), id, scheduler_plugin_get_limits (self), &local);
+  /* a broken app is replaced as if it did not exist */
+  if (*current == NULL && !g_error_matches (local, BERTH_ERROR, BERTH_ERROR_NOT_FOUND) &&
+      !g_error_matches (local, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * scheduler_apps_deploy_definition:
+ * @def: a definition scheduler_app_validate() accepted (its id absolute)
+ * @create: only a new app (CONFLICT when it exists)
+ * @version: (nullable): the version to give it (one for all the apps of
+ *   a group), or %NULL for the one after the current
+ *
+ * Returns: (transfer full) (nullable): the operation to run
+ */
+SchedulerAppOp *
+scheduler_apps_deploy_definition (SchedulerPlugin *self, JsonObject *def, gboolean create, const char *version,
+                                  BerthCaller *caller, GError **error)
+{
+  g_autoptr(SchedulerApp) current = NULL;
+
+  /* a creation finds the app that exists in its write */
+  if (!create && !load_current (self, json_object_get_string_member (def, "id"), &current, error))
+    return NULL;
+  return op_for_definition (create ? SCHEDULER_APP_OP_CREATE : SCHEDULER_APP_OP_UPDATE, def, current, version,
+                            caller);
+}
+
+/**
+ * scheduler_apps_batch:
+ * @group_id: the group the batch writes
+ * @version: the group's version (the answer's)
+ *
+ * An empty batch: add the operations to its ops.
+ *
+ * Returns: (transfer full): the operation to run
+ */
+SchedulerAppOp *
+scheduler_apps_batch (const char *group_id, const char *version, BerthCaller *caller)
+{
+  SchedulerAppOp *op = op_new (SCHEDULER_APP_OP_BATCH, caller);
+
+  op->group_id = g_strdup (group_id);
+  op->version = g_strdup (version);
+  op->ops = g_ptr_array_new_with_free_func ((GDestroyNotify) scheduler_app_op_unref);
+  return op;
+}
+
 /**
  * scheduler_apps_deploy:
  * @body: the definition, as received
@@ -131,12 +215,10 @@ scheduler_apps_deploy (SchedulerPlugin *self, JsonNode *body, const char *path_i
                        JsonArray **details, GError **error)
 {
   const SchedulerLimits *limits = scheduler_plugin_get_limits (self);
-  g_autoptr(GError) local = NULL;
   g_autoptr(JsonArray) problems = NULL;
   g_autoptr(SchedulerApp) current = NULL;
   g_autoptr(JsonObject) def = NULL;
   g_autoptr(JsonNode) rollback = NULL;
-  SchedulerAppOp *op;
 
   if (path_id != NULL && !scheduler_app_id_is_valid (path_id))
     {
@@ -145,14 +227,8 @@ scheduler_apps_deploy (SchedulerPlugin *self, JsonNode *body, const char *path_i
     }
   if (path_id != NULL)
     {
-      current = scheduler_db_load_app (store_of (self), path_id, limits, &local);
-      /* a broken app is replaced as if it did not exist */
-      if (current == NULL && !g_error_matches (local, BERTH_ERROR, BERTH_ERROR_NOT_FOUND) &&
-          !g_error_matches (local, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return NULL;
-        }
+      if (!load_current (self, path_id, &current, error))
+        return NULL;
       /* {"version": V} rolls back to version V */
       if (current != NULL && JSON_NODE_HOLDS_OBJECT (body) &&
           json_object_get_size (json_node_get_object (body)) == 1 &&
@@ -175,21 +251,8 @@ scheduler_apps_deploy (SchedulerPlugin *self, JsonNode *body, const char *path_i
   problems = json_array_new ();
   if (!scheduler_apps_check_script_checks (def, limits, NULL, problems))
     goto invalid;
-  g_clear_pointer (&problems, json_array_unref);
-
-  op = op_new (path_id == NULL ? SCHEDULER_APP_OP_CREATE : SCHEDULER_APP_OP_UPDATE, caller);
-  op->app_id = g_strdup (json_object_get_string_member (def, "id"));
-  op->config_change = current == NULL || !scheduler_app_is_scale_only (current->def, def);
-  op->version = scheduler_app_next_version (current != NULL ? current->version : NULL);
-  if (current != NULL)
-    json_object_set_object_member (def, "versionInfo",
-                                   json_object_ref (json_object_get_object_member (current->def, "versionInfo")));
-  scheduler_app_set_version (def, op->version, op->config_change);
-  op->action = g_strdup (current == NULL ? "StartApplication"
-                                         : op->config_change ? "RestartApplication" : "ScaleApplication");
-  op->event_action = current == NULL ? "created" : op->config_change ? "updated" : "scaled";
-  op->def = g_steal_pointer (&def);
-  return op;
+  return op_for_definition (path_id == NULL ? SCHEDULER_APP_OP_CREATE : SCHEDULER_APP_OP_UPDATE, def, current,
+                            NULL, caller);
 
 invalid:
   g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE, _("Object is not valid"));
@@ -405,6 +468,11 @@ write_app (SchedulerAppOp *op, const SchedulerLimits *limits, BerthTxn *txn, GEr
       return scheduler_db_put_app (txn, op->def, TRUE, limits->max_versions, error) &&
              put_deployment (op, txn, NULL, error);
     case SCHEDULER_APP_OP_UPDATE:
+      if (op->must_exist && current == NULL && !broken)
+        {
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("App '%s' does not exist"), op->app_id);
+          return FALSE;
+        }
       if (!check_lock (op, store, error))
         return FALSE;
       op->created = current == NULL;
@@ -544,28 +612,70 @@ write_cancel (SchedulerAppOp *op, const SchedulerLimits *limits, BerthTxn *txn, 
   }
 }
 
+static gboolean write_op (SchedulerAppOp *op, const SchedulerLimits *limits, BerthTxn *txn, GError **error);
+
+/* Every operation of a group, or none. */
+static gboolean
+write_batch (SchedulerAppOp *op, const SchedulerLimits *limits, BerthTxn *txn, GError **error)
+{
+  op->created = op->ops->len > 0;
+  for (guint i = 0; i < op->ops->len; i++)
+    {
+      SchedulerAppOp *one = g_ptr_array_index (op->ops, i);
+
+      one->force = op->force;
+      if (!write_op (one, limits, txn, error))
+        {
+          g_free (op->locked_by);
+          op->locked_by = g_strdup (one->locked_by);
+          return FALSE;
+        }
+      op->created = op->created && one->created;
+      if (op->new_deployment == NULL)
+        op->new_deployment = g_strdup (one->new_deployment);
+    }
+  return TRUE;
+}
+
+static gboolean
+write_op (SchedulerAppOp *op, const SchedulerLimits *limits, BerthTxn *txn, GError **error)
+{
+  switch (op->kind)
+    {
+    case SCHEDULER_APP_OP_KILL_TASKS:
+      return write_kill (op, limits, txn, error);
+    case SCHEDULER_APP_OP_CANCEL_DEPLOYMENT:
+      return write_cancel (op, limits, txn, error);
+    case SCHEDULER_APP_OP_BATCH:
+      return write_batch (op, limits, txn, error);
+    default:
+      return write_app (op, limits, txn, error);
+    }
+}
+
 static gboolean
 write_cb (BerthTxn *txn, gpointer user_data, GError **error)
 {
   Run *r = user_data;
-  const SchedulerLimits *limits = scheduler_plugin_get_limits (r->plugin);
 
-  switch (r->op->kind)
-    {
-    case SCHEDULER_APP_OP_KILL_TASKS:
-      return write_kill (r->op, limits, txn, error);
-    case SCHEDULER_APP_OP_CANCEL_DEPLOYMENT:
-      return write_cancel (r->op, limits, txn, error);
-    default:
-      return write_app (r->op, limits, txn, error);
-    }
+  return write_op (r->op, scheduler_plugin_get_limits (r->plugin), txn, error);
 }
 
-/* What the write did, on the bus. */
+/* What the write did, on the bus; @group: the group a batch wrote. */
 static void
-publish (SchedulerPlugin *plugin, SchedulerAppOp *op)
+publish (SchedulerPlugin *plugin, SchedulerAppOp *op, const char *group)
 {
   BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (plugin));
+
+  if (op->kind == SCHEDULER_APP_OP_BATCH)
+    {
+      for (guint i = 0; i < op->ops->len; i++)
+        publish (plugin, g_ptr_array_index (op->ops, i), op->group_id);
+      return;
+    }
+  /* a broken app deleted or replaced by a valid definition is no longer set aside */
+  if (op->kind == SCHEDULER_APP_OP_DELETE || op->kind == SCHEDULER_APP_OP_UPDATE)
+    berth_context_forget_broken (ctx, "app", op->app_id);
 
   if (op->kind == SCHEDULER_APP_OP_CANCEL_DEPLOYMENT)
     berth_context_publish (ctx, SCHEDULER_TOPIC_DEPLOYMENT, op->caller,
@@ -582,6 +692,8 @@ publish (SchedulerPlugin *plugin, SchedulerAppOp *op)
         json_object_set_string_member (e, "deploymentId", op->new_deployment);
       if (op->def != NULL)
         json_object_set_object_member (e, "definition", json_object_ref (op->def));
+      if (group != NULL)
+        json_object_set_string_member (e, "group", group);
       berth_context_publish (ctx, SCHEDULER_TOPIC_APP, op->caller, e);
     }
   if (op->new_deployment != NULL)
@@ -609,10 +721,7 @@ write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_new_error (task, BERTH_ERROR, BERTH_ERROR_UNAVAILABLE, _("The scheduler is shutting down"));
       return;
     }
-  /* a broken app deleted or replaced by a valid definition is no longer set aside */
-  if (r->op->kind == SCHEDULER_APP_OP_DELETE || r->op->kind == SCHEDULER_APP_OP_UPDATE)
-    berth_context_forget_broken (berth_plugin_get_context (BERTH_PLUGIN (r->plugin)), "app", r->op->app_id);
-  publish (r->plugin, r->op);
+  publish (r->plugin, r->op, NULL);
   scheduler_controller_kick (controller);
   g_task_return_boolean (task, TRUE);
 }

@@ -12,7 +12,9 @@ G_BEGIN_DECLS
  * suspend, restart, delete, kill tasks, cancel a deployment. A front
  * door (HTTP, D-Bus, ...) prepares an operation from parsed input and
  * its caller, runs it (one store write that checks and writes together)
- * and reads the results from the operation. Every write publishes its
+ * and reads the results from the operation. A batch (a group write:
+ * Marathon deploys a group at once) runs its operations in one write:
+ * all or none. Every write publishes its
  * events on the bus (scheduler-events.h) with the caller. */
 
 typedef enum {
@@ -21,6 +23,7 @@ typedef enum {
   SCHEDULER_APP_OP_DELETE,
   SCHEDULER_APP_OP_KILL_TASKS,
   SCHEDULER_APP_OP_CANCEL_DEPLOYMENT,
+  SCHEDULER_APP_OP_BATCH,
 } SchedulerAppOpKind;
 
 typedef struct {
@@ -36,9 +39,12 @@ typedef struct {
   GPtrArray   *task_ids;       /* kill: the tasks named */
   gboolean     tasks_by_app;   /* kill: every task of app_id */
   char        *deployment_id;  /* cancel: the deployment */
+  gboolean     must_exist;     /* update: NOT_FOUND when the app is gone meanwhile */
+  GPtrArray   *ops;            /* batch: SchedulerAppOp* (create, update, delete), one write */
+  char        *group_id;       /* batch: the group written (its app events name it) */
   /* results */
-  gboolean     created;        /* a new app */
-  char        *new_deployment;
+  gboolean     created;        /* a new app (batch: every app new) */
+  char        *new_deployment; /* batch: the first app's */
   char        *version;
   char        *locked_by;      /* CONFLICT: the deployment holding the app */
   GPtrArray   *killed;         /* BerthTask* */
@@ -54,6 +60,15 @@ SchedulerAppOp *scheduler_apps_deploy       (SchedulerPlugin  *plugin,
                                              BerthCaller      *caller,
                                              JsonArray       **details,
                                              GError          **error);
+SchedulerAppOp *scheduler_apps_deploy_definition (SchedulerPlugin *plugin,
+                                                 JsonObject      *def,
+                                                 gboolean         create,
+                                                 const char      *version,
+                                                 BerthCaller     *caller,
+                                                 GError         **error);
+SchedulerAppOp *scheduler_apps_batch        (const char       *group_id,
+                                             const char       *version,
+                                             BerthCaller      *caller);
 SchedulerAppOp *scheduler_apps_scale        (SchedulerPlugin  *plugin,
                                              const char       *app_id,
                                              gint64            instances,

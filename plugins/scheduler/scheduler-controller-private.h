@@ -2,10 +2,12 @@
 #pragma once
 
 #include "scheduler-controller.h"
+#include "scheduler-placement.h"
 
 G_BEGIN_DECLS
 
-/* The controller's state, shared by scheduler-controller.c (the passes)
+/* The controller's state, shared by scheduler-controller.c (the passes),
+ * scheduler-controller-nodes.c (what the nodes offer and their tasks take)
  * and scheduler-controller-views.c (how apps, tasks and the queue look). */
 
 typedef struct {
@@ -38,5 +40,13 @@ struct _SchedulerController {
   GHashTable      *seen;    /* task id → last state seen */
   GHashTable      *usage;   /* task id → SchedulerTaskUsage of a live task */
 };
+
+/* scheduler-controller-nodes.c */
+GPtrArray *scheduler_controller_load_nodes (SchedulerController *self,
+                                            GHashTable          *by_id);
+void       scheduler_controller_use_task   (SchedulerController *self,
+                                            GHashTable          *usage_now,
+                                            SchedulerNodeFree   *node,
+                                            BerthTask           *task);
 
 G_END_DECLS

@@ -22,6 +22,24 @@ scheduler_deployment_free (SchedulerDeployment *d)
   g_free (d);
 }
 
+/* {"action": …, "app": …} of @d, as a step or (@current) a current action */
+static void
+add_action (JsonBuilder *b, SchedulerDeployment *d, gboolean current)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "action");
+  json_builder_add_string_value (b, d->action);
+  json_builder_set_member_name (b, "app");
+  json_builder_add_string_value (b, d->app_id);
+  if (current)
+    {
+      json_builder_set_member_name (b, "readinessCheckResults");
+      json_builder_begin_array (b);
+      json_builder_end_array (b);
+    }
+  json_builder_end_object (b);
+}
+
 JsonNode *
 scheduler_deployment_to_json (SchedulerDeployment *d)
 {
@@ -44,26 +62,13 @@ scheduler_deployment_to_json (SchedulerDeployment *d)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "actions");
   json_builder_begin_array (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "action");
-  json_builder_add_string_value (b, d->action);
-  json_builder_set_member_name (b, "app");
-  json_builder_add_string_value (b, d->app_id);
-  json_builder_end_object (b);
+  add_action (b, d, FALSE);
   json_builder_end_array (b);
   json_builder_end_object (b);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "currentActions");
   json_builder_begin_array (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "action");
-  json_builder_add_string_value (b, d->action);
-  json_builder_set_member_name (b, "app");
-  json_builder_add_string_value (b, d->app_id);
-  json_builder_set_member_name (b, "readinessCheckResults");
-  json_builder_begin_array (b);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
+  add_action (b, d, TRUE);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "currentStep");
   json_builder_add_int_value (b, 1);
@@ -203,7 +208,7 @@ scheduler_db_app_exists (BerthStore *store, const char *id, gboolean *exists, GE
   return berth_store_step (store, stmt, exists, error);
 }
 
-static SchedulerDeployment *
+static gpointer
 deployment_from_row (sqlite3_stmt *stmt)
 {
   SchedulerDeployment *d = g_new0 (SchedulerDeployment, 1);
@@ -221,23 +226,13 @@ GPtrArray *
 scheduler_db_load_deployments (BerthStore *store, GError **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) scheduler_deployment_free);
-  gboolean have_row = FALSE;
 
   stmt = berth_store_prepare (store,
                               "SELECT id, app_id, version, action, previous FROM deployments"
                               " ORDER BY create_index", error);
   if (stmt == NULL)
     return NULL;
-  for (;;)
-    {
-      if (!berth_store_step (store, stmt, &have_row, error))
-        return NULL;
-      if (!have_row)
-        break;
-      g_ptr_array_add (list, deployment_from_row (stmt));
-    }
-  return g_steal_pointer (&list);
+  return berth_store_collect (store, stmt, deployment_from_row, (GDestroyNotify) scheduler_deployment_free, error);
 }
 
 SchedulerDeployment *
@@ -316,6 +311,28 @@ step_once (BerthStore *store, sqlite3_stmt *stmt, GError **error)
   return berth_store_step (store, stmt, &have_row, error);
 }
 
+/* Steps @stmt (a write) and tells the store's watchers of @topic/@key. */
+static gboolean
+step_changed (BerthTxn *txn, sqlite3_stmt *stmt, const char *topic, const char *key, GError **error)
+{
+  if (!step_once (berth_txn_get_store (txn), stmt, error))
+    return FALSE;
+  berth_txn_changed (txn, topic, key);
+  return TRUE;
+}
+
+/* Runs @sql (a write) with @key as ?1. */
+static gboolean
+exec_for_key (BerthStore *store, const char *sql, const char *key, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+  return step_once (store, stmt, error);
+}
+
 /* Keeps the newest @max versions of app @id (Marathon's bounded history). */
 static gboolean
 prune_versions (BerthStore *store, const char *id, guint max, GError **error)
@@ -369,29 +386,16 @@ scheduler_db_put_app (BerthTxn *txn, JsonObject *def, gboolean reset_backoff, gu
   sqlite3_bind_text (vstmt, 1, id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (vstmt, 2, version, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (vstmt, 3, text, -1, SQLITE_TRANSIENT);
-  if (!step_once (store, vstmt, error) || !prune_versions (store, id, MAX (max_versions, 1), error))
-    return FALSE;
-  berth_txn_changed (txn, "app", id);
-  return TRUE;
+  return step_changed (txn, vstmt, "app", id, error) && prune_versions (store, id, MAX (max_versions, 1), error);
 }
 
 gboolean
 scheduler_db_delete_app (BerthTxn *txn, const char *id, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "DELETE FROM apps WHERE id = ?1", error);
-  g_autoptr(sqlite3_stmt) vstmt = NULL;
 
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-  if (!step_once (store, stmt, error))
-    return FALSE;
-  vstmt = berth_store_prepare (store, "DELETE FROM app_versions WHERE app_id = ?1", error);
-  if (vstmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (vstmt, 1, id, -1, SQLITE_TRANSIENT);
-  if (!step_once (store, vstmt, error))
+  if (!exec_for_key (store, "DELETE FROM apps WHERE id = ?1", id, error) ||
+      !exec_for_key (store, "DELETE FROM app_versions WHERE app_id = ?1", id, error))
     return FALSE;
   berth_txn_changed (txn, "app", id);
   return TRUE;
@@ -416,10 +420,7 @@ scheduler_db_set_backoff (BerthTxn *txn, const char *id, gdouble delay, gint64 l
   sqlite3_bind_int64 (stmt, 3, launch_after_ms);
   sqlite3_bind_text (stmt, 4, failure, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 5, (gint64) berth_txn_get_index (txn));
-  if (!step_once (store, stmt, error))
-    return FALSE;
-  berth_txn_changed (txn, "app", id);
-  return TRUE;
+  return step_changed (txn, stmt, "app", id, error);
 }
 
 gboolean
@@ -427,15 +428,11 @@ scheduler_db_put_deployment (BerthTxn *txn, const char *id, const char *app_id, 
                              const char *action, JsonObject *previous, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(sqlite3_stmt) del = berth_store_prepare (store, "DELETE FROM deployments WHERE app_id = ?1", error);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *prev = previous != NULL ? scheduler_object_to_string (previous) : NULL;
   g_autofree char *now = berth_task_timestamp_now ();
 
-  if (del == NULL)
-    return FALSE;
-  sqlite3_bind_text (del, 1, app_id, -1, SQLITE_TRANSIENT);
-  if (!step_once (store, del, error))
+  if (!exec_for_key (store, "DELETE FROM deployments WHERE app_id = ?1", app_id, error))
     return FALSE;
   stmt = berth_store_prepare (store,
                               "INSERT INTO deployments (id, app_id, version, action, previous, created_at,"
@@ -450,22 +447,15 @@ scheduler_db_put_deployment (BerthTxn *txn, const char *id, const char *app_id, 
   sqlite3_bind_text (stmt, 5, prev, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 6, now, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 7, (gint64) berth_txn_get_index (txn));
-  if (!step_once (store, stmt, error))
-    return FALSE;
-  berth_txn_changed (txn, "deployment", id);
-  return TRUE;
+  return step_changed (txn, stmt, "deployment", id, error);
 }
 
 gboolean
 scheduler_db_delete_deployment (BerthTxn *txn, const char *id, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "DELETE FROM deployments WHERE id = ?1", error);
 
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-  if (!step_once (store, stmt, error))
+  if (!exec_for_key (store, "DELETE FROM deployments WHERE id = ?1", id, error))
     return FALSE;
   if (sqlite3_changes (berth_store_get_db (store)) > 0)
     berth_txn_changed (txn, "deployment", id);

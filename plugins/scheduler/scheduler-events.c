@@ -133,6 +133,7 @@ translate_app (BerthEvent *event, JsonObject *data, const char **type)
 {
   const char *action = member_string (data, "action");
   const char *app_id = member_string (data, "appId");
+  const char *group = member_string (data, "group");
   JsonObject *o;
   g_autofree char *ip = NULL;
   g_autofree char *uri = NULL;
@@ -144,7 +145,10 @@ translate_app (BerthEvent *event, JsonObject *data, const char **type)
     return NULL;
   *type = "api_post_event";
   ip = client_ip (berth_event_get_caller (event));
-  if (g_str_equal (action, "created"))
+  if (group != NULL)
+    uri = g_str_equal (action, "created") || g_str_equal (group, "/") ? g_strdup ("/v2/groups")
+                                                                      : g_strconcat ("/v2/groups", group, NULL);
+  else if (g_str_equal (action, "created"))
     uri = g_strdup ("/v2/apps");
   else
     uri = g_strconcat ("/v2/apps", app_id, g_str_equal (action, "restarted") ? "/restart" : NULL, NULL);

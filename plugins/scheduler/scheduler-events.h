@@ -14,7 +14,8 @@ G_BEGIN_DECLS
  *   deployment    phase (started|step|success|failed|cancelled) id
  *                 [appId version action]
  *   app           action (created|updated|restarted|scaled|deleted) appId
- *                 [definition version deploymentId]
+ *                 [definition version deploymentId group]
+                 (group: the app was written by a group write)
  *   health        taskId appId version alive (a task's health changed)
  *   health.check  taskId appId version check cause (one check failed)
  *

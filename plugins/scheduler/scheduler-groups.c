@@ -8,46 +8,16 @@
 #include "scheduler-apps.h"
 #include "scheduler-db.h"
 #include "scheduler-groups.h"
+#include "scheduler-http-private.h"
 #include "scheduler-validate.h"
 
 /* /v2/groups: Marathon's app groups. A group is no object of its own here:
  * it is the tree the app ids (paths) make. GET builds it; POST creates
- * every app of a group tree in one write; PUT scales (scaleBy) or updates
- * the apps it names; DELETE removes every app under the path. */
-
-typedef enum {
-  GROUP_CREATE,
-  GROUP_UPDATE,
-  GROUP_DELETE,
-} GroupKind;
-
-typedef struct {
-  SchedulerPlugin *plugin;
-  BerthRequest    *request;
-  GroupKind        kind;
-  char            *group_id;
-  GPtrArray       *defs;       /* JsonObject*: apps to create or update */
-  gdouble          scale_by;   /* > 0: scale every app under group_id */
-  gboolean         force;
-  char            *version;
-  char            *deployment;
-  char            *locked_by;
-  GPtrArray       *changed;    /* app ids written */
-} GroupWrite;
-
-static void
-group_write_free (GroupWrite *w)
-{
-  g_object_unref (w->plugin);
-  g_object_unref (w->request);
-  g_free (w->group_id);
-  g_ptr_array_unref (w->defs);
-  g_free (w->version);
-  g_free (w->deployment);
-  g_free (w->locked_by);
-  g_ptr_array_unref (w->changed);
-  g_free (w);
-}
+ * every app of a group tree; PUT scales (scaleBy) or updates the apps it
+ * names; DELETE removes every app under the path. A write is a batch of
+ * app operations (scheduler-apps.h) run in one store write, with the
+ * caller: the same checks, the same `app` and `deployment` events as
+ * /v2/apps. */
 
 static BerthStore *
 store_of (SchedulerPlugin *self)
@@ -110,13 +80,6 @@ build_group (SchedulerController *controller, const char *id, GPtrArray *apps, G
 }
 
 static void
-respond_object (BerthRequest *req, guint status, JsonObject *obj)
-{
-  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), obj);
-  berth_request_respond_json (req, status, node);
-}
-
-static void
 get_group (SchedulerPlugin *self, BerthRequest *req, const char *id)
 {
   g_autoptr(GError) error = NULL;
@@ -142,7 +105,7 @@ get_group (SchedulerPlugin *self, BerthRequest *req, const char *id)
       return;
     }
   group = build_group (scheduler_plugin_get_controller (self), id, apps, tasks, now);
-  respond_object (req, 200, group);
+  scheduler_http_respond_object (req, 200, group);
 }
 
 static void
@@ -214,150 +177,127 @@ collect_apps (JsonObject *group, gboolean use_id, const char *base, const char *
     }
 }
 
+/* The apps under @group_id, as a batch: deleted, or scaled by @scale_by. */
 static gboolean
-locked (GroupWrite *w, BerthStore *store, const char *app_id, GError **error)
+add_group_apps (SchedulerPlugin *self, SchedulerAppOp *batch, gboolean delete, gdouble scale_by, GError **error)
 {
-  g_autoptr(SchedulerDeployment) d = scheduler_db_load_deployment (store, NULL, app_id, NULL);
+  g_autoptr(GPtrArray) apps = scheduler_db_load_apps (store_of (self), scheduler_plugin_get_limits (self), error);
+  BerthCaller *caller = batch->caller;
 
-  if (d == NULL || w->force)
+  if (apps == NULL)
     return FALSE;
-  w->locked_by = g_strdup (d->id);
-  g_set_error (error, BERTH_ERROR, BERTH_ERROR_CONFLICT,
-               _("App is locked by one or more deployments. Override with the option '?force=true'. "
-                 "View details at '/v2/deployments/<DEPLOYMENT_ID>'."));
-  return TRUE;
-}
-
-static gboolean
-deploy (GroupWrite *w, BerthTxn *txn, const char *app_id, const char *action, JsonObject *previous, GError **error)
-{
-  g_autofree char *id = g_uuid_string_random ();
-
-  if (!scheduler_db_put_deployment (txn, id, app_id, w->version, action, previous, error))
-    return FALSE;
-  if (w->deployment == NULL)
-    w->deployment = g_steal_pointer (&id);
-  g_ptr_array_add (w->changed, g_strdup (app_id));
-  return TRUE;
-}
-
-static gboolean
-group_write_cb (BerthTxn *txn, gpointer user_data, GError **error)
-{
-  GroupWrite *w = user_data;
-  BerthStore *store = berth_txn_get_store (txn);
-  const SchedulerLimits *limits = scheduler_plugin_get_limits (w->plugin);
-
-  if (w->kind == GROUP_CREATE || (w->kind == GROUP_UPDATE && w->scale_by <= 0))
-    for (guint i = 0; i < w->defs->len; i++)
-      {
-        JsonObject *def = g_ptr_array_index (w->defs, i);
-        const char *id = json_object_get_string_member (def, "id");
-        g_autoptr(GError) local = NULL;
-        g_autoptr(SchedulerApp) current = scheduler_db_load_app (store, id, limits, &local);
-        gboolean config_change = current == NULL || !scheduler_app_is_scale_only (current->def, def);
-
-        if ((current != NULL || g_error_matches (local, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE)) &&
-            w->kind == GROUP_CREATE)
-          {
-            g_set_error (error, BERTH_ERROR, BERTH_ERROR_CONFLICT, _("An app with id [%s] already exists."), id);
-            return FALSE;
-          }
-        if (locked (w, store, id, error))
-          return FALSE;
-        if (current != NULL)
-          json_object_set_object_member (def, "versionInfo",
-                                         json_object_ref (json_object_get_object_member (current->def, "versionInfo")));
-        scheduler_app_set_version (def, w->version, config_change);
-        if (!scheduler_db_put_app (txn, def, config_change, limits->max_versions, error) ||
-            !deploy (w, txn, id, current == NULL ? "StartApplication" : config_change ? "RestartApplication"
-                                                                                      : "ScaleApplication",
-                     current != NULL ? current->def : NULL, error))
-          return FALSE;
-      }
-  else
+  for (guint i = 0; i < apps->len; i++)
     {
-      g_autoptr(GPtrArray) apps = scheduler_db_load_apps (store, limits, error);
-      if (apps == NULL)
+      SchedulerApp *app = g_ptr_array_index (apps, i);
+      g_autoptr(JsonObject) def = NULL;
+      SchedulerAppOp *op;
+      gdouble instances;
+
+      if (!is_under (app->id, batch->group_id))
+        continue;
+      if (delete)
+        {
+          g_ptr_array_add (batch->ops, scheduler_apps_delete (self, app->id, caller));
+          continue;
+        }
+      instances = ceil (app->instances * scale_by - 1e-9);
+      if (instances > G_MAXINT32)
+        {
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
+                       _("scaleBy %g would give app %s more than %d instances"), scale_by, app->id, G_MAXINT32);
+          return FALSE;
+        }
+      def = scheduler_object_copy (app->def);
+      json_object_set_int_member (def, "instances", (gint64) instances);
+      op = scheduler_apps_deploy_definition (self, def, FALSE, batch->version, caller, error);
+      if (op == NULL)
         return FALSE;
-      for (guint i = 0; i < apps->len; i++)
-        {
-          SchedulerApp *app = g_ptr_array_index (apps, i);
-          if (!is_under (app->id, w->group_id))
-            continue;
-          if (locked (w, store, app->id, error))
-            return FALSE;
-          if (w->kind == GROUP_DELETE)
-            {
-              g_autoptr(GPtrArray) tasks = berth_task_list (store, app->id, NULL, error);
-              if (tasks == NULL || !scheduler_db_delete_app (txn, app->id, error))
-                return FALSE;
-              for (guint j = 0; j < tasks->len; j++)
-                if (!berth_task_is_terminal (g_ptr_array_index (tasks, j)) &&
-                    !berth_task_write_desired (txn, berth_task_get_id (g_ptr_array_index (tasks, j)), BERTH_TASK_DESIRED_KILLED, error))
-                  return FALSE;
-              if (!deploy (w, txn, app->id, "StopApplication", app->def, error))
-                return FALSE;
-            }
-          else
-            {
-              g_autoptr(JsonObject) def = scheduler_object_copy (app->def);
-              gdouble instances = ceil (app->instances * w->scale_by - 1e-9);
-              if (instances > G_MAXINT32)
-                {
-                  g_set_error (error, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE,
-                               _("scaleBy %g would give app %s more than %d instances"), w->scale_by, app->id,
-                               G_MAXINT32);
-                  return FALSE;
-                }
-              json_object_set_int_member (def, "instances", (gint64) instances);
-              scheduler_app_set_version (def, w->version, FALSE);
-              if (!scheduler_db_put_app (txn, def, FALSE, limits->max_versions, error) ||
-                  !deploy (w, txn, app->id, "ScaleApplication", app->def, error))
-                return FALSE;
-            }
-        }
-      if (w->changed->len == 0)
-        {
-          g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Group '%s' does not exist"), w->group_id);
-          return FALSE;
-        }
+      op->must_exist = TRUE;
+      g_ptr_array_add (batch->ops, op);
+    }
+  if (batch->ops->len == 0)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("Group '%s' does not exist"), batch->group_id);
+      return FALSE;
     }
   return TRUE;
 }
 
-static void
-group_write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+/* POST (@create) or PUT of a group tree @obj: its apps, validated, as a
+ * batch; FALSE with the answer given when it is not valid. */
+static gboolean
+add_definitions (SchedulerPlugin *self, BerthRequest *req, SchedulerAppOp *batch, JsonObject *obj, gboolean create)
 {
-  GroupWrite *w = user_data;
-  g_autoptr(GError) error = NULL;
-  JsonObject *o = json_object_new ();
+  g_autoptr(GPtrArray) defs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(JsonArray) details = json_array_new ();
+  /* POST /v2/groups takes the group's id from the body, PUT from the path */
+  gboolean use_id = create && json_object_has_member (obj, "id");
 
-  if (berth_store_write_finish (BERTH_STORE (source), result, &error) == 0 && error != NULL)
+  if (use_id && scheduler_json_is_string (json_object_get_member (obj, "id")))
     {
-      if (w->locked_by != NULL)
+      g_free (batch->group_id);
+      batch->group_id = scheduler_app_normalize_id (json_object_get_string_member (obj, "id"), "/");
+    }
+  collect_apps (obj, use_id, use_id ? "/" : batch->group_id, "", scheduler_plugin_get_limits (self), defs, details);
+  if (json_array_get_length (details) > 0 || defs->len == 0)
+    {
+      if (json_array_get_length (details) == 0)
         {
-          JsonArray *list = json_array_new ();
-          JsonObject *d = json_object_new ();
-          json_object_set_string_member (o, "message", error->message);
-          json_object_set_string_member (d, "id", w->locked_by);
-          json_array_add_object_element (list, d);
-          json_object_set_array_member (o, "deployments", list);
-          respond_object (w->request, 409, o);
+          g_autoptr(JsonArray) errors = json_array_new ();
+          json_array_add_string_element (errors, _("a group needs at least one app"));
+          add_detail (details, "/apps", errors);
         }
-      else
-        berth_request_respond_error (w->request, error);
+      scheduler_http_respond_invalid (req, g_steal_pointer (&details));
+      return FALSE;
     }
-  else
+  for (guint i = 0; i < defs->len; i++)
     {
-      json_object_set_string_member (o, "deploymentId", w->deployment != NULL ? w->deployment : "");
-      json_object_set_string_member (o, "version", w->version);
-      respond_object (w->request, w->kind == GROUP_CREATE ? 201 : 200, o);
-      if (scheduler_plugin_get_controller (w->plugin) != NULL)
-        scheduler_controller_kick (scheduler_plugin_get_controller (w->plugin));
+      g_autoptr(GError) error = NULL;
+      SchedulerAppOp *op = scheduler_apps_deploy_definition (self, g_ptr_array_index (defs, i), create,
+                                                             batch->version, batch->caller, &error);
+      if (op == NULL)
+        {
+          berth_request_respond_error (req, error);
+          return FALSE;
+        }
+      g_ptr_array_add (batch->ops, op);
     }
-  json_object_unref (o);
-  group_write_free (w);
+  return TRUE;
+}
+
+/* The batch of a POST or PUT; FALSE with the answer given. */
+static gboolean
+prepare_put (SchedulerPlugin *self, BerthRequest *req, SchedulerAppOp *batch, gboolean create)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = berth_request_parse_json (req, &error);
+  JsonObject *obj;
+  JsonNode *scale;
+  gdouble scale_by;
+
+  if (body == NULL || !JSON_NODE_HOLDS_OBJECT (body))
+    {
+      if (error == NULL)
+        g_set_error (&error, BERTH_ERROR, BERTH_ERROR_INVALID, _("A group must be a JSON object"));
+      berth_request_respond_error (req, error);
+      return FALSE;
+    }
+  obj = json_node_get_object (body);
+  if (create || !json_object_has_member (obj, "scaleBy"))
+    return add_definitions (self, req, batch, obj, create);
+  scale = json_object_get_member (obj, "scaleBy");
+  scale_by = scheduler_json_is_number (scale) ? scheduler_json_number (scale) : 0;
+  if (!(scale_by > 0) || !isfinite (scale_by))
+    {
+      berth_request_respond_message (req, 422, _("scaleBy must be a positive number"));
+      return FALSE;
+    }
+  if (!add_group_apps (self, batch, FALSE, scale_by, &error))
+    {
+      berth_request_respond_error (req, error);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void
@@ -366,75 +306,27 @@ scheduler_groups_handle (SchedulerPlugin *self, BerthRequest *req)
   const char *method = berth_request_get_method (req);
   const char *raw = berth_request_get_param (req, "path");
   g_autofree char *id = scheduler_app_normalize_id (raw != NULL ? raw : "/", NULL);
-  const char *force = berth_request_get_query (req, "force");
-  GroupWrite *w;
+  g_autofree char *version = NULL;
+  g_autoptr(SchedulerAppOp) batch = NULL;
+  g_autoptr(GError) error = NULL;
 
   if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
     {
       get_group (self, req, id);
       return;
     }
-  w = g_new0 (GroupWrite, 1);
-  w->plugin = g_object_ref (self);
-  w->request = g_object_ref (req);
-  w->group_id = g_strdup (id);
-  w->defs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  w->changed = g_ptr_array_new_with_free_func (g_free);
-  w->version = berth_task_timestamp_now ();
-  w->force = force != NULL && g_ascii_strcasecmp (force, "true") == 0;
+  version = berth_task_timestamp_now ();
+  batch = scheduler_apps_batch (id, version, berth_request_get_caller (req));
   if (g_str_equal (method, "DELETE"))
-    w->kind = GROUP_DELETE;
-  else
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(JsonNode) body = berth_request_parse_json (req, &error);
-      g_autoptr(JsonArray) details = json_array_new ();
-      JsonObject *obj;
-
-      if (body == NULL || !JSON_NODE_HOLDS_OBJECT (body))
+      if (!add_group_apps (self, batch, TRUE, 0, &error))
         {
-          if (error == NULL)
-            g_set_error (&error, BERTH_ERROR, BERTH_ERROR_INVALID, _("A group must be a JSON object"));
           berth_request_respond_error (req, error);
-          group_write_free (w);
           return;
         }
-      obj = json_node_get_object (body);
-      w->kind = g_str_equal (method, "POST") ? GROUP_CREATE : GROUP_UPDATE;
-      if (w->kind == GROUP_UPDATE && json_object_has_member (obj, "scaleBy"))
-        {
-          JsonNode *scale = json_object_get_member (obj, "scaleBy");
-          w->scale_by = scheduler_json_is_number (scale) ? scheduler_json_number (scale) : 0;
-          if (!(w->scale_by > 0) || !isfinite (w->scale_by))
-            {
-              berth_request_respond_message (req, 422, _("scaleBy must be a positive number"));
-              group_write_free (w);
-              return;
-            }
-        }
-      else
-        {
-          /* POST /v2/groups takes the group's id from the body, PUT from the path */
-          gboolean use_id = w->kind == GROUP_CREATE && json_object_has_member (obj, "id");
-          collect_apps (obj, use_id, use_id ? "/" : id, "", scheduler_plugin_get_limits (self), w->defs, details);
-          if (json_array_get_length (details) > 0 || w->defs->len == 0)
-            {
-              JsonObject *o = json_object_new ();
-              if (json_array_get_length (details) == 0)
-                {
-                  JsonArray *errors = json_array_new ();
-                  json_array_add_string_element (errors, _("a group needs at least one app"));
-                  add_detail (details, "/apps", errors);
-                  json_array_unref (errors);
-                }
-              json_object_set_string_member (o, "message", _("Object is not valid"));
-              json_object_set_array_member (o, "details", g_steal_pointer (&details));
-              respond_object (req, 422, o);
-              json_object_unref (o);
-              group_write_free (w);
-              return;
-            }
-        }
     }
-  berth_store_write_async (store_of (self), group_write_cb, w, NULL, NULL, group_write_done_cb, w);
+  else if (!prepare_put (self, req, batch, g_str_equal (method, "POST")))
+    return;
+  if (scheduler_http_flags (req, batch))
+    scheduler_http_run (self, req, batch);
 }
