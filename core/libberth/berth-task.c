@@ -345,6 +345,19 @@ static const char * const desired_names[] = {
   [BERTH_TASK_DESIRED_KILLED] = "killed",
 };
 
+/* The index of @text in @names, as the enum value it names. */
+static gboolean
+name_lookup (const char * const *names, guint n_names, const char *text, guint *out)
+{
+  for (guint i = 0; i < n_names; i++)
+    if (g_strcmp0 (text, names[i]) == 0)
+      {
+        *out = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 /**
  * berth_task_state_to_string:
  * @state: a state
@@ -368,15 +381,14 @@ berth_task_state_to_string (BerthTaskState state)
 gboolean
 berth_task_state_from_string (const char *text, BerthTaskState *out)
 {
+  guint i;
+
   g_return_val_if_fail (out != NULL, FALSE);
 
-  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
-    if (g_strcmp0 (text, state_names[i]) == 0)
-      {
-        *out = (BerthTaskState) i;
-        return TRUE;
-      }
-  return FALSE;
+  if (!name_lookup (state_names, G_N_ELEMENTS (state_names), text, &i))
+    return FALSE;
+  *out = (BerthTaskState) i;
+  return TRUE;
 }
 
 /**
@@ -402,15 +414,14 @@ berth_task_desired_to_string (BerthTaskDesired desired)
 gboolean
 berth_task_desired_from_string (const char *text, BerthTaskDesired *out)
 {
+  guint i;
+
   g_return_val_if_fail (out != NULL, FALSE);
 
-  for (guint i = 0; i < G_N_ELEMENTS (desired_names); i++)
-    if (g_strcmp0 (text, desired_names[i]) == 0)
-      {
-        *out = (BerthTaskDesired) i;
-        return TRUE;
-      }
-  return FALSE;
+  if (!name_lookup (desired_names, G_N_ELEMENTS (desired_names), text, &i))
+    return FALSE;
+  *out = (BerthTaskDesired) i;
+  return TRUE;
 }
 
 /**
