@@ -33,6 +33,13 @@ class Writer(threading.Thread):
             except requests.RequestException as e:
                 self.failed_with = e
                 return  # the daemon is gone
+            length = r.headers.get("Content-Length")
+            if length is not None and int(length) != len(r.content):
+                # killed between the head and the body: Debian's urllib3
+                # returns the short body without an error. Not an
+                # acknowledgment; the write stays in flight.
+                self.failed_with = f"short reply: {len(r.content)} of {length} bytes"
+                return
             if r.status_code == 200 and r.text.strip() == "true":
                 self.acked[key] = value
             else:
