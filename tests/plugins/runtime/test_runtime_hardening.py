@@ -214,7 +214,9 @@ def test_spawn_storm_is_paced_and_delete_lands(storm_berthd):
         assert b.running
         time.sleep(0.05)
     launched = len(supervisors(b.state_dir))
-    assert launched >= RATE, samples   # and it does launch
+    # and it does launch: at full rate for a second at least, where forks
+    # are cheap (under the sanitizers every fork copies a large shadow map)
+    assert launched >= RATE // scale, samples
 
     # a restarted berthd adopts what runs and goes on at the same pace
     b.restart()
