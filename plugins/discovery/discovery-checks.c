@@ -20,8 +20,6 @@
 
 typedef struct _Check Check;
 
-/* probes started and not finished, removed checks' included */
-static guint probes_in_flight;
 
 struct _DiscoveryChecks {
   BerthContext *context;
@@ -32,11 +30,15 @@ struct _DiscoveryChecks {
   guint         sync_id;
   gulong        changed_id;
   guint         pending;    /* probes and writes in flight */
+  guint        *in_flight;  /* probes started and not finished, removed
+                               checks' included: shared with the checks,
+                               which may outlive this (g_rc_box) */
 };
 
 struct _Check {
   gint             ref_count;
   DiscoveryChecks *owner;     /* NULL once removed */
+  guint           *in_flight; /* the owner's probe count (g_rc_box) */
   char            *id;
   char            *definition;
   char            *type;
@@ -82,6 +84,7 @@ check_unref (Check *c)
   g_clear_object (&c->probe);
   g_free (c->status);
   g_free (c->output);
+  g_rc_box_release (c->in_flight);
   g_free (c);
 }
 
@@ -216,7 +219,7 @@ record (Check *c, const char *result, const char *output)
 static void
 probe_done (Check *c, BerthHealth health, const char *output)
 {
-  probes_in_flight--;
+  (*c->in_flight)--;
   g_clear_object (&c->cancellable);
   if (c->owner != NULL)
     {
@@ -238,7 +241,7 @@ probe_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   /* only check_stop cancels: the check is gone, nothing to record */
   if (error != NULL && c->owner == NULL)
     {
-      probes_in_flight--;
+      (*c->in_flight)--;
       g_clear_object (&c->cancellable);
       check_unref (c);
       return;
@@ -319,7 +322,7 @@ run_cb (gpointer user_data)
   if (c->owner == NULL)
     return G_SOURCE_REMOVE;
   c->cancellable = g_cancellable_new ();
-  probes_in_flight++;
+  (*c->in_flight)++;
   check_ref (c);
   if (c->probe == NULL)
     {
@@ -417,6 +420,7 @@ sync_check (DiscoveryChecks *self, const char *id)
   c = g_new0 (Check, 1);
   c->ref_count = 1;
   c->owner = self;
+  c->in_flight = g_rc_box_acquire (self->in_flight);
   c->id = g_strdup (id);
   c->definition = g_strdup (row->definition_json);
   c->type = g_strdup (row->type);
@@ -500,6 +504,7 @@ discovery_checks_new (BerthContext *context)
   self->store = g_object_ref (berth_context_get_store (context));
   self->node = g_strdup (berth_node_get_name (berth_context_get_node (context)));
   self->checks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, check_drop);
+  self->in_flight = g_rc_box_new0 (guint);
   self->dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->changed_id = g_signal_connect (self->store, "changed", G_CALLBACK (changed_cb), self);
   /* after a restart the checks carry on from the store */
@@ -519,7 +524,7 @@ discovery_checks_free (DiscoveryChecks *self)
   g_hash_table_remove_all (self->checks);
   /* let cancelled probes and queued writes finish, briefly */
   deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
-  while ((self->pending > 0 || probes_in_flight > 0) && g_get_monotonic_time () < deadline)
+  while ((self->pending > 0 || *self->in_flight > 0) && g_get_monotonic_time () < deadline)
     {
       berth_store_flush (self->store);
       g_main_context_iteration (NULL, FALSE);
@@ -527,6 +532,7 @@ discovery_checks_free (DiscoveryChecks *self)
   g_clear_object (&self->store);
   g_hash_table_unref (self->checks);
   g_hash_table_unref (self->dirty);
+  g_rc_box_release (self->in_flight);
   g_free (self->node);
   g_free (self);
 }
