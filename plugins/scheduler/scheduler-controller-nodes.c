@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "scheduler-controller-private.h"
 #include "scheduler-validate.h"
 #include <berth-store-raw.h>
@@ -10,6 +15,35 @@
 
 /* The resources a node offers: what it registered, or for this node what
  * [scheduler] cpus / mem_mb say (Mesos agents' --resources). */
+/* Whether a TCP or UDP socket could bind @port on every address of this
+ * host: a port some other program holds must not be handed to a task
+ * (it could not bind it, and its health checks would probe the other
+ * program). */
+static gboolean
+host_port_is_free (guint port)
+{
+  const int types[] = { SOCK_STREAM, SOCK_DGRAM };
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons ((guint16) port),
+                                 .sin6_addr = IN6ADDR_ANY_INIT };
+      int off = 0;
+      int fd = socket (AF_INET6, types[i] | SOCK_CLOEXEC, 0);
+      gboolean ok;
+
+      if (fd < 0)
+        return TRUE;  /* cannot tell: the pool decides */
+      /* dual stack, so that 0.0.0.0 and 127.0.0.1 holders count too */
+      setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+      ok = bind (fd, (struct sockaddr *) &sa, sizeof sa) == 0 || errno != EADDRINUSE;
+      close (fd);
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 offered (SchedulerController *self, const char *node_id, JsonObject *r, gdouble *cpus, gdouble *mem_mb,
          gdouble *disk_mb)
@@ -77,6 +111,8 @@ scheduler_controller_load_nodes (SchedulerController *self, GHashTable *by_id)
             if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
               g_hash_table_replace (node->attributes, g_strdup (key), g_strdup (json_node_get_string (value)));
         }
+      if (g_strcmp0 (id, berth_node_get_id (berth_context_get_node (self->context))) == 0)
+        node->port_is_free = host_port_is_free;
       g_ptr_array_add (nodes, node);
       g_hash_table_replace (by_id, node->id, node);
     }

@@ -64,7 +64,8 @@ scheduler_node_free_use (SchedulerNodeFree *node, const char *app_id, gdouble cp
 }
 
 /* Takes @n free host ports from the pool, round robin (a port freed a
- * moment ago is not handed out again at once). */
+ * moment ago is not handed out again at once), skipping ports something
+ * else on the host holds. */
 gboolean
 scheduler_node_take_ports (SchedulerNodeFree *node, guint n, GArray *out)
 {
@@ -76,6 +77,8 @@ scheduler_node_take_ports (SchedulerNodeFree *node, guint n, GArray *out)
       guint port = node->port_cursor;
       node->port_cursor = port >= SCHEDULER_PORT_MAX ? SCHEDULER_PORT_MIN : port + 1;
       if (g_hash_table_contains (node->used_ports, GUINT_TO_POINTER (port)))
+        continue;
+      if (node->port_is_free != NULL && !node->port_is_free (port))
         continue;
       g_hash_table_add (node->used_ports, GUINT_TO_POINTER (port));
       g_array_append_val (out, port);

@@ -21,6 +21,9 @@ typedef struct {
   GHashTable *app_tasks;     /* app id → GUINT_TO_POINTER (count) */
   guint       n_tasks;       /* live tasks placed on the node */
   guint       port_cursor;
+  /* for the node berthd runs on: whether nothing else on the host holds
+   * @port (NULL: the pool is all there is to know) */
+  gboolean  (*port_is_free) (guint port);
 } SchedulerNodeFree;
 
 /* What one task of an app asks for. */

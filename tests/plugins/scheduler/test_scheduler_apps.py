@@ -338,3 +338,29 @@ def test_quick_updates_get_distinct_versions(sched):
     assert len(seen) == 6
     versions = sched.get("/v2/apps/quick/versions").json()["versions"]
     assert len(versions) == 6 and versions == sorted(versions, reverse=True)
+
+
+def test_host_ports_held_by_others_are_skipped(sched):
+    """A host port some other program listens on is never given to a task
+    (it could not bind it, and its health checks would probe the other
+    program)."""
+    import socket
+    held = []
+    try:
+        # the pool hands ports out from 10000 on: hold the first ones
+        for port in range(10000, 10010):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind(("127.0.0.1", port))
+                s.listen(1)
+                held.append((port, s))
+            except OSError:
+                s.close()  # somebody else holds it already: just as good
+        assert held, "could not hold any port of the pool"
+        sched.client.create_app("/ported", MarathonApp(cmd=SLEEP, cpus=0.01, mem=8, instances=3))
+        tasks = sched.wait_running("/ported", 3)
+        given = {t["ports"][0] for t in tasks}
+        assert not given & {p for p, _ in held}, (given, [p for p, _ in held])
+    finally:
+        for _, s in held:
+            s.close()
