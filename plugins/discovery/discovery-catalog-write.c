@@ -397,13 +397,32 @@ upsert_check (BerthTxn *txn, const char *node, CatalogCheck *c, GError **error)
   return touch_node_services (txn, node, error);
 }
 
+
+/* Deletes the row of @table (catalog_checks or catalog_services) for
+ * @node and @id, and forgets it if it was set aside as broken. */
+static gboolean
+delete_row (BerthStore *store, const char *table, const char *kind, const char *node,
+            const char *id, GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("DELETE FROM %s WHERE node = ? AND id = ?", table);
+  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  catalog_bind_text (stmt, 1, node);
+  catalog_bind_text (stmt, 2, id);
+  if (!catalog_run (store, stmt, error))
+    return FALSE;
+  catalog_forget (kind, node, id);
+  return TRUE;
+}
+
 static gboolean
 delete_service_checks_except (BerthTxn *txn, const char *node, const char *service_id,
                               GPtrArray *keep, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
   g_autoptr(GPtrArray) checks = catalog_all_checks (store, node, error);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
 
   if (checks == NULL)
     return FALSE;
@@ -419,19 +438,9 @@ delete_service_checks_except (BerthTxn *txn, const char *node, const char *servi
           kept = TRUE;
       if (kept)
         continue;
-      if (stmt == NULL)
-        {
-          stmt = berth_store_prepare (store, "DELETE FROM catalog_checks WHERE node = ? AND id = ?",
-                                      error);
-          if (stmt == NULL)
-            return FALSE;
-        }
-      sqlite3_reset (stmt);
-      catalog_bind_text (stmt, 1, node);
-      catalog_bind_text (stmt, 2, c->id);
-      if (!catalog_run (store, stmt, error) || !touch (txn, "check", c->id, error))
+      if (!delete_row (store, "catalog_checks", "check", node, c->id, error) ||
+          !touch (txn, "check", c->id, error))
         return FALSE;
-      catalog_forget ("check", node, c->id);
     }
   return TRUE;
 }
@@ -478,18 +487,9 @@ delete_check (BerthTxn *txn, const char *node, const char *id, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
   g_autoptr(CatalogCheck) old = catalog_get_check_row (store, node, id, TRUE, error);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
 
-  if (old == NULL)
+  if (old == NULL || !delete_row (store, "catalog_checks", "check", node, id, error))
     return FALSE;
-  stmt = berth_store_prepare (store, "DELETE FROM catalog_checks WHERE node = ? AND id = ?", error);
-  if (stmt == NULL)
-    return FALSE;
-  catalog_bind_text (stmt, 1, node);
-  catalog_bind_text (stmt, 2, id);
-  if (!catalog_run (store, stmt, error))
-    return FALSE;
-  catalog_forget ("check", node, id);
   if (!touch (txn, "check", id, error) || !touch (txn, "node", node, error))
     return FALSE;
   if (old->service_name[0] != '\0')
@@ -502,20 +502,10 @@ delete_service (BerthTxn *txn, const char *node, const char *id, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
   g_autoptr(CatalogService) old = catalog_get_service_row (store, node, id, TRUE, error);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
 
-  if (old == NULL)
+  if (old == NULL || !delete_service_checks_except (txn, node, id, NULL, error) ||
+      !delete_row (store, "catalog_services", "service", node, id, error))
     return FALSE;
-  if (!delete_service_checks_except (txn, node, id, NULL, error))
-    return FALSE;
-  stmt = berth_store_prepare (store, "DELETE FROM catalog_services WHERE node = ? AND id = ?", error);
-  if (stmt == NULL)
-    return FALSE;
-  catalog_bind_text (stmt, 1, node);
-  catalog_bind_text (stmt, 2, id);
-  if (!catalog_run (store, stmt, error))
-    return FALSE;
-  catalog_forget ("service", node, id);
   note_service ("deregister", node, id, old->name);
   return touch (txn, "service", old->name, error) && touch (txn, "node", node, error) &&
          touch (txn, "check", NULL, error);
