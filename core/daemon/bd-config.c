@@ -21,6 +21,7 @@ bd_options_clear (BdOptions *options)
   g_clear_pointer (&options->sync, g_free);
   g_clear_pointer (&options->plugin_dir, g_free);
   g_clear_pointer (&options->disabled_plugins, g_strfreev);
+  g_clear_pointer (&options->listen, g_strfreev);
 }
 
 void
@@ -40,6 +41,7 @@ bd_config_free (BdConfig *config)
   g_free (config->plugin_dir);
   g_strfreev (config->disabled_plugins);
   g_strfreev (config->required_plugins);
+  g_strfreev (config->listen);
   g_strfreev (config->http.allowed_origins);
   g_free (config);
 }
@@ -210,6 +212,20 @@ bd_config_load (const BdOptions *options, GError **error)
     g_key_file_set_string (kf, GROUP, "sync", options->sync);
   if (options->insecure)
     g_key_file_set_boolean (kf, GROUP, "insecure", TRUE);
+  /* plugins see developer mode (the security plugin bootstraps its ACLs) */
+  if (options->dev)
+    g_key_file_set_boolean (kf, GROUP, "dev", TRUE);
+  if (options->listen != NULL)
+    {
+      g_auto(GStrv) old = get_list (kf, GROUP, "listen");
+      g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+      g_auto(GStrv) all = NULL;
+      g_strv_builder_addv (b, (const char **) old);
+      g_strv_builder_addv (b, (const char **) options->listen);
+      all = g_strv_builder_end (b);
+      g_key_file_set_string_list (kf, GROUP, "listen", (const char * const *) all,
+                                  g_strv_length (all));
+    }
   if (options->disabled_plugins != NULL)
     {
       g_auto(GStrv) old = get_list (kf, "plugins", "disabled");
@@ -242,6 +258,14 @@ bd_config_load (const BdOptions *options, GError **error)
   config->insecure = g_key_file_get_boolean (kf, GROUP, "insecure", NULL);
   config->disabled_plugins = get_list (kf, "plugins", "disabled");
   config->required_plugins = get_list (kf, "plugins", "required");
+  config->listen = get_list (kf, GROUP, "listen");
+  for (guint i = 0; config->listen[i] != NULL; i++)
+    {
+      BerthZone zone;
+      g_autofree char *address = NULL;
+      if (!bd_config_parse_listen (config->listen[i], &zone, &address, error))
+        return NULL;
+    }
   max_body = get_string (kf, GROUP, "max_body_bytes", "1048576");
   if (!g_ascii_string_to_unsigned (max_body, 10, 1024, G_MAXUINT32, &config->max_body_bytes, NULL))
     {
@@ -266,6 +290,30 @@ bd_config_load (const BdOptions *options, GError **error)
       return NULL;
     }
   return g_steal_pointer (&config);
+}
+
+/* `ZONE=HOST:PORT`, the form of --listen and [berthd] listen. */
+gboolean
+bd_config_parse_listen (const char *spec, BerthZone *zone, char **address, GError **error)
+{
+  const char *eq = strchr (spec, '=');
+  g_autofree char *name = NULL;
+
+  if (eq == NULL || eq[1] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Listener “%s” must be ZONE=HOST:PORT (zones: admin, private, public)"), spec);
+      return FALSE;
+    }
+  name = g_strndup (spec, (gsize) (eq - spec));
+  if (!berth_zone_from_string (name, zone))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Listener “%s”: unknown zone “%s” (zones: admin, private, public)"), spec, name);
+      return FALSE;
+    }
+  *address = g_strdup (eq + 1);
+  return TRUE;
 }
 
 gboolean

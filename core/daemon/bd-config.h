@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <berth.h>
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,7 @@ typedef struct {
   char      *sync;
   char      *plugin_dir;
   char     **disabled_plugins;
+  char     **listen;           /* ZONE=HOST:PORT, repeatable */
   gboolean   insecure;
   gboolean   version;
 } BdOptions;
@@ -48,6 +50,7 @@ typedef struct {
   char      *plugin_dir;
   char     **disabled_plugins;
   char     **required_plugins;
+  char     **listen;           /* extra listeners, ZONE=HOST:PORT each */
   gboolean   insecure;
   gboolean   dev;
   guint64    max_body_bytes;
@@ -62,6 +65,10 @@ gboolean  bd_config_is_disabled (const BdConfig *config,
                                  const char     *plugin);
 gboolean  bd_config_is_required (const BdConfig *config,
                                  const char     *plugin);
+gboolean  bd_config_parse_listen (const char  *spec,
+                                  BerthZone   *zone,
+                                  char       **address,
+                                  GError     **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BdConfig, bd_config_free)
 

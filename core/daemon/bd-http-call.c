@@ -11,22 +11,51 @@
 #include "bd-listener.h"
 #include "berth-request-private.h"
 
+/* HTTP Basic credentials carry the secret as the password (the user name
+ * is ignored), as docker login and browsers send it. */
+static char *
+basic_password (const char *credentials)
+{
+  gsize len = 0;
+  g_autofree guchar *raw = NULL;
+  const char *colon;
+
+  while (*credentials == ' ')
+    credentials++;
+  raw = g_base64_decode (credentials, &len);
+  if (raw == NULL || len == 0 || memchr (raw, '\0', len) != NULL)
+    return NULL;
+  colon = memchr (raw, ':', len);
+  if (colon == NULL || (gsize) (colon - (const char *) raw) + 1 >= len)
+    return NULL;
+  return g_strndup (colon + 1, len - (gsize) (colon - (const char *) raw) - 1);
+}
+
 /* Consul's clients send their token in X-Consul-Token, newer ones as a
- * bearer token, curl users as ?token=. */
-static const char *
+ * bearer token, curl users as ?token=; marathon-python sends
+ * `Authorization: token=<secret>`, others HTTP Basic with the secret as
+ * the password. */
+static char *
 find_token (BerthRequest *request)
 {
   const char *value;
 
   value = berth_request_get_header (request, "X-Consul-Token");
   if (value != NULL && *value != '\0')
-    return value;
+    return g_strdup (value);
   value = berth_request_get_header (request, "Authorization");
-  if (value != NULL && g_ascii_strncasecmp (value, "Bearer ", 7) == 0 && value[7] != '\0')
-    return value + 7;
+  if (value != NULL)
+    {
+      if (g_ascii_strncasecmp (value, "Bearer ", 7) == 0 && value[7] != '\0')
+        return g_strdup (value + 7);
+      if (g_ascii_strncasecmp (value, "token=", 6) == 0 && value[6] != '\0')
+        return g_strdup (value + 6);
+      if (g_ascii_strncasecmp (value, "Basic ", 6) == 0)
+        return basic_password (value + 6);
+    }
   value = berth_request_get_query (request, "token");
   if (value != NULL && *value != '\0')
-    return value;
+    return g_strdup (value);
   return NULL;
 }
 
@@ -94,7 +123,11 @@ bd_http_caller_new (BerthRequest *request)
         address = g_strdup (host != NULL ? host : "unknown");
       caller = berth_caller_new_tcp (address, FALSE);
     }
-  berth_caller_set_token (caller, find_token (request));
+  {
+    g_autofree char *token = find_token (request);
+    berth_caller_set_token (caller, token);
+  }
+  berth_caller_set_zone (caller, bd_listener_get_message_zone (msg));
   return g_steal_pointer (&caller);
 }
 

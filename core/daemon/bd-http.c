@@ -145,6 +145,12 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
 
   route = berth_router_lookup (berth_context_get_router (self->context), method, path,
                                &params, &allowed);
+  /* outside its zone a route answers as if it did not exist */
+  if (route != NULL && berth_route_get_zone (route) > bd_listener_get_message_zone (msg))
+    {
+      route = NULL;
+      allowed = 0;
+    }
   if (route == NULL)
     {
       if (allowed != 0)
@@ -308,7 +314,8 @@ bd_parse_host_port (const char *address, guint16 default_port, GInetSocketAddres
 }
 
 gboolean
-bd_http_listen_tcp (BdHttp *self, const char *address, gboolean insecure, GError **error)
+bd_http_listen_tcp (BdHttp *self, const char *address, BerthZone zone, gboolean insecure,
+                    GError **error)
 {
   g_autoptr(GInetSocketAddress) sa = NULL;
   g_autoptr(GSocket) socket = NULL;
@@ -330,14 +337,17 @@ bd_http_listen_tcp (BdHttp *self, const char *address, gboolean insecure, GError
                          G_SOCKET_PROTOCOL_TCP, error);
   if (socket == NULL ||
       !g_socket_bind (socket, G_SOCKET_ADDRESS (sa), TRUE, error) ||
-      !bd_listener_add (self->listener, socket, error) ||
+      !bd_listener_add (self->listener, socket, zone, error) ||
       (bound = g_socket_get_local_address (socket, error)) == NULL)
     {
       g_prefix_error (error, _("Cannot listen on %s: "), address);
       return FALSE;
     }
+  g_debug ("http: %s zone on %s", berth_zone_to_string (zone), address);
+  /* the first TCP listener (--http-addr) is the one the banner names */
+  if (self->tcp_address != NULL)
+    return TRUE;
   host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (bound)));
-  g_free (self->tcp_address);
   if (strchr (host, ':') != NULL)
     self->tcp_address = g_strdup_printf ("[%s]:%u", host,
                                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
@@ -371,7 +381,7 @@ bd_http_listen_unix (BdHttp *self, const char *path, GError **error)
     }
   if (g_chmod (path, 0660) < 0)
     g_warning ("cannot set mode of %s: %s", path, g_strerror (errno));
-  if (!bd_listener_add (self->listener, socket, error))
+  if (!bd_listener_add (self->listener, socket, BERTH_ZONE_ADMIN, error))
     {
       g_prefix_error (error, _("Cannot listen on %s: "), path);
       return FALSE;

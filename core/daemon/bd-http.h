@@ -13,6 +13,7 @@ BdHttp     *bd_http_new          (BerthContext       *context,
                                   const BdHttpLimits *limits);
 gboolean    bd_http_listen_tcp   (BdHttp       *self,
                                   const char   *address,
+                                  BerthZone     zone,
                                   gboolean      insecure,
                                   GError      **error);
 gboolean    bd_http_listen_unix  (BdHttp       *self,

@@ -47,6 +47,7 @@ struct _Conn {
   GSocketAddress    *remote;
   char              *client;       /* key of the per-client count */
   gboolean           is_unix;
+  BerthZone          zone;         /* of the listener it came through */
   ConnState          state;
   GByteArray        *buf;          /* read, not yet handed to libsoup */
   GSource           *watch;
@@ -68,6 +69,7 @@ struct _Conn {
 typedef struct {
   BdListener *self;
   GSocket    *socket;
+  BerthZone   zone;
   GSource    *source;
   GSource    *retry;
 } Listen;
@@ -89,8 +91,10 @@ struct _BdListener {
 
 static GQuark conn_quark (void);
 static GQuark socket_quark (void);
+static GQuark zone_quark (void);
 G_DEFINE_QUARK (bd-listener-conn, conn)
 G_DEFINE_QUARK (bd-listener-socket, socket)
+G_DEFINE_QUARK (bd-listener-zone, zone)
 
 static void     conn_start_head   (Conn *c);
 static gboolean conn_check_head   (Conn *c);
@@ -299,6 +303,8 @@ request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer data)
   c->msg = g_object_ref (msg);
   g_object_set_qdata (G_OBJECT (msg), conn_quark (), c);
   g_object_set_qdata_full (G_OBJECT (msg), socket_quark (), g_object_ref (c->socket), g_object_unref);
+  /* stored plus one, so that no qdata reads as "no zone" */
+  g_object_set_qdata (G_OBJECT (msg), zone_quark (), GUINT_TO_POINTER (c->zone + 1));
   c->got_body_id = g_signal_connect (msg, "got-body", G_CALLBACK (got_body_cb), c);
   if (!c->keepalive)
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
@@ -622,7 +628,7 @@ refuse_client (GSocket *client, guint status, const char *message)
 }
 
 static void
-take_client (BdListener *self, GSocket *client)
+take_client (BdListener *self, GSocket *client, BerthZone zone)
 {
   g_autoptr(GSocketAddress) local = NULL;
   g_autoptr(GSocketAddress) remote = NULL;
@@ -674,6 +680,7 @@ take_client (BdListener *self, GSocket *client)
   c->local = g_steal_pointer (&local);
   c->remote = g_steal_pointer (&remote);
   c->is_unix = g_socket_get_family (client) == G_SOCKET_FAMILY_UNIX;
+  c->zone = zone;
   c->client = g_strdup (key);
   c->buf = g_byte_array_new ();
   g_hash_table_add (self->conns, c);
@@ -716,7 +723,7 @@ accept_cb (GSocket *socket, GIOCondition condition, gpointer data)
 
       if (client != NULL)
         {
-          take_client (self, client);
+          take_client (self, client, l->zone);
           continue;
         }
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -765,7 +772,7 @@ listen_free (Listen *l)
 }
 
 gboolean
-bd_listener_add (BdListener *self, GSocket *socket, GError **error)
+bd_listener_add (BdListener *self, GSocket *socket, BerthZone zone, GError **error)
 {
   Listen *l;
 
@@ -776,6 +783,7 @@ bd_listener_add (BdListener *self, GSocket *socket, GError **error)
   l = g_new0 (Listen, 1);
   l->self = self;
   l->socket = g_object_ref (socket);
+  l->zone = zone;
   listen_watch (l);
   g_ptr_array_add (self->listens, l);
   return TRUE;
@@ -842,4 +850,13 @@ GSocket *
 bd_listener_get_message_socket (SoupServerMessage *msg)
 {
   return g_object_get_qdata (G_OBJECT (msg), socket_quark ());
+}
+
+BerthZone
+bd_listener_get_message_zone (SoupServerMessage *msg)
+{
+  gpointer zone = g_object_get_qdata (G_OBJECT (msg), zone_quark ());
+
+  /* a request that came some other way is served as the lowest zone */
+  return zone != NULL ? (BerthZone) (GPOINTER_TO_UINT (zone) - 1) : BERTH_ZONE_PUBLIC;
 }

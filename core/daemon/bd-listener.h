@@ -3,6 +3,8 @@
 
 #include <libsoup/soup.h>
 
+#include <berth.h>
+
 #include "bd-config.h"
 
 G_BEGIN_DECLS
@@ -26,11 +28,14 @@ void        bd_listener_set_limits (BdListener         *self,
  * net.core.somaxconn. */
 gboolean    bd_listener_add        (BdListener         *self,
                                     GSocket            *socket,
+                                    BerthZone           zone,
                                     GError            **error);
 void        bd_listener_free       (BdListener         *self);
 
 /* The client socket a request arrived on (for peer credentials), or NULL. */
 GSocket    *bd_listener_get_message_socket (SoupServerMessage *msg);
+/* The zone of the listener a request arrived through. */
+BerthZone   bd_listener_get_message_zone   (SoupServerMessage *msg);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BdListener, bd_listener_free)
 

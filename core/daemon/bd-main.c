@@ -99,6 +99,9 @@ parse_options (BdDaemon *d, int *argc, char ***argv, GError **error)
       N_("Load plugins from DIR"), N_("DIR") },
     { "disable-plugin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->disabled_plugins,
       N_("Do not load plugin NAME (repeatable)"), N_("NAME") },
+    { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->listen,
+      N_("Also serve the API on ADDR for ZONE: admin, private or public (repeatable)"),
+      N_("ZONE=HOST:PORT") },
     { "insecure", 0, 0, G_OPTION_ARG_NONE, &o->insecure,
       N_("Allow serving on non-loopback addresses without ACLs and TLS"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version and exit"), NULL },
@@ -187,8 +190,20 @@ start (BdDaemon *d, GError **error)
     return FALSE;
 
   d->http = bd_http_new (d->context, &d->config->http);
-  if (!bd_http_listen_tcp (d->http, d->config->http_addr, d->config->insecure, error))
+  /* --http-addr is the private zone; under --dev its loopback listener is
+   * the developer's admin door too */
+  if (!bd_http_listen_tcp (d->http, d->config->http_addr,
+                           d->config->dev ? BERTH_ZONE_ADMIN : BERTH_ZONE_PRIVATE,
+                           d->config->insecure, error))
     return FALSE;
+  for (guint i = 0; d->config->listen[i] != NULL; i++)
+    {
+      BerthZone zone;
+      g_autofree char *address = NULL;
+      if (!bd_config_parse_listen (d->config->listen[i], &zone, &address, error) ||
+          !bd_http_listen_tcp (d->http, address, zone, d->config->insecure, error))
+        return FALSE;
+    }
   if (!bd_http_listen_unix (d->http, d->status.socket_path, error))
     return FALSE;
   d->status.http_address = g_strdup (bd_http_get_tcp_address (d->http));

@@ -62,3 +62,35 @@ berth_authority_check_finish (BerthAuthority *self, GAsyncResult *result, GError
   g_return_val_if_fail (BERTH_IS_AUTHORITY (self), FALSE);
   return BERTH_AUTHORITY_GET_IFACE (self)->check_finish (self, result, error);
 }
+
+/**
+ * berth_authority_allows:
+ * @self: a #BerthAuthority
+ * @caller: who asks
+ * @resource: the resource kind
+ * @name: (nullable): the resource's name
+ * @access: the access wanted
+ * @error: return location for the refusal
+ *
+ * Decides synchronously whether @caller has @access on @resource @name.
+ * Handlers use it for names they only learn from a request's body (the
+ * service a registration names, each key of a transaction), and to leave
+ * out of lists what the caller may not read.
+ *
+ * Returns: %TRUE when allowed
+ */
+gboolean
+berth_authority_allows (BerthAuthority *self, BerthCaller *caller, const char *resource,
+                        const char *name, BerthAccess access, GError **error)
+{
+  BerthAuthorityInterface *iface;
+
+  g_return_val_if_fail (BERTH_IS_AUTHORITY (self), FALSE);
+  g_return_val_if_fail (BERTH_IS_CALLER (caller), FALSE);
+  g_return_val_if_fail (resource != NULL, FALSE);
+
+  iface = BERTH_AUTHORITY_GET_IFACE (self);
+  if (iface->allows == NULL)
+    return TRUE;
+  return iface->allows (self, caller, resource, name, access, error);
+}

@@ -21,6 +21,10 @@ G_DECLARE_INTERFACE (BerthAuthority, berth_authority, BERTH, AUTHORITY, GObject)
  *   %BERTH_ERROR_DENIED when the identity lacks the right,
  *   %BERTH_ERROR_RATE_LIMITED when the caller is throttled)
  * @check_finish: the result of @check_async
+ * @allows: decides at once, from what the authority already knows of the
+ *   caller (its token was resolved when the call was dispatched): the
+ *   check handlers make on names found in a body, and the filter of
+ *   lists. It never counts against rate limits.
  *
  * The service that decides every call. The core asks it before any
  * handler of any front door runs; the security plugin registers one with
@@ -40,6 +44,12 @@ struct _BerthAuthorityInterface {
   gboolean (*check_finish) (BerthAuthority      *self,
                             GAsyncResult        *result,
                             GError             **error);
+  gboolean (*allows)       (BerthAuthority      *self,
+                            BerthCaller         *caller,
+                            const char          *resource,
+                            const char          *name,
+                            BerthAccess          access,
+                            GError             **error);
 };
 
 void     berth_authority_check_async  (BerthAuthority      *self,
@@ -52,6 +62,12 @@ void     berth_authority_check_async  (BerthAuthority      *self,
                                        gpointer             user_data);
 gboolean berth_authority_check_finish (BerthAuthority      *self,
                                        GAsyncResult        *result,
+                                       GError             **error);
+gboolean berth_authority_allows       (BerthAuthority      *self,
+                                       BerthCaller         *caller,
+                                       const char          *resource,
+                                       const char          *name,
+                                       BerthAccess          access,
                                        GError             **error);
 
 G_END_DECLS

@@ -30,6 +30,8 @@ struct _BerthCaller {
   guint32          gid;
   gint32           pid;
   gboolean         has_credentials;
+  BerthZone        zone;
+  char            *accessor;
 };
 
 G_DEFINE_FINAL_TYPE (BerthCaller, berth_caller, G_TYPE_OBJECT)
@@ -39,6 +41,10 @@ caller_new (BerthCallerKind kind)
 {
   BerthCaller *self = g_object_new (BERTH_TYPE_CALLER, NULL);
   self->kind = kind;
+  /* a door sets the zone of its listener; a plugin's own work and the
+   * local admin's socket act in the admin zone */
+  self->zone = kind == BERTH_CALLER_INTERNAL || kind == BERTH_CALLER_UNIX
+               ? BERTH_ZONE_ADMIN : BERTH_ZONE_PRIVATE;
   return self;
 }
 
@@ -314,6 +320,107 @@ berth_caller_to_string (BerthCaller *self)
     }
 }
 
+/**
+ * berth_caller_get_zone:
+ * @self: a #BerthCaller
+ *
+ * Returns: the zone of the listener the call came through
+ */
+BerthZone
+berth_caller_get_zone (BerthCaller *self)
+{
+  g_return_val_if_fail (BERTH_IS_CALLER (self), BERTH_ZONE_PUBLIC);
+  return self->zone;
+}
+
+/**
+ * berth_caller_set_zone:
+ * @self: a #BerthCaller
+ * @zone: the zone of the listener the call came through
+ *
+ * Set by the front door.
+ */
+void
+berth_caller_set_zone (BerthCaller *self, BerthZone zone)
+{
+  g_return_if_fail (BERTH_IS_CALLER (self));
+  g_return_if_fail (zone <= BERTH_ZONE_ADMIN);
+  self->zone = zone;
+}
+
+/**
+ * berth_caller_get_accessor:
+ * @self: a #BerthCaller
+ *
+ * Returns: (nullable): the AccessorID of the token the authority resolved
+ *   for this caller, or %NULL before it did (or without a token)
+ */
+const char *
+berth_caller_get_accessor (BerthCaller *self)
+{
+  g_return_val_if_fail (BERTH_IS_CALLER (self), NULL);
+  return self->accessor;
+}
+
+/**
+ * berth_caller_set_accessor:
+ * @self: a #BerthCaller
+ * @accessor: (nullable): the AccessorID of the caller's token
+ *
+ * Set by the authority once it resolved the token, so that the audit
+ * trail and the event bus can name who acted without the secret.
+ */
+void
+berth_caller_set_accessor (BerthCaller *self, const char *accessor)
+{
+  g_return_if_fail (BERTH_IS_CALLER (self));
+  g_free (self->accessor);
+  self->accessor = g_strdup (accessor);
+}
+
+/**
+ * berth_zone_to_string:
+ * @zone: a #BerthZone
+ *
+ * Returns: `public`, `private` or `admin`
+ */
+const char *
+berth_zone_to_string (BerthZone zone)
+{
+  switch (zone)
+    {
+    case BERTH_ZONE_PUBLIC:
+      return "public";
+    case BERTH_ZONE_PRIVATE:
+      return "private";
+    case BERTH_ZONE_ADMIN:
+      return "admin";
+    default:
+      return "unknown";
+    }
+}
+
+/**
+ * berth_zone_from_string:
+ * @text: `public`, `private` or `admin`
+ * @zone: (out): the zone
+ *
+ * Returns: %TRUE if @text names a zone
+ */
+gboolean
+berth_zone_from_string (const char *text, BerthZone *zone)
+{
+  g_return_val_if_fail (zone != NULL, FALSE);
+
+  for (BerthZone z = BERTH_ZONE_PUBLIC; z <= BERTH_ZONE_ADMIN; z++)
+    if (g_strcmp0 (text, berth_zone_to_string (z)) == 0)
+      {
+        *zone = z;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 static void
 berth_caller_finalize (GObject *object)
 {
@@ -323,6 +430,7 @@ berth_caller_finalize (GObject *object)
   g_free (self->address);
   g_free (self->sender);
   g_free (self->token);
+  g_free (self->accessor);
   g_clear_object (&self->certificate);
   G_OBJECT_CLASS (berth_caller_parent_class)->finalize (object);
 }

@@ -29,6 +29,51 @@ typedef enum {
   BERTH_CALLER_DBUS,
 } BerthCallerKind;
 
+/**
+ * BerthAccess:
+ * @BERTH_ACCESS_NONE: anyone may call the route
+ * @BERTH_ACCESS_READ: the token needs read access to the resource
+ * @BERTH_ACCESS_WRITE: the token needs write access to the resource
+ *
+ * The access a route needs on its ACL resource.
+ */
+/**
+ * BERTH_RESOURCE_PUBLIC:
+ *
+ * The resource kind of routes anyone may call (Consul's
+ * `/v1/status/leader`, Marathon's `/ping`): the authority still sees
+ * them, to count or throttle them.
+ */
+#define BERTH_RESOURCE_PUBLIC "public"
+
+typedef enum {
+  BERTH_ACCESS_NONE,
+  BERTH_ACCESS_READ,
+  BERTH_ACCESS_WRITE,
+} BerthAccess;
+
+/**
+ * BerthZone:
+ * @BERTH_ZONE_PUBLIC: the public zone: only routes declared public
+ * @BERTH_ZONE_PRIVATE: the private zone: the Consul, Marathon, Docker and
+ *   Elasticsearch APIs, besides the public routes
+ * @BERTH_ZONE_ADMIN: the admin zone: everything, ACL management, audit,
+ *   operator and datacenter joins included
+ *
+ * The zone of the listener a call came through, and the lowest zone a
+ * route serves. Zones are ordered: a listener serves the routes of its
+ * zone and of every lower zone; others answer 404 there.
+ */
+typedef enum {
+  BERTH_ZONE_PUBLIC,
+  BERTH_ZONE_PRIVATE,
+  BERTH_ZONE_ADMIN,
+} BerthZone;
+
+const char      *berth_zone_to_string         (BerthZone     zone);
+gboolean         berth_zone_from_string       (const char   *text,
+                                               BerthZone    *zone);
+
 #define BERTH_TYPE_CALLER (berth_caller_get_type ())
 G_DECLARE_FINAL_TYPE (BerthCaller, berth_caller, BERTH, CALLER, GObject)
 
@@ -57,5 +102,11 @@ GTlsCertificate *berth_caller_get_certificate (BerthCaller  *self);
 void             berth_caller_set_certificate (BerthCaller  *self,
                                                GTlsCertificate *certificate);
 char            *berth_caller_to_string       (BerthCaller  *self);
+BerthZone        berth_caller_get_zone        (BerthCaller  *self);
+void             berth_caller_set_zone        (BerthCaller  *self,
+                                               BerthZone     zone);
+const char      *berth_caller_get_accessor    (BerthCaller  *self);
+void             berth_caller_set_accessor    (BerthCaller  *self,
+                                               const char   *accessor);
 
 G_END_DECLS

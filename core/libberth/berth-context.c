@@ -600,6 +600,41 @@ berth_context_authorize_finish (BerthContext *self, GAsyncResult *result, GError
   return berth_authority_check_finish (BERTH_AUTHORITY (source), result, error);
 }
 
+/**
+ * berth_context_authorize:
+ * @self: a #BerthContext
+ * @caller: who asks
+ * @resource: the resource kind
+ * @name: (nullable): the resource's name
+ * @access: the access wanted
+ * @error: return location for the refusal
+ *
+ * The synchronous check, for what a handler learns after dispatch (names
+ * in a body) and for filtering lists: the authority answers from the
+ * identity it resolved when the call was dispatched. A plugin's own work
+ * (%BERTH_CALLER_INTERNAL) is always allowed, as is everything when no
+ * authority is registered.
+ *
+ * Returns: %TRUE when allowed
+ */
+gboolean
+berth_context_authorize (BerthContext *self, BerthCaller *caller, const char *resource,
+                         const char *name, BerthAccess access, GError **error)
+{
+  BerthAuthority *authority;
+
+  g_return_val_if_fail (BERTH_IS_CONTEXT (self), FALSE);
+  g_return_val_if_fail (BERTH_IS_CALLER (caller), FALSE);
+  g_return_val_if_fail (resource != NULL, FALSE);
+
+  if (berth_caller_get_kind (caller) == BERTH_CALLER_INTERNAL)
+    return TRUE;
+  authority = berth_context_get_service (self, BERTH_TYPE_AUTHORITY);
+  if (authority == NULL)
+    return TRUE;
+  return berth_authority_allows (authority, caller, resource, name, access, error);
+}
+
 static char *
 broken_key (const char *kind, const char *id)
 {

@@ -107,5 +107,11 @@ void          berth_context_dispatch            (BerthContext        *self,
 gboolean      berth_context_authorize_finish    (BerthContext  *self,
                                                  GAsyncResult  *result,
                                                  GError       **error);
+gboolean      berth_context_authorize           (BerthContext  *self,
+                                                 BerthCaller   *caller,
+                                                 const char    *resource,
+                                                 const char    *name,
+                                                 BerthAccess    access,
+                                                 GError       **error);
 
 G_END_DECLS

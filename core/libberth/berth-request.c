@@ -45,6 +45,7 @@ struct _BerthRequest {
   guint64            index;
   gulong             disconnected_id;
   gboolean           responded;
+  gboolean           filtered;  /* a list left out what the caller may not read */
   gboolean           paused;
   gboolean           gone;
 };
@@ -719,6 +720,9 @@ berth_request_respond (BerthRequest *self, guint status, const char *content_typ
 
   if (self->respond_hook != NULL)
     self->respond_hook (self, self->respond_hook_data);
+  if (self->filtered)
+    soup_message_headers_replace (soup_server_message_get_response_headers (self->message),
+                                  "X-Consul-Results-Filtered-By-ACLs", "true");
   if (body != NULL)
     data = g_bytes_get_data (body, &len);
   if (data != NULL && len > 0)
@@ -812,7 +816,86 @@ berth_request_respond_error (BerthRequest *self, const GError *error)
       g_autofree char *path = berth_utf8_make_safe (berth_request_get_path (self), -1);
       g_warning ("%s %s: %s", berth_request_get_method (self), path, error->message);
     }
+  if (g_error_matches (error, BERTH_ERROR, BERTH_ERROR_RATE_LIMITED) &&
+      soup_message_headers_get_one (soup_server_message_get_response_headers (self->message),
+                                    "Retry-After") == NULL)
+    berth_request_set_header (self, "Retry-After", "1");
+  /* Consul answers ACL refusals in plain text ("Permission denied",
+   * "ACL not found"), which its clients match on */
+  if ((status == 401 || status == 403) && g_str_has_prefix (berth_request_get_path (self), "/v1/"))
+    {
+      g_autoptr(GBytes) body = g_bytes_new (error->message, strlen (error->message));
+      berth_request_respond (self, status, "text/plain; charset=utf-8", body);
+      return;
+    }
   berth_request_respond_message (self, status, error->message);
+}
+
+/**
+ * berth_request_authorize:
+ * @self: a #BerthRequest
+ * @resource: the resource kind
+ * @name: (nullable): the resource's name
+ * @access: the access wanted
+ * @error: return location for the refusal
+ *
+ * Asks the authority, for this request's caller, about a resource the
+ * handler learnt of after dispatch: the service a registration names, the
+ * app a body creates, each key of a transaction. Answer the request with
+ * the error when it fails.
+ *
+ * Returns: %TRUE when allowed
+ */
+gboolean
+berth_request_authorize (BerthRequest *self, const char *resource, const char *name,
+                         BerthAccess access, GError **error)
+{
+  BerthCaller *caller;
+
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), FALSE);
+  g_return_val_if_fail (resource != NULL, FALSE);
+
+  caller = berth_request_get_caller (self);
+  if (caller == NULL)
+    return TRUE;
+  return berth_context_authorize (self->context, caller, resource, name, access, error);
+}
+
+/**
+ * berth_request_may_read:
+ * @self: a #BerthRequest
+ * @resource: the resource kind
+ * @name: (nullable): the name of an item of a list
+ *
+ * Whether the caller may read one item of a list the handler is about to
+ * answer. Lists are filtered, not refused: an item the caller may not read
+ * is left out, and the answer then carries Consul's
+ * `X-Consul-Results-Filtered-By-ACLs: true`.
+ *
+ * Returns: %TRUE when the item may be shown
+ */
+gboolean
+berth_request_may_read (BerthRequest *self, const char *resource, const char *name)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), FALSE);
+
+  if (berth_request_authorize (self, resource, name, BERTH_ACCESS_READ, NULL))
+    return TRUE;
+  self->filtered = TRUE;
+  return FALSE;
+}
+
+/**
+ * berth_request_is_filtered:
+ * @self: a #BerthRequest
+ *
+ * Returns: %TRUE when berth_request_may_read() left something out
+ */
+gboolean
+berth_request_is_filtered (BerthRequest *self)
+{
+  g_return_val_if_fail (BERTH_IS_REQUEST (self), FALSE);
+  return self->filtered;
 }
 
 static void

@@ -8,6 +8,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "berth-caller.h"
+
 G_BEGIN_DECLS
 
 typedef struct _BerthContext BerthContext;
@@ -79,6 +81,15 @@ void               berth_request_respond_message (BerthRequest *self,
                                                   guint         status,
                                                   const char   *message);
 gboolean           berth_request_is_responded  (BerthRequest *self);
+gboolean           berth_request_authorize     (BerthRequest *self,
+                                                const char   *resource,
+                                                const char   *name,
+                                                BerthAccess   access,
+                                                GError      **error);
+gboolean           berth_request_may_read      (BerthRequest *self,
+                                                const char   *resource,
+                                                const char   *name);
+gboolean           berth_request_is_filtered   (BerthRequest *self);
 
 gboolean           berth_parse_duration        (const char   *text,
                                                 guint64      *out_ms,

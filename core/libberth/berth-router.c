@@ -313,6 +313,68 @@ berth_route_get_access (BerthRoute *route)
 }
 
 /**
+ * berth_route_get_methods: (skip)
+ * @route: a route
+ *
+ * Returns: the methods the route accepts
+ */
+BerthMethod
+berth_route_get_methods (BerthRoute *route)
+{
+  g_return_val_if_fail (route != NULL, 0);
+  return route->methods;
+}
+
+/**
+ * berth_route_get_zone: (skip)
+ * @route: a route
+ *
+ * The lowest zone that serves the route, from what it declares: public
+ * routes are served everywhere; ACL management (`acl…` resources), the
+ * audit trail, plugin control, operator writes and agent writes (joining
+ * datacenters) only in the admin zone; everything else in the private
+ * zone and above.
+ *
+ * Returns: the route's zone
+ */
+BerthZone
+berth_route_get_zone (BerthRoute *route)
+{
+  const char *r;
+
+  g_return_val_if_fail (route != NULL, BERTH_ZONE_ADMIN);
+
+  r = route->acl_resource;
+  if (g_str_equal (r, BERTH_RESOURCE_PUBLIC))
+    return BERTH_ZONE_PUBLIC;
+  if (g_str_has_prefix (r, "acl") || g_str_equal (r, "audit") || g_str_equal (r, "plugin"))
+    return BERTH_ZONE_ADMIN;
+  if ((g_str_equal (r, "operator") || g_str_equal (r, "agent")) && route->access == BERTH_ACCESS_WRITE)
+    return BERTH_ZONE_ADMIN;
+  return BERTH_ZONE_PRIVATE;
+}
+
+/**
+ * berth_router_list: (skip)
+ * @self: a #BerthRouter
+ *
+ * Returns: (transfer container) (element-type BerthRoute): every route,
+ *   in the order they were added
+ */
+GPtrArray *
+berth_router_list (BerthRouter *self)
+{
+  GPtrArray *routes;
+
+  g_return_val_if_fail (BERTH_IS_ROUTER (self), NULL);
+
+  routes = g_ptr_array_sized_new (self->routes->len);
+  for (guint i = 0; i < self->routes->len; i++)
+    g_ptr_array_add (routes, g_ptr_array_index (self->routes, i));
+  return routes;
+}
+
+/**
  * berth_route_invoke: (skip)
  * @route: a route
  * @request: the request

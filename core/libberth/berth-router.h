@@ -5,6 +5,7 @@
 #error "Only <berth.h> can be included directly."
 #endif
 
+#include "berth-caller.h"
 #include "berth-request.h"
 
 G_BEGIN_DECLS
@@ -31,28 +32,6 @@ typedef enum { /*< flags >*/
   BERTH_METHOD_OPTIONS = 1 << 6,
 } BerthMethod;
 
-/**
- * BerthAccess:
- * @BERTH_ACCESS_NONE: anyone may call the route
- * @BERTH_ACCESS_READ: the token needs read access to the resource
- * @BERTH_ACCESS_WRITE: the token needs write access to the resource
- *
- * The access a route needs on its ACL resource.
- */
-/**
- * BERTH_RESOURCE_PUBLIC:
- *
- * The resource kind of routes anyone may call (Consul's
- * `/v1/status/leader`, Marathon's `/ping`): the authority still sees
- * them, to count or throttle them.
- */
-#define BERTH_RESOURCE_PUBLIC "public"
-
-typedef enum {
-  BERTH_ACCESS_NONE,
-  BERTH_ACCESS_READ,
-  BERTH_ACCESS_WRITE,
-} BerthAccess;
 
 /**
  * BerthRouteHandler:
@@ -110,7 +89,11 @@ BerthRoute  *berth_router_lookup      (BerthRouter       *self,
                                        GHashTable       **params,
                                        BerthMethod       *allowed);
 
+GPtrArray   *berth_router_list        (BerthRouter       *self);
+
 const char  *berth_route_get_pattern      (BerthRoute   *route);
+BerthMethod  berth_route_get_methods      (BerthRoute   *route);
+BerthZone    berth_route_get_zone         (BerthRoute   *route);
 const char  *berth_route_get_acl_resource (BerthRoute   *route);
 BerthAccess  berth_route_get_access       (BerthRoute   *route);
 void         berth_route_invoke           (BerthRoute   *route,
