@@ -42,7 +42,7 @@ static const GOptionEntry global_options[] = {
   { "address", 0, 0, G_OPTION_ARG_CALLBACK, set_string_option,
     N_("Talk to berthd over TCP ($BERTH_HTTP_ADDR)"), N_("HOST:PORT") },
   { "token", 0, 0, G_OPTION_ARG_CALLBACK, set_string_option,
-    N_("ACL token to send ($BERTH_TOKEN)"), N_("TOKEN") },
+    N_("ACL token to send ($BERTH_TOKEN, then $CONSUL_HTTP_TOKEN)"), N_("TOKEN") },
   { "json", 0, 0, G_OPTION_ARG_NONE, &cli.json,
     N_("Print JSON instead of text"), NULL },
   { "verbose", 0, 0, G_OPTION_ARG_NONE, &cli.verbose,

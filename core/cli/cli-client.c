@@ -172,6 +172,8 @@ cli_client_new (const char  *socket_path,
 
   if (token == NULL)
     token = nonempty_env ("BERTH_TOKEN");
+  if (token == NULL)
+    token = nonempty_env ("CONSUL_HTTP_TOKEN");
   self->token = g_strdup (token);
 
   if (path != NULL)

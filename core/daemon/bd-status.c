@@ -72,9 +72,47 @@ status_cb (BerthRequest *req, gpointer user_data)
   berth_request_respond_json (req, 200, root);
 }
 
+/* GET /api/routes: the route table, as the authority sees it (what a
+ * test walks to check that every route refuses a caller without rights). */
+static void
+routes_cb (BerthRequest *req, gpointer user_data)
+{
+  BerthContext *ctx = berth_request_get_context (req);
+  g_autoptr(GPtrArray) routes = berth_router_list (berth_context_get_router (ctx));
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < routes->len; i++)
+    {
+      BerthRoute *route = g_ptr_array_index (routes, i);
+      g_autofree char *methods = berth_method_to_string (berth_route_get_methods (route));
+      BerthAccess access = berth_route_get_access (route);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "methods");
+      json_builder_add_string_value (b, methods);
+      json_builder_set_member_name (b, "pattern");
+      json_builder_add_string_value (b, berth_route_get_pattern (route));
+      json_builder_set_member_name (b, "resource");
+      json_builder_add_string_value (b, berth_route_get_acl_resource (route));
+      json_builder_set_member_name (b, "access");
+      json_builder_add_string_value (b, access == BERTH_ACCESS_WRITE ? "write"
+                                        : access == BERTH_ACCESS_READ ? "read" : "none");
+      json_builder_set_member_name (b, "zone");
+      json_builder_add_string_value (b, berth_zone_to_string (berth_route_get_zone (route)));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  root = json_builder_get_root (b);
+  berth_request_respond_json (req, 200, root);
+}
+
 void
 bd_status_add_routes (BerthContext *context, BdStatus *status)
 {
+  berth_router_add (berth_context_get_router (context), BERTH_METHOD_GET, "/api/routes",
+                    "operator", BERTH_ACCESS_READ, routes_cb, NULL, NULL);
   berth_router_add (berth_context_get_router (context), BERTH_METHOD_GET, "/api/status",
                     "agent", BERTH_ACCESS_READ, status_cb, status, NULL);
 }
