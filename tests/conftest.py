@@ -19,6 +19,15 @@ Fixtures:
   run_cli         run_cli(args, berthd=None, env=None, input=None)
                   -> (rc, stdout, stderr) for the `berth` command-line client
 
+ACLs default to deny. Every daemon a test starts is bootstrapped after it
+is ready (unless started with bootstrap=False): the fixture reads the
+management token from `<state-dir>/bootstrap-token`, bootstrapping over the
+unix socket first when berthd did not do it itself (--dev does), and hands
+it to the clients: Berthd.token, .consul() (token=), .request/.get/...,
+.raw_request (an X-Consul-Token header), run_cli (BERTH_TOKEN), and every
+`requests` call to the daemon's address that carries no token of its own.
+A test that wants the anonymous caller sends an empty X-Consul-Token.
+
 When a test fails, the stdout/stderr of every berthd it started are attached
 to the report.
 """
@@ -179,6 +188,8 @@ class Berthd:
         self.proc = None
         self.returncode = None
         self.runs = []  # [(stdout_path, stderr_path)] one pair per start
+        self.bootstrap = True
+        self.token = None
 
     # -- addresses ---------------------------------------------------------
 
@@ -269,7 +280,44 @@ class Berthd:
         self.returncode = None
         if wait:
             self.wait_ready(ready_path)
+            if self.bootstrap:
+                self.load_token()
         return self
+
+    @property
+    def token_path(self):
+        return self.state_dir / "bootstrap-token"
+
+    def load_token(self):
+        """The management token: from `<state-dir>/bootstrap-token`, after
+        bootstrapping the ACLs over the unix socket (as the admin would with
+        `berth acl bootstrap`) if berthd has not done it itself."""
+        if not self.token_path.exists():
+            try:
+                self.unix_request("PUT", "/v1/acl/bootstrap")
+            except OSError:
+                pass
+        if self.token_path.exists():
+            self.token = self.token_path.read_text().strip()
+            _TOKENS[self.http_addr] = self.token
+        else:
+            self.token = None
+        return self.token
+
+    def allow_anonymous(self, rules):
+        """Gives the anonymous token (callers without a token, DNS) the ACL
+        `rules` (HCL), through the ACL API over the unix socket."""
+        r = self.unix_request("PUT", "/v1/acl/policy",
+                              body=json.dumps({"Name": "anonymous-test-" + str(len(rules)),
+                                               "Rules": rules}))
+        if r.status == 404:
+            return  # no security plugin: everyone may do everything
+        assert r.status == 200, r
+        policy = r.json()["ID"]
+        anon = "00000000-0000-0000-0000-000000000002"
+        r = self.unix_request("PUT", f"/v1/acl/token/{anon}",
+                              body=json.dumps({"Policies": [{"ID": policy}]}))
+        assert r.status == 200, r
 
     def wait_ready(self, ready_path="/v1/status/leader", timeout=20):
         timeout *= TIME_SCALE
@@ -373,12 +421,14 @@ class Berthd:
 
     # -- clients -----------------------------------------------------------
 
-    def consul(self):
+    def consul(self, token=None):
         import consul
-        return consul.Consul(host=self.host, port=self.port)
+        return consul.Consul(host=self.host, port=self.port,
+                             token=token if token is not None else self.token)
 
     def request(self, method, path, timeout=10, **kwargs):
-        """requests.request against this daemon's TCP address."""
+        """requests.request against this daemon's TCP address (with the
+        management token unless the request carries its own)."""
         return requests.request(method, self.url + path,
                                 timeout=timeout * TIME_SCALE, **kwargs)
 
@@ -409,6 +459,9 @@ class Berthd:
         everything.  Returns a Reply, or None if the server closed the
         connection without answering."""
         timeout *= TIME_SCALE
+        if self.token and b"\r\n" in head and b"x-consul-token" not in head.lower():
+            line, rest = head.split(b"\r\n", 1)
+            head = line + b"\r\nX-Consul-Token: " + self.token.encode() + b"\r\n" + rest
         with socket.create_connection((self.host, self.port), timeout=timeout) as s:
             s.sendall(head)
             view = memoryview(body)
@@ -431,6 +484,43 @@ class Berthd:
             except (http.client.IncompleteRead, ConnectionResetError) as e:
                 data = getattr(e, "partial", b"")
             return Reply(resp.status, resp.headers, data)
+
+
+# base address ("host:port") of every started daemon -> its management token
+_TOKENS = {}
+
+
+def _token_for_url(url):
+    from urllib.parse import urlsplit
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return None
+    return _TOKENS.get(netloc)
+
+
+_real_session_request = requests.sessions.Session.request
+
+
+def _session_request_with_token(self, method, url, *args, **kwargs):
+    """Tests talk to berthd over TCP with the management token, as an
+    operator's configured client would, unless the request carries a token
+    (or credentials) of its own."""
+    token = _token_for_url(url)
+    if token and not args:
+        headers = kwargs.get("headers") or {}
+        params = kwargs.get("params") or {}
+        own = (any(k.lower() in ("x-consul-token", "authorization") for k in headers)
+               or "token=" in url or kwargs.get("auth") is not None
+               or (isinstance(params, dict) and "token" in params)
+               or (isinstance(params, (list, tuple))
+                   and any(p[0] == "token" for p in params)))
+        if not own:
+            kwargs["headers"] = {**headers, "X-Consul-Token": token}
+    return _real_session_request(self, method, url, *args, **kwargs)
+
+
+requests.sessions.Session.request = _session_request_with_token
 
 
 @pytest.fixture(scope="session")
@@ -508,10 +598,12 @@ def berthd_factory(request, tmp_path):
     instances = []
     request.node._berthd_instances = instances
 
-    def make(name=None, start=True, extra_args=(), http_addr=None, **kwargs):
+    def make(name=None, start=True, extra_args=(), http_addr=None, bootstrap=True,
+             **kwargs):
         if name is None:
             name = "berthd" if not instances else f"berthd{len(instances) + 1}"
         b = Berthd(tmp_path, name, **kwargs)
+        b.bootstrap = bootstrap
         instances.append(b)
         if start:
             b.start(extra_args, http_addr=http_addr)
@@ -544,6 +636,8 @@ def _run_cli(args, berthd=None, env=None, input=None, timeout=20):
     extra = {}
     if berthd is not None:
         extra["BERTH_HTTP_ADDR"] = berthd.http_addr
+        if berthd.token:
+            extra["BERTH_TOKEN"] = berthd.token
     extra.update(env or {})
     if isinstance(input, str):
         input = input.encode()

@@ -34,7 +34,7 @@ def node(sched_factory, berth_env):
     dns_port = berth_env.free_port()
     s = sched_factory(extra_args=["--dns-addr", f"127.0.0.1:{dns_port}"])
     s.dns_port = dns_port
-    s.consul = consul.Consul(host="127.0.0.1", port=s.berthd.port)
+    s.consul = s.berthd.consul()
     return s
 
 

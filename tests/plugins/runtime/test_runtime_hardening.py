@@ -189,7 +189,7 @@ max_launches_in_flight={IN_FLIGHT}
     b = berthd_factory(extra_args=["--config", conf])
     # answered once the runtime has probed the host (in a thread of its own)
     assert requests.get(b.url + "/api/runtime", timeout=60).status_code == 200
-    b.marathon = marathon.MarathonClient(b.url, timeout=10)
+    b.marathon = marathon.MarathonClient(b.url, timeout=10, auth_token=b.token)
     yield b
     kill_all(b.state_dir)
 

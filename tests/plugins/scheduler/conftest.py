@@ -67,7 +67,8 @@ class Sched:
     def __init__(self, berthd):
         self.berthd = berthd
         self.url = berthd.url
-        self.client = marathon.MarathonClient(berthd.url, timeout=10)
+        self.client = marathon.MarathonClient(berthd.url, timeout=10,
+                                              auth_token=berthd.token)
         self.scale = berthd.TIME_SCALE
 
     def get(self, path, timeout=10, **kw):
