@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <unistd.h>
 #include <string.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -357,6 +359,36 @@ bd_http_listen_tcp (BdHttp *self, const char *address, BerthZone zone, gboolean 
   return TRUE;
 }
 
+static gboolean
+set_socket_access (BerthContext *context, const char *path, GError **error)
+{
+  g_autofree char *group = berth_context_dup_config_string (context, "berthd", "socket_group", NULL);
+  struct group *gr;
+
+  if (group == NULL || *group == '\0')
+    {
+      if (g_chmod (path, 0600) == 0)
+        return TRUE;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   _("Cannot set the mode of %s: %s"), path, g_strerror (errno));
+      return FALSE;
+    }
+  gr = getgrnam (group);
+  if (gr == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("socket_group “%s” is not a group on this system"), group);
+      return FALSE;
+    }
+  if (chown (path, (uid_t) -1, gr->gr_gid) < 0 || g_chmod (path, 0660) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   _("Cannot give %s to group %s: %s"), path, group, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 bd_http_listen_unix (BdHttp *self, const char *path, GError **error)
 {
@@ -379,8 +411,10 @@ bd_http_listen_unix (BdHttp *self, const char *path, GError **error)
       g_prefix_error (error, _("Cannot listen on %s: "), path);
       return FALSE;
     }
-  if (g_chmod (path, 0660) < 0)
-    g_warning ("cannot set mode of %s: %s", path, g_strerror (errno));
+  /* the admin's door: its owner only, or a group of operators when
+   * [berthd] socket_group names one */
+  if (!set_socket_access (self->context, path, error))
+    return FALSE;
   if (!bd_listener_add (self->listener, socket, BERTH_ZONE_ADMIN, error))
     {
       g_prefix_error (error, _("Cannot listen on %s: "), path);
