@@ -816,10 +816,19 @@ berth_request_respond_error (BerthRequest *self, const GError *error)
       g_autofree char *path = berth_utf8_make_safe (berth_request_get_path (self), -1);
       g_warning ("%s %s: %s", berth_request_get_method (self), path, error->message);
     }
+  /* the authority that throttled the caller may say when to come back:
+   * "berth-retry-after" data on the caller, seconds in a pointer */
   if (g_error_matches (error, BERTH_ERROR, BERTH_ERROR_RATE_LIMITED) &&
       soup_message_headers_get_one (soup_server_message_get_response_headers (self->message),
                                     "Retry-After") == NULL)
-    berth_request_set_header (self, "Retry-After", "1");
+    {
+      BerthCaller *caller = berth_request_get_caller (self);
+      guint seconds = caller != NULL ? GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (caller),
+                                                                            "berth-retry-after")) : 0;
+      g_autofree char *value = g_strdup_printf ("%u", MAX (seconds, 1));
+
+      berth_request_set_header (self, "Retry-After", value);
+    }
   /* Consul answers ACL refusals in plain text ("Permission denied",
    * "ACL not found"), which its clients match on */
   if ((status == 401 || status == 403) && g_str_has_prefix (berth_request_get_path (self), "/v1/"))
