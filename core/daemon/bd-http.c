@@ -127,6 +127,29 @@ dispatched_cb (BerthCall *call, const GError *refusal, gpointer user_data)
   berth_request_pause_if_pending (d->request);
 }
 
+/* The methods of @allowed whose routes on @path the zone serves. */
+static BerthMethod
+allowed_in_zone (BdHttp *self, const char *path, BerthMethod allowed, BerthZone zone)
+{
+  BerthMethod visible = 0;
+
+  for (guint bit = 0; bit < 16; bit++)
+    {
+      BerthMethod m = (BerthMethod) (1u << bit);
+      g_autofree char *name = NULL;
+      g_autoptr(GHashTable) params = NULL;
+      BerthRoute *route;
+
+      if ((allowed & m) == 0)
+        continue;
+      name = berth_method_to_string (m);
+      route = berth_router_lookup (berth_context_get_router (self->context), name, path, &params, NULL);
+      if (route != NULL && berth_route_get_zone (route) <= zone)
+        visible |= m;
+    }
+  return visible;
+}
+
 static void
 server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
            GHashTable *query, gpointer user_data)
@@ -153,6 +176,8 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *unused_path,
       route = NULL;
       allowed = 0;
     }
+  if (route == NULL && allowed != 0)
+    allowed = allowed_in_zone (self, path, allowed, bd_listener_get_message_zone (msg));
   if (route == NULL)
     {
       if (allowed != 0)
