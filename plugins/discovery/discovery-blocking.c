@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "discovery-blocking.h"
 #include "discovery-query.h"
@@ -10,10 +11,17 @@
  * reads changes past index N, or D (default 5 min, at most 10 min, plus up
  * to D/16 of jitter) has passed; then it answers as usual. Every read
  * endpoint answers through discovery_blocking_serve(), so that all of them
- * block the same way. */
+ * block the same way.
+ *
+ * Each client address may hold at most `[security] max_blocking_per_client`
+ * blocking queries at once (default 64, 0: no cap); one more is answered
+ * 429. The counts live on the context, as the "discovery-blocking-clients"
+ * data: client IP -> queries held. */
 
 #define DEFAULT_WAIT_MS (5 * 60 * 1000)
 #define MAX_WAIT_MS     (10 * 60 * 1000)
+#define DEFAULT_MAX_PER_CLIENT 64
+#define CLIENTS_KEY     "discovery-blocking-clients"
 
 typedef struct {
   BerthRequest      *request;
@@ -24,11 +32,97 @@ typedef struct {
   GDestroyNotify     destroy;
   guint64            min_index;
   gint64             deadline_us;   /* monotonic */
+  char              *client;        /* the IP counted in CLIENTS_KEY, or NULL */
 } Query;
+
+/* The IP of a caller's "ip:port" or "[ip6]:port"; NULL for callers
+ * without an address (the unix socket, plugins). */
+static char *
+client_ip (BerthRequest *request)
+{
+  BerthCaller *caller = berth_request_get_caller (request);
+  const char *address, *colon;
+  BerthCallerKind kind;
+
+  if (caller == NULL)
+    return NULL;
+  kind = berth_caller_get_kind (caller);
+  if (kind != BERTH_CALLER_TCP && kind != BERTH_CALLER_TLS)
+    return NULL;
+  address = berth_caller_get_address (caller);
+  if (address == NULL)
+    return NULL;
+  if (address[0] == '[' && strchr (address, ']') != NULL)
+    return g_strndup (address + 1, (gsize) (strchr (address, ']') - address - 1));
+  colon = strrchr (address, ':');
+  if (colon != NULL && strchr (address, ':') == colon)
+    return g_strndup (address, (gsize) (colon - address));
+  return g_strdup (address);
+}
+
+static GHashTable *
+clients_table (BerthContext *context)
+{
+  GHashTable *clients = g_object_get_data (G_OBJECT (context), CLIENTS_KEY);
+
+  if (clients == NULL)
+    {
+      clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_object_set_data_full (G_OBJECT (context), CLIENTS_KEY, clients,
+                              (GDestroyNotify) g_hash_table_unref);
+    }
+  return clients;
+}
+
+/* Counts one more blocking query for @q's client; FALSE (and nothing
+ * counted) when the client already holds as many as allowed. */
+static gboolean
+client_hold (Query *q, GError **error)
+{
+  BerthContext *context = berth_request_get_context (q->request);
+  guint64 max = berth_context_get_config_uint64 (context, "security", "max_blocking_per_client",
+                                                 DEFAULT_MAX_PER_CLIENT);
+  g_autofree char *ip = client_ip (q->request);
+  GHashTable *clients;
+  guint held;
+
+  if (ip == NULL || max == 0)
+    return TRUE;
+  clients = clients_table (context);
+  held = GPOINTER_TO_UINT (g_hash_table_lookup (clients, ip));
+  if (held >= max)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_RATE_LIMITED,
+                   _("Too many blocking queries from %s: at most %" G_GUINT64_FORMAT
+                     " at once ([security] max_blocking_per_client)"), ip, max);
+      return FALSE;
+    }
+  g_hash_table_insert (clients, g_strdup (ip), GUINT_TO_POINTER (held + 1));
+  q->client = g_steal_pointer (&ip);
+  return TRUE;
+}
+
+static void
+client_release (Query *q)
+{
+  GHashTable *clients;
+  guint held;
+
+  if (q->client == NULL)
+    return;
+  clients = g_object_get_data (G_OBJECT (berth_request_get_context (q->request)), CLIENTS_KEY);
+  held = clients != NULL ? GPOINTER_TO_UINT (g_hash_table_lookup (clients, q->client)) : 0;
+  if (held > 1)
+    g_hash_table_insert (clients, g_strdup (q->client), GUINT_TO_POINTER (held - 1));
+  else if (clients != NULL)
+    g_hash_table_remove (clients, q->client);
+  g_clear_pointer (&q->client, g_free);
+}
 
 static void
 query_free (Query *q)
 {
+  client_release (q);
   if (q->destroy != NULL)
     q->destroy (q->user_data);
   g_clear_object (&q->request);
@@ -155,6 +249,12 @@ discovery_blocking_serve (BerthRequest *request, const char *topic, const char *
   if (!berth_request_get_query_uint64 (request, "index", 0, &q->min_index, &error) ||
       !berth_request_get_query_duration (request, "wait", DEFAULT_WAIT_MS, &wait_ms, &error) ||
       !discovery_query_flags (request, read_flags, flags, &error))
+    {
+      berth_request_respond_error (request, error);
+      query_free (q);
+      return;
+    }
+  if (q->min_index > 0 && !client_hold (q, &error))
     {
       berth_request_respond_error (request, error);
       query_free (q);

@@ -220,6 +220,10 @@ fuzz_daemon_start (const char *plugins_disabled, gboolean dns)
                                  "[discovery]\n"
                                  "dns=%s\n"
                                  "enable_script_checks=false\n"
+                                 "dns_rrl_rate=0\n"
+                                 "[security]\n"
+                                 "rate_limit=0\n"
+                                 "token_rate_limit=0\n"
                                  "[runtime]\n"
                                  "oci=exec\n",
                                  state_dir, verbose ? "debug" : "error",
