@@ -156,6 +156,10 @@ bd_http_call_new (BerthRequest *request, BerthRoute *route)
   g_autofree char *operation = g_strdup_printf ("%s %s", berth_request_get_method (request),
                                                 berth_route_get_pattern (route));
 
-  return berth_call_new (operation, berth_route_get_acl_resource (route),
-                         resource_name (request, route), berth_route_get_access (route), caller);
+  BerthCall *call = berth_call_new (operation, berth_route_get_acl_resource (route),
+                                    resource_name (request, route), berth_route_get_access (route),
+                                    caller);
+
+  berth_call_set_target (call, berth_request_get_method (request), berth_request_get_path (request));
+  return call;
 }

@@ -65,64 +65,96 @@ dispatch_free (gpointer data)
 typedef struct {
   BerthContext *context;
   BerthCall    *call;
-} WriteWatch;
+} CallWatch;
 
 static void
-write_watch_free (gpointer data, GClosure *closure)
+call_watch_free (gpointer data, GClosure *closure)
 {
-  WriteWatch *w = data;
+  CallWatch *w = data;
   g_object_unref (w->context);
   g_object_unref (w->call);
   g_free (w);
 }
 
-/* A write call that succeeded becomes an `api.write` event, with its
- * caller: the audit trail, monitoring and D-Bus follow writes from the
- * bus, whichever door they came through. */
+/* What became of a call, once its reply went out, goes on the event bus
+ * with its caller: a write call that succeeded becomes an `api.write`
+ * event, a refused call (401, 403, 429) an `api.refused` one, a write call
+ * that failed otherwise an `api.failed` one. The audit trail, monitoring
+ * and D-Bus follow them from the bus, whichever door the call came
+ * through; reads that were answered are not events. */
 static void
-write_finished_cb (SoupServerMessage *msg, gpointer user_data)
+call_finished_cb (SoupServerMessage *msg, gpointer user_data)
 {
-  WriteWatch *w = user_data;
+  CallWatch *w = user_data;
   guint status = soup_server_message_get_status (msg);
+  gboolean write = berth_call_get_access (w->call) == BERTH_ACCESS_WRITE;
+  const char *topic;
   JsonObject *data;
 
-  if (status < 200 || status >= 300)
+  if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN ||
+      status == 429 /* Too Many Requests */)
+    topic = "api.refused";
+  else if (write && status >= 200 && status < 300)
+    topic = "api.write";
+  else if (write)
+    topic = "api.failed";
+  else
     return;
   data = json_object_new ();
   json_object_set_string_member (data, "operation", berth_call_get_operation (w->call));
   json_object_set_string_member (data, "resource", berth_call_get_resource (w->call));
   if (berth_call_get_name (w->call) != NULL)
     json_object_set_string_member (data, "name", berth_call_get_name (w->call));
+  if (berth_call_get_method (w->call) != NULL)
+    json_object_set_string_member (data, "method", berth_call_get_method (w->call));
+  if (berth_call_get_target (w->call) != NULL)
+    json_object_set_string_member (data, "path", berth_call_get_target (w->call));
+  json_object_set_string_member (data, "access", write ? "write" : "read");
   json_object_set_int_member (data, "status", status);
-  berth_context_publish (w->context, "api.write", berth_call_get_caller (w->call), data);
+  berth_context_publish (w->context, topic, berth_call_get_caller (w->call), data);
 }
 
 static void
-watch_write (BerthContext *context, BerthRequest *request, BerthCall *call)
+watch_call (BerthContext *context, BerthRequest *request, BerthCall *call)
 {
-  WriteWatch *w = g_new0 (WriteWatch, 1);
+  CallWatch *w = g_new0 (CallWatch, 1);
 
   w->context = g_object_ref (context);
   w->call = g_object_ref (call);
   g_signal_connect_data (berth_request_get_message (request), "finished",
-                         G_CALLBACK (write_finished_cb), w, write_watch_free, 0);
+                         G_CALLBACK (call_finished_cb), w, call_watch_free, 0);
 }
 
-/* The authority decided: run the handler, or answer the refusal. */
+/* The authority decided: run the handler, or answer the refusal. While the
+ * handler runs, the call is the store's current tag: the writes it queues
+ * carry it, so that the audit trail records the call in the transaction
+ * that commits its change. */
 static void
 dispatched_cb (BerthCall *call, const GError *refusal, gpointer user_data)
 {
   Dispatch *d = user_data;
+  BerthContext *context = berth_request_get_context (d->request);
 
   if (berth_request_is_responded (d->request))
     return;
+  watch_call (context, d->request, call);
   if (refusal != NULL)
     berth_request_respond_error (d->request, refusal);
   else
     {
-      if (berth_call_get_access (call) == BERTH_ACCESS_WRITE)
-        watch_write (berth_request_get_context (d->request), d->request, call);
+      BerthStore *store = berth_context_get_store (context);
+      g_autoptr(GObject) outer = NULL;
+
+      if (store != NULL)
+        {
+          outer = berth_store_get_current_tag (store);
+          if (outer != NULL)
+            g_object_ref (outer);
+          berth_store_set_current_tag (store, G_OBJECT (call));
+        }
       berth_route_invoke (d->route, d->request);
+      if (store != NULL)
+        berth_store_set_current_tag (store, outer);
     }
   berth_request_pause_if_pending (d->request);
 }
@@ -356,8 +388,8 @@ bd_http_listen_tcp (BdHttp *self, const char *address, BerthZone zone, gboolean 
   if (!g_inet_address_get_is_loopback (inet) && !insecure)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                   _("Refusing to serve the API on non-loopback address %s without ACLs and TLS "
-                     "(not built yet); pass --insecure to do it anyway"), address);
+                   _("Refusing to serve plain HTTP on non-loopback address %s: serve HTTPS there "
+                     "(--https-addr), or pass --insecure to do it anyway"), address);
       return FALSE;
     }
   socket = g_socket_new (g_socket_address_get_family (G_SOCKET_ADDRESS (sa)), G_SOCKET_TYPE_STREAM,
@@ -447,6 +479,12 @@ bd_http_listen_unix (BdHttp *self, const char *path, GError **error)
     }
   self->unix_path = g_strdup (path);
   return TRUE;
+}
+
+BdListener *
+bd_http_get_listener (BdHttp *self)
+{
+  return self->listener;
 }
 
 const char *

@@ -31,6 +31,8 @@ struct _BerthCall {
   BerthAccess   access;
   BerthCaller  *caller;
   GCancellable *cancellable;
+  char         *method;
+  char         *target;
 };
 
 G_DEFINE_FINAL_TYPE (BerthCall, berth_call, G_TYPE_OBJECT)
@@ -105,6 +107,52 @@ berth_call_get_name (BerthCall *self)
 }
 
 /**
+ * berth_call_set_target:
+ * @self: a #BerthCall
+ * @method: (nullable): the door's verb, e.g. the HTTP method
+ * @target: (nullable): what exactly the caller asked for, e.g. the
+ *   request's path
+ *
+ * Records what the caller sent, as the audit trail shows it: the
+ * operation names the route, the target the actual path.
+ */
+void
+berth_call_set_target (BerthCall *self, const char *method, const char *target)
+{
+  g_return_if_fail (BERTH_IS_CALL (self));
+  g_free (self->method);
+  self->method = g_strdup (method);
+  g_free (self->target);
+  self->target = g_strdup (target);
+}
+
+/**
+ * berth_call_get_method:
+ * @self: a #BerthCall
+ *
+ * Returns: (nullable): the verb given to berth_call_set_target()
+ */
+const char *
+berth_call_get_method (BerthCall *self)
+{
+  g_return_val_if_fail (BERTH_IS_CALL (self), NULL);
+  return self->method;
+}
+
+/**
+ * berth_call_get_target:
+ * @self: a #BerthCall
+ *
+ * Returns: (nullable): the target given to berth_call_set_target()
+ */
+const char *
+berth_call_get_target (BerthCall *self)
+{
+  g_return_val_if_fail (BERTH_IS_CALL (self), NULL);
+  return self->target;
+}
+
+/**
  * berth_call_get_access:
  * @self: a #BerthCall
  *
@@ -164,6 +212,8 @@ berth_call_finalize (GObject *object)
   g_free (self->operation);
   g_free (self->resource);
   g_free (self->name);
+  g_free (self->method);
+  g_free (self->target);
   g_clear_object (&self->caller);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (berth_call_parent_class)->finalize (object);

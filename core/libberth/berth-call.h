@@ -22,6 +22,11 @@ const char   *berth_call_get_operation   (BerthCall    *self);
 const char   *berth_call_get_resource    (BerthCall    *self);
 const char   *berth_call_get_name        (BerthCall    *self);
 BerthAccess   berth_call_get_access      (BerthCall    *self);
+void          berth_call_set_target      (BerthCall    *self,
+                                          const char   *method,
+                                          const char   *target);
+const char   *berth_call_get_method      (BerthCall    *self);
+const char   *berth_call_get_target      (BerthCall    *self);
 BerthCaller  *berth_call_get_caller      (BerthCall    *self);
 GCancellable *berth_call_get_cancellable (BerthCall    *self);
 void          berth_call_set_cancellable (BerthCall    *self,

@@ -32,8 +32,20 @@ struct _BerthStore {
   GSource        *flush_source;
   GList          *waiters;      /* Waiter* */
   GThread        *owner;        /* the thread that may write */
+  GObject        *current_tag;  /* tagged onto writes queued now */
+  GPtrArray      *commit_hooks; /* CommitHook* */
+  guint           next_hook_id;
 };
 
+
+/* berth-store-hooks.c */
+gboolean berth_store_run_commit_hooks (BerthStore *self,
+                                       GArray     *commits,
+                                       GError    **error);
+
+/* berth-store-check.c */
+gboolean berth_store_quick_check (BerthStore *self,
+                                  GError    **error);
 
 /* berth-store-wait.c */
 void berth_store_wake_waiters (BerthStore *self,

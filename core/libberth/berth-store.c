@@ -34,7 +34,10 @@ typedef struct {
   GTask              *task;     /* NULL for a synchronous write */
   guint64             index;
   GError             *error;
+  GObject            *tag;      /* the current tag when it was queued */
+  gboolean            changed;  /* it consumed an index */
 } PendingWrite;
+
 
 enum { SIGNAL_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
@@ -104,6 +107,7 @@ pending_write_free (PendingWrite *pw)
   if (pw->destroy != NULL && pw->data != NULL)
     pw->destroy (pw->data);
   g_clear_object (&pw->task);
+  g_clear_object (&pw->tag);
   g_clear_error (&pw->error);
   g_free (pw);
 }
@@ -449,6 +453,9 @@ berth_store_open (BerthStore *self, GError **error)
       return FALSE;
     }
   sqlite3_extended_result_codes (self->db, 1);
+  /* a damaged file is refused before anything reads or writes it */
+  if (!berth_store_quick_check (self, error))
+    return FALSE;
   pragmas = g_strdup_printf ("PRAGMA journal_mode=WAL;"
                              "PRAGMA synchronous=%s;"
                              "PRAGMA foreign_keys=ON;"
@@ -592,6 +599,7 @@ run_one_write (BerthStore *self, PendingWrite *pw)
   berth_txn_free (txn);
   if (changes->len > 0)
     self->index++;
+  pw->changed = changes->len > 0;
   pw->index = self->index;
   return changes;
 }
@@ -606,6 +614,25 @@ save_index (BerthStore *self, GError **error)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) self->index);
   return berth_store_step (self, stmt, NULL, error);
+}
+
+/* Inside the open transaction: hands the tagged writes that changed
+ * something to the commit hooks (berth-store-hooks.c). */
+static gboolean
+run_commit_hooks (BerthStore *self, PendingWrite **writes, guint n, GError **error)
+{
+  g_autoptr(GArray) commits = NULL;
+
+  if (self->commit_hooks == NULL || self->commit_hooks->len == 0)
+    return TRUE;
+  commits = g_array_new (FALSE, FALSE, sizeof (BerthStoreCommit));
+  for (guint i = 0; i < n; i++)
+    if (writes[i]->tag != NULL && writes[i]->changed && writes[i]->error == NULL)
+      {
+        BerthStoreCommit c = { writes[i]->tag, writes[i]->index };
+        g_array_append_val (commits, c);
+      }
+  return berth_store_run_commit_hooks (self, commits, error);
 }
 
 /* Runs @n writes in one transaction and records each one's result in it.
@@ -629,7 +656,9 @@ commit_batch (BerthStore *self, PendingWrite **writes, guint n)
           if (one != NULL)
             g_ptr_array_extend_and_steal (changes, g_steal_pointer (&one));
         }
-      if (self->index == old_index || save_index (self, &error))
+      if (self->index != old_index)
+        run_commit_hooks (self, writes, n, &error);
+      if (error == NULL && (self->index == old_index || save_index (self, &error)))
         exec_cached (self, "COMMIT", &error);
       if (error != NULL)
         exec_cached (self, "ROLLBACK", NULL);
@@ -719,6 +748,8 @@ queue_write (BerthStore *self, BerthStoreWriteFunc func, gpointer data, GDestroy
   pw->func = func;
   pw->data = data;
   pw->destroy = destroy;
+  if (self->current_tag != NULL)
+    pw->tag = g_object_ref (self->current_tag);
   g_queue_push_tail (&self->pending, pw);
   return pw;
 }
@@ -802,7 +833,7 @@ berth_store_write_finish (BerthStore *self, GAsyncResult *result, GError **error
 guint64
 berth_store_write_sync (BerthStore *self, BerthStoreWriteFunc func, gpointer func_data, GError **error)
 {
-  PendingWrite pw = { .func = func, .data = func_data };
+  PendingWrite pw = { .func = func, .data = func_data, .tag = self->current_tag };
   PendingWrite *writes[] = { &pw };
 
   g_return_val_if_fail (BERTH_IS_STORE (self), 0);
@@ -847,6 +878,8 @@ berth_store_finalize (GObject *object)
   BerthStore *self = BERTH_STORE (object);
 
   berth_store_close (self);
+  g_clear_pointer (&self->commit_hooks, g_ptr_array_unref);
+  g_clear_object (&self->current_tag);
   g_hash_table_unref (self->stmts);
   g_free (self->path);
   G_OBJECT_CLASS (berth_store_parent_class)->finalize (object);

@@ -46,6 +46,37 @@ typedef gboolean (*BerthStoreWriteFunc) (BerthTxn  *txn,
                                          gpointer   user_data,
                                          GError   **error);
 
+/**
+ * BerthStoreCommit:
+ * @tag: the tag the write was queued with
+ * @index: the index it committed at
+ *
+ * One tagged write of a group commit that changed something.
+ */
+typedef struct {
+  GObject *tag;
+  guint64  index;
+} BerthStoreCommit;
+
+/**
+ * BerthStoreCommitHook:
+ * @store: the store
+ * @commits: (array length=n_commits): the tagged writes that changed
+ *   something, in the order they ran
+ * @n_commits: how many
+ * @user_data: the data given with the hook
+ * @error: return location for a #GError
+ *
+ * Runs inside a group commit's transaction, before the COMMIT.
+ *
+ * Returns: %TRUE on success; %FALSE fails the whole group commit
+ */
+typedef gboolean (*BerthStoreCommitHook) (BerthStore             *store,
+                                          const BerthStoreCommit *commits,
+                                          guint                   n_commits,
+                                          gpointer                user_data,
+                                          GError                **error);
+
 BerthStore *berth_store_new            (const char     *path,
                                         GError        **error);
 BerthStore *berth_store_new_full       (const char     *path,
@@ -80,6 +111,19 @@ guint64     berth_store_write_sync     (BerthStore          *self,
                                         gpointer             func_data,
                                         GError             **error);
 void        berth_store_flush          (BerthStore          *self);
+
+void        berth_store_set_current_tag    (BerthStore           *self,
+                                            GObject              *tag);
+GObject    *berth_store_get_current_tag    (BerthStore           *self);
+guint       berth_store_add_commit_hook    (BerthStore           *self,
+                                            BerthStoreCommitHook  func,
+                                            gpointer              user_data,
+                                            GDestroyNotify        destroy);
+void        berth_store_remove_commit_hook (BerthStore           *self,
+                                            guint                 id);
+gboolean    berth_store_repair             (const char           *path,
+                                            char                **report,
+                                            GError              **error);
 
 void        berth_store_wait_async     (BerthStore          *self,
                                         const char          *topic,
