@@ -23,6 +23,9 @@ typedef struct {
   /* what is asked */
   ldns_rr_type           qtype;
   char                  *dc;
+  /* who asks: for the ACLs (discovery-dns-acl.c) */
+  char                  *peer;
+  BerthCaller           *caller;
 } Query;
 
 void     dns_query_free          (Query        *q);
@@ -35,5 +38,12 @@ void     dns_query_finish        (Query        *q);
 gboolean dns_forward_to_recursor (Query        *q,
                                   const guint8 *data,
                                   gsize         len);
+
+/* Whether the client may read @resource (service, node) @name: asks the
+ * authority as a TCP caller with the client's address and the configured
+ * DNS token ([discovery] dns_token), or none (anonymous). */
+gboolean dns_query_may_read      (Query        *q,
+                                  const char   *resource,
+                                  const char   *name);
 
 G_END_DECLS

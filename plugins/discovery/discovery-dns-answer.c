@@ -25,7 +25,8 @@
  * datacenter's services are asked of it over HTTP
  * (/v1/health/service/<name>?passing). Packets are parsed and built by
  * ldns; UDP answers beyond the client's size (512 without EDNS) are
- * truncated with TC. */
+ * truncated with TC. Names the client may not read are NXDOMAIN, and
+ * instances on nodes it may not read are left out (discovery-dns-acl.c). */
 
 #define MAX_UDP_DEFAULT 512
 #define MAX_CACHED_NAMES    4096
@@ -60,6 +61,8 @@ dns_query_free (Query *q)
   if (q->resp != NULL)
     ldns_pkt_free (q->resp);
   g_free (q->dc);
+  g_free (q->peer);
+  g_clear_object (&q->caller);
   g_free (q);
 }
 
@@ -254,10 +257,15 @@ local_service (Query *q, const char *name, const char *tag)
         g_hash_table_remove_all (q->dns->cache);
       g_hash_table_insert (q->dns->cache, g_steal_pointer (&key), cached);
     }
-  /* answer_instances() shuffles: a copy of the order, sharing the items */
+  /* answer_instances() shuffles: a copy of the order, sharing the items
+   * (those on nodes the client may read) */
   instances = g_ptr_array_new_full (cached->len, NULL);
   for (guint i = 0; i < cached->len; i++)
-    g_ptr_array_add (instances, g_ptr_array_index (cached, i));
+    {
+      Instance *inst = g_ptr_array_index (cached, i);
+      if (dns_query_may_read (q, "node", inst->node))
+        g_ptr_array_add (instances, inst);
+    }
   answer_instances (q, instances);
 }
 
@@ -371,7 +379,7 @@ local_node (Query *q, const char *name)
             }
         }
     }
-  if (node == NULL)
+  if (node == NULL || !dns_query_may_read (q, "node", node->name))
     {
       nxdomain (q);
       return;
@@ -454,7 +462,7 @@ reverse_lookup (Query *q, char *const *labels, guint n)
       ldns_rdf *rdf;
       ldns_rr *rr;
 
-      if (g_strcmp0 (node->address, address) != 0)
+      if (g_strcmp0 (node->address, address) != 0 || !dns_query_may_read (q, "node", node->name))
         continue;
       if (q->qtype != LDNS_RR_TYPE_PTR && q->qtype != LDNS_RR_TYPE_ANY)
         {
@@ -578,7 +586,7 @@ in_domain (Query *q, char *const *labels, guint n)
         }
       else
         name = labels[0];
-      if (*name == '\0')
+      if (*name == '\0' || !dns_query_may_read (q, "service", name))
         {
           nxdomain (q);
           return;
@@ -591,6 +599,11 @@ in_domain (Query *q, char *const *labels, guint n)
     }
   if (g_str_equal (kind, "node") && end == 1)
     {
+      if (!dns_query_may_read (q, "node", labels[0]))
+        {
+          nxdomain (q);
+          return;
+        }
       if (g_ascii_strcasecmp (q->dc, q->dns->datacenter) == 0)
         local_node (q, labels[0]);
       else
@@ -607,7 +620,7 @@ in_domain (Query *q, char *const *labels, guint n)
 
 void
 discovery_dns_answer (DiscoveryDns *dns, const guint8 *data, gsize len, gboolean tcp,
-                      DiscoveryDnsReplyFunc func, gpointer user_data)
+                      const char *peer, DiscoveryDnsReplyFunc func, gpointer user_data)
 {
   Query *q;
   ldns_pkt *query = NULL;
@@ -656,6 +669,7 @@ discovery_dns_answer (DiscoveryDns *dns, const guint8 *data, gsize len, gboolean
   q->dns = dns;
   q->query = query;
   q->tcp = tcp;
+  q->peer = g_strdup (peer);
   q->func = func;
   q->user_data = user_data;
   q->resp = ldns_pkt_new ();
@@ -763,7 +777,7 @@ discovery_dns_answer_packet (DiscoveryDns *dns, const guint8 *data, gsize len, g
   GBytes *reply;
 
   p->refs = 2;   /* ours, and the callback's */
-  discovery_dns_answer (dns, data, len, tcp, packet_cb, p);
+  discovery_dns_answer (dns, data, len, tcp, NULL, packet_cb, p);
   reply = p->done && p->reply != NULL ? g_bytes_ref (p->reply) : NULL;
   packet_unref (p);
   return reply;

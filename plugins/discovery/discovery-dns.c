@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sys/socket.h>
 
@@ -15,6 +16,8 @@
 #define UDP_BATCH        64
 #define TCP_IDLE_SECONDS 10
 #define MAX_TCP_CONNS    256
+#define DEFAULT_RRL_RATE 100
+#define DEFAULT_RRL_SLIP 2
 
 /* ---- UDP -------------------------------------------------------------- */
 
@@ -43,6 +46,20 @@ udp_reply_cb (GBytes *reply, gpointer user_data)
   g_free (r);
 }
 
+/* "ip:port" or "[ip6]:port" */
+static void
+udp_peer_text (UdpReply *r, char *out, gsize size)
+{
+  char host[INET6_ADDRSTRLEN];
+
+  if (r->peer.ss_family == AF_INET &&
+      inet_ntop (AF_INET, &((struct sockaddr_in *) &r->peer)->sin_addr, host, sizeof host) != NULL)
+    g_snprintf (out, size, "%s:%u", host, ntohs (((struct sockaddr_in *) &r->peer)->sin_port));
+  else if (r->peer.ss_family == AF_INET6 &&
+           inet_ntop (AF_INET6, &((struct sockaddr_in6 *) &r->peer)->sin6_addr, host, sizeof host) != NULL)
+    g_snprintf (out, size, "[%s]:%u", host, ntohs (((struct sockaddr_in6 *) &r->peer)->sin6_port));
+}
+
 static gboolean
 udp_readable_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
@@ -62,8 +79,30 @@ udp_readable_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
           g_free (r);
           break;   /* EAGAIN: all read; other errors (ICMP reports): next time */
         }
+      switch (dns_rrl_check (self->rrl, (struct sockaddr *) &r->peer, r->peer_len,
+                             g_get_monotonic_time ()))
+        {
+        case DNS_RRL_ANSWER:
+          break;
+        case DNS_RRL_SLIP:
+          {
+            g_autoptr(GBytes) tc = dns_rrl_truncated (buf, (gsize) n);
+
+            r->socket = g_object_ref (socket);
+            udp_reply_cb (tc, r);
+            continue;
+          }
+        case DNS_RRL_DROP:
+        default:
+          g_free (r);
+          continue;
+        }
       r->socket = g_object_ref (socket);
-      discovery_dns_answer (self, buf, (gsize) n, FALSE, udp_reply_cb, r);
+      {
+        char peer[INET6_ADDRSTRLEN + 8] = "unknown";
+        udp_peer_text (r, peer, sizeof peer);
+        discovery_dns_answer (self, buf, (gsize) n, FALSE, peer, udp_reply_cb, r);
+      }
     }
   return G_SOURCE_CONTINUE;
 }
@@ -78,6 +117,7 @@ typedef struct {
   guint8            *body;
   gsize              body_len;
   GBytes            *out;
+  char              *peer;   /* "ip:port" */
 } TcpConn;
 
 static void tcp_read_header (TcpConn *c);
@@ -91,6 +131,7 @@ tcp_conn_free (TcpConn *c)
   g_clear_object (&c->conn);
   g_clear_object (&c->cancellable);
   g_free (c->body);
+  g_free (c->peer);
   g_clear_pointer (&c->out, g_bytes_unref);
   g_free (c);
 }
@@ -143,7 +184,7 @@ tcp_body_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       tcp_conn_free (c);
       return;
     }
-  discovery_dns_answer (c->dns, c->body, c->body_len, TRUE, tcp_reply_cb, c);
+  discovery_dns_answer (c->dns, c->body, c->body_len, TRUE, c->peer, tcp_reply_cb, c);
 }
 
 static void
@@ -194,6 +235,19 @@ tcp_incoming_cb (GSocketService *service, GSocketConnection *conn, GObject *sour
   c->dns = self;
   c->conn = g_object_ref (conn);
   c->cancellable = g_cancellable_new ();
+  {
+    g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (conn, NULL);
+
+    if (G_IS_INET_SOCKET_ADDRESS (remote))
+      {
+        GInetAddress *ia = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote));
+        g_autofree char *host = g_inet_address_to_string (ia);
+
+        c->peer = g_strdup_printf (g_inet_address_get_family (ia) == G_SOCKET_FAMILY_IPV6 ? "[%s]:%u"
+                                   : "%s:%u", host,
+                                   g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)));
+      }
+  }
   g_hash_table_add (self->conns, c);
   g_socket_set_timeout (g_socket_connection_get_socket (conn), TCP_IDLE_SECONDS);
   tcp_read_header (c);
@@ -240,7 +294,8 @@ bad:
   return NULL;
 }
 
-/* (Re)reads [discovery] domain, dns_ttl and recursors. */
+/* (Re)reads [discovery] domain, dns_ttl, recursors, dns_rrl_rate,
+ * dns_rrl_slip and dns_token (or [security] dns_token). */
 void
 discovery_dns_reload (DiscoveryDns *self)
 {
@@ -249,7 +304,17 @@ discovery_dns_reload (DiscoveryDns *self)
   g_autofree char *recursors = berth_context_dup_config_string (ctx, "discovery", "recursors", "");
   char *d;
 
+  g_autofree char *security_token = berth_context_dup_config_string (ctx, "security", "dns_token", "");
+  g_autofree char *token = berth_context_dup_config_string (ctx, "discovery", "dns_token", security_token);
+
   self->ttl = (guint32) MIN (berth_context_get_config_uint64 (ctx, "discovery", "dns_ttl", 0), G_MAXINT32);
+  dns_rrl_configure (self->rrl,
+                     (guint) MIN (berth_context_get_config_uint64 (ctx, "discovery", "dns_rrl_rate",
+                                                                   DEFAULT_RRL_RATE), G_MAXUINT32),
+                     (guint) MIN (berth_context_get_config_uint64 (ctx, "discovery", "dns_rrl_slip",
+                                                                   DEFAULT_RRL_SLIP), G_MAXUINT32));
+  g_free (self->token);
+  self->token = *g_strstrip (token) != '\0' ? g_strdup (token) : NULL;
   d = g_strstrip (g_ascii_strdown (domain, -1));
   while (*d == '.')
     memmove (d, d + 1, strlen (d));
@@ -305,6 +370,7 @@ discovery_dns_new (DiscoveryPlugin *plugin, GError **error)
   self->conns = g_hash_table_new (NULL, NULL);
   self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) g_ptr_array_unref);
+  self->rrl = dns_rrl_new ();
   self->plugin = plugin;
   self->context = ctx;
   self->store = berth_context_get_store (ctx);
@@ -402,6 +468,8 @@ discovery_dns_free (DiscoveryDns *self)
     g_socket_close (self->udp, NULL);
   g_clear_object (&self->udp);
   g_strfreev (self->recursors);
+  dns_rrl_free (self->rrl);
+  g_free (self->token);
   g_free (self->domain);
   g_strfreev (self->domain_labels);
   g_free (self->datacenter);

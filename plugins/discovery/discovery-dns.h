@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "discovery-dns-rrl.h"
 #include "discovery-plugin.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,8 @@ struct _DiscoveryDns {
   GHashTable      *conns;        /* TCP connections (TcpConn) */
   GHashTable      *cache;        /* "name\ttag" -> healthy instances */
   gulong           changed_id;
+  DnsRrl          *rrl;          /* UDP response-rate limiting */
+  char            *token;        /* the ACL token DNS answers with, or NULL */
 };
 
 /* The answer to one query, or NULL to send nothing. */
@@ -38,10 +41,12 @@ DiscoveryDns *discovery_dns_new    (DiscoveryPlugin        *plugin,
                                     GError                **error);
 void          discovery_dns_free   (DiscoveryDns           *self);
 void          discovery_dns_reload (DiscoveryDns           *self);
+/* @peer: the client's "ip:port", for the ACL caller (NULL: unknown) */
 void          discovery_dns_answer (DiscoveryDns           *self,
                                     const guint8           *data,
                                     gsize                   len,
                                     gboolean                tcp,
+                                    const char             *peer,
                                     DiscoveryDnsReplyFunc   func,
                                     gpointer                user_data);
 
