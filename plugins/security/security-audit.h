@@ -20,5 +20,7 @@ void           security_audit_refused (SecurityAudit *self,
                                        const char    *name,
                                        BerthAccess    access,
                                        const GError  *refusal);
+BerthStore    *security_audit_get_store (SecurityAudit *self);
+GBytes        *security_audit_get_key   (SecurityAudit *self);
 
 G_END_DECLS
