@@ -121,7 +121,8 @@ bd_http_caller_new (BerthRequest *request)
                                    g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)));
       else
         address = g_strdup (host != NULL ? host : "unknown");
-      caller = berth_caller_new_tcp (address, FALSE);
+      caller = berth_caller_new_tcp (address, bd_listener_message_is_tls (msg));
+      berth_caller_set_certificate (caller, bd_listener_get_message_tls_certificate (msg));
     }
   {
     g_autofree char *token = find_token (request);

@@ -20,6 +20,8 @@ gboolean    bd_http_listen_unix  (BdHttp       *self,
                                   const char   *path,
                                   GError      **error);
 const char *bd_http_get_tcp_address (BdHttp    *self);
+/* The front door's listener (bd-listener.h), for HTTPS (bd-http-tls.c). */
+struct _BdListener *bd_http_get_listener (BdHttp *self);
 void        bd_http_set_limits   (BdHttp             *self,
                                   const BdHttpLimits *limits);
 void        bd_http_free         (BdHttp       *self);

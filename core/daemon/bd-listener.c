@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "bd-http-head.h"
+#include "bd-http-tls.h"
 #include "bd-http-stream.h"
 #include "bd-listener.h"
 
@@ -42,7 +43,9 @@ typedef struct _Conn Conn;
 
 struct _Conn {
   BdListener        *listener;
-  GSocket           *socket;
+  GSocket           *socket;       /* what requests are read from */
+  BdTlsRelay        *relay;        /* HTTPS: decrypts the client's socket into socket */
+  GSocket           *client_socket; /* the client's own socket */
   GSocketAddress    *local;
   GSocketAddress    *remote;
   char              *client;       /* key of the per-client count */
@@ -70,6 +73,7 @@ typedef struct {
   BdListener *self;
   GSocket    *socket;
   BerthZone   zone;
+  gboolean    tls;
   GSource    *source;
   GSource    *retry;
 } Listen;
@@ -81,6 +85,9 @@ struct _BdListener {
   GPtrArray    *listens;
   GHashTable   *conns;            /* Conn * set */
   GHashTable   *per_client;       /* client key → count */
+  BerthTlsProvider *tls_provider; /* for HTTPS listeners */
+  gboolean      tls_require_client_certificate;
+  GHashTable   *relays;           /* BdTlsRelay * set, each holding a reference */
   Conn         *accepting;
   gulong        started_id;
   gulong        finished_id;
@@ -92,7 +99,9 @@ struct _BdListener {
 static GQuark conn_quark (void);
 static GQuark socket_quark (void);
 static GQuark zone_quark (void);
+static GQuark tls_quark (void);
 G_DEFINE_QUARK (bd-listener-conn, conn)
+G_DEFINE_QUARK (bd-listener-tls, tls)
 G_DEFINE_QUARK (bd-listener-socket, socket)
 G_DEFINE_QUARK (bd-listener-zone, zone)
 
@@ -302,7 +311,11 @@ request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer data)
     return;
   c->msg = g_object_ref (msg);
   g_object_set_qdata (G_OBJECT (msg), conn_quark (), c);
-  g_object_set_qdata_full (G_OBJECT (msg), socket_quark (), g_object_ref (c->socket), g_object_unref);
+  g_object_set_qdata_full (G_OBJECT (msg), socket_quark (), g_object_ref (c->client_socket),
+                           g_object_unref);
+  if (c->relay != NULL)
+    g_object_set_qdata_full (G_OBJECT (msg), tls_quark (), bd_tls_relay_ref (c->relay),
+                             (GDestroyNotify) bd_tls_relay_unref);
   /* stored plus one, so that no qdata reads as "no zone" */
   g_object_set_qdata (G_OBJECT (msg), zone_quark (), GUINT_TO_POINTER (c->zone + 1));
   c->got_body_id = g_signal_connect (msg, "got-body", G_CALLBACK (got_body_cb), c);
@@ -576,6 +589,8 @@ conn_free (Conn *c)
     }
   g_socket_close (c->socket, NULL);
   g_clear_object (&c->socket);
+  g_clear_object (&c->client_socket);
+  g_clear_pointer (&c->relay, bd_tls_relay_unref);
   g_clear_object (&c->local);
   g_clear_object (&c->remote);
   g_byte_array_unref (c->buf);
@@ -628,8 +643,42 @@ refuse_client (GSocket *client, guint status, const char *message)
 }
 
 static void
-take_client (BdListener *self, GSocket *client, BerthZone zone)
+relay_done_cb (BdTlsRelay *relay, gpointer data)
 {
+  BdListener *self = data;
+
+  g_hash_table_remove (self->relays, relay);
+}
+
+/* HTTPS: the listener reads the relay's decrypted side of the connection. */
+static GSocket *
+start_relay (BdListener *self, GSocket *client, BdTlsRelay **relay)
+{
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GError) error = NULL;
+  GSocket *inner = NULL;
+
+  certificate = berth_tls_provider_get_certificate (self->tls_provider);
+  database = berth_tls_provider_get_database (self->tls_provider);
+  if (certificate == NULL)
+    return NULL;
+  *relay = bd_tls_relay_new (client, certificate, database, self->tls_require_client_certificate,
+                             self->limits.header_timeout_s, relay_done_cb, self, &inner, &error);
+  if (*relay == NULL)
+    {
+      g_warning ("https: %s", error->message);
+      return NULL;
+    }
+  g_hash_table_add (self->relays, bd_tls_relay_ref (*relay));
+  return inner;
+}
+
+static void
+take_client (BdListener *self, GSocket *client, BerthZone zone, gboolean tls)
+{
+  g_autoptr(BdTlsRelay) relay = NULL;
+  g_autoptr(GSocket) inner = NULL;
   g_autoptr(GSocketAddress) local = NULL;
   g_autoptr(GSocketAddress) remote = NULL;
   g_autofree char *key = NULL;
@@ -655,6 +704,19 @@ take_client (BdListener *self, GSocket *client, BerthZone zone)
     }
   key = client_key (client, remote);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_client, key));
+  if (tls && (g_hash_table_size (self->conns) >= self->max_connections ||
+              count >= self->limits.max_connections_per_client))
+    {
+      /* no plain-text answer on a TLS port, and no handshake spent on it */
+      g_debug ("http: refusing %s: too many connections", key);
+      g_socket_close (client, NULL);
+      return;
+    }
+  if (tls && (inner = start_relay (self, client, &relay)) == NULL)
+    {
+      g_socket_close (client, NULL);
+      return;
+    }
   if (g_hash_table_size (self->conns) >= self->max_connections)
     {
       g_autofree char *text = g_strdup_printf (_("Too many connections (limit %u, "
@@ -676,7 +738,9 @@ take_client (BdListener *self, GSocket *client, BerthZone zone)
 
   c = g_new0 (Conn, 1);
   c->listener = self;
-  c->socket = g_object_ref (client);
+  c->socket = g_object_ref (inner != NULL ? inner : client);
+  c->client_socket = g_object_ref (client);
+  c->relay = g_steal_pointer (&relay);
   c->local = g_steal_pointer (&local);
   c->remote = g_steal_pointer (&remote);
   c->is_unix = g_socket_get_family (client) == G_SOCKET_FAMILY_UNIX;
@@ -723,7 +787,7 @@ accept_cb (GSocket *socket, GIOCondition condition, gpointer data)
 
       if (client != NULL)
         {
-          take_client (self, client, l->zone);
+          take_client (self, client, l->zone, l->tls);
           continue;
         }
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -771,8 +835,8 @@ listen_free (Listen *l)
   g_free (l);
 }
 
-gboolean
-bd_listener_add (BdListener *self, GSocket *socket, BerthZone zone, GError **error)
+static gboolean
+listener_add (BdListener *self, GSocket *socket, BerthZone zone, gboolean tls, GError **error)
 {
   Listen *l;
 
@@ -784,9 +848,28 @@ bd_listener_add (BdListener *self, GSocket *socket, BerthZone zone, GError **err
   l->self = self;
   l->socket = g_object_ref (socket);
   l->zone = zone;
+  l->tls = tls;
   listen_watch (l);
   g_ptr_array_add (self->listens, l);
   return TRUE;
+}
+
+gboolean
+bd_listener_add (BdListener *self, GSocket *socket, BerthZone zone, GError **error)
+{
+  return listener_add (self, socket, zone, FALSE, error);
+}
+
+gboolean
+bd_listener_add_tls (BdListener *self, GSocket *socket, BerthZone zone, BerthTlsProvider *provider,
+                     gboolean require_client_certificate, GError **error)
+{
+  g_return_val_if_fail (BERTH_IS_TLS_PROVIDER (provider), FALSE);
+  g_return_val_if_fail (self->tls_provider == NULL || self->tls_provider == provider, FALSE);
+
+  g_set_object (&self->tls_provider, provider);
+  self->tls_require_client_certificate = require_client_certificate;
+  return listener_add (self, socket, zone, TRUE, error);
 }
 
 void
@@ -821,6 +904,7 @@ bd_listener_new (SoupServer *server, const BdHttpLimits *limits)
   self->listens = g_ptr_array_new_with_free_func ((GDestroyNotify) listen_free);
   self->conns = g_hash_table_new (NULL, NULL);
   self->per_client = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->relays = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) bd_tls_relay_unref);
   bd_listener_set_limits (self, limits);
   self->started_id = g_signal_connect (server, "request-started", G_CALLBACK (request_started_cb), self);
   self->finished_id = g_signal_connect (server, "request-finished", G_CALLBACK (request_finished_cb), self);
@@ -842,6 +926,15 @@ bd_listener_free (BdListener *self)
   g_list_free_full (conns, (GDestroyNotify) conn_free);
   g_hash_table_unref (self->conns);
   g_hash_table_unref (self->per_client);
+  {
+    GHashTableIter iter;
+    gpointer relay;
+    g_hash_table_iter_init (&iter, self->relays);
+    while (g_hash_table_iter_next (&iter, &relay, NULL))
+      bd_tls_relay_close (relay);
+    g_hash_table_unref (self->relays);
+  }
+  g_clear_object (&self->tls_provider);
   g_object_unref (self->server);
   g_free (self);
 }
@@ -859,4 +952,18 @@ bd_listener_get_message_zone (SoupServerMessage *msg)
 
   /* a request that came some other way is served as the lowest zone */
   return zone != NULL ? (BerthZone) (GPOINTER_TO_UINT (zone) - 1) : BERTH_ZONE_PUBLIC;
+}
+
+gboolean
+bd_listener_message_is_tls (SoupServerMessage *msg)
+{
+  return g_object_get_qdata (G_OBJECT (msg), tls_quark ()) != NULL;
+}
+
+GTlsCertificate *
+bd_listener_get_message_tls_certificate (SoupServerMessage *msg)
+{
+  BdTlsRelay *relay = g_object_get_qdata (G_OBJECT (msg), tls_quark ());
+
+  return relay != NULL ? bd_tls_relay_get_peer_certificate (relay) : NULL;
 }

@@ -30,12 +30,26 @@ gboolean    bd_listener_add        (BdListener         *self,
                                     GSocket            *socket,
                                     BerthZone           zone,
                                     GError            **error);
+/* Serves HTTPS on @socket with @provider's certificate; with
+ * @require_client_certificate clients must present a certificate its CA
+ * signed. All HTTPS listeners share @provider and that setting. */
+gboolean    bd_listener_add_tls    (BdListener         *self,
+                                    GSocket            *socket,
+                                    BerthZone           zone,
+                                    BerthTlsProvider   *provider,
+                                    gboolean            require_client_certificate,
+                                    GError            **error);
 void        bd_listener_free       (BdListener         *self);
 
 /* The client socket a request arrived on (for peer credentials), or NULL. */
 GSocket    *bd_listener_get_message_socket (SoupServerMessage *msg);
 /* The zone of the listener a request arrived through. */
 BerthZone   bd_listener_get_message_zone   (SoupServerMessage *msg);
+/* Whether a request came over HTTPS. */
+gboolean    bd_listener_message_is_tls     (SoupServerMessage *msg);
+/* The client certificate of an HTTPS request, verified against the CA;
+ * NULL without one. */
+GTlsCertificate *bd_listener_get_message_tls_certificate (SoupServerMessage *msg);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BdListener, bd_listener_free)
 

@@ -13,6 +13,7 @@
 #include "bd-config.h"
 #include "bd-events.h"
 #include "bd-http.h"
+#include "bd-http-tls.h"
 #include "bd-lock.h"
 #include "bd-log.h"
 #include "bd-node.h"
@@ -29,10 +30,25 @@ typedef struct {
   BdConfig     *config;
   BerthContext *context;
   BdHttp       *http;
+  char         *https_option;  /* --https-addr */
+  char         *https_address; /* bound */
   BdStatus      status;
   int           lock_fd;
   int           exit_code;
 } BdDaemon;
+
+/* TLS 1.2 and 1.3 only, for the HTTPS listener and the datacenter links
+ * (glib-networking's GnuTLS backend reads this once, at its first use). */
+#define TLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* --https-addr is the [tls] https_addr of the configuration, where the
+ * security plugin finds it. */
+static void
+apply_https_option (BdDaemon *d, GKeyFile *keyfile)
+{
+  if (d->https_option != NULL)
+    g_key_file_set_string (keyfile, "tls", "https_addr", d->https_option);
+}
 
 static gboolean
 quit_cb (gpointer user_data)
@@ -59,6 +75,7 @@ reload_cb (gpointer user_data)
       bd_notify ("READY=1");
       return G_SOURCE_CONTINUE;
     }
+  apply_https_option (d, fresh->keyfile);
   if (!bd_log_set_level (fresh->log_level, &error))
     g_warning ("reload: %s", error->message);
   if (g_strcmp0 (fresh->http_addr, d->config->http_addr) != 0 ||
@@ -102,8 +119,10 @@ parse_options (BdDaemon *d, int *argc, char ***argv, GError **error)
     { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->listen,
       N_("Also serve the API on ADDR for ZONE: admin, private or public (repeatable)"),
       N_("ZONE=HOST:PORT") },
+    { "https-addr", 0, 0, G_OPTION_ARG_STRING, &d->https_option,
+      N_("Also serve the API over HTTPS, with certificates of berthd's own CA"), N_("HOST:PORT") },
     { "insecure", 0, 0, G_OPTION_ARG_NONE, &o->insecure,
-      N_("Allow serving on non-loopback addresses without ACLs and TLS"), NULL },
+      N_("Allow serving plain HTTP on non-loopback addresses"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version and exit"), NULL },
     G_OPTION_ENTRY_NULL
   };
@@ -127,9 +146,75 @@ ensure_state_dir (const char *dir, GError **error)
   return TRUE;
 }
 
+static char *
+https_address (BdDaemon *d)
+{
+  g_autofree char *address = g_key_file_get_string (d->config->keyfile, "tls", "https_addr", NULL);
+
+  if (address == NULL || *g_strstrip (address) == '\0')
+    return NULL;
+  return g_steal_pointer (&address);
+}
+
+/* Checked before anything is made of it: the address, and the zone. */
+static gboolean
+check_https (BdDaemon *d, BerthZone *zone, GError **error)
+{
+  g_autofree char *address = https_address (d);
+  g_autofree char *zone_name = g_key_file_get_string (d->config->keyfile, "tls", "https_zone", NULL);
+  g_autoptr(GInetSocketAddress) sa = NULL;
+
+  *zone = d->config->dev ? BERTH_ZONE_ADMIN : BERTH_ZONE_PRIVATE;
+  if (address == NULL)
+    return TRUE;
+  if (!bd_parse_host_port (address, 8501, &sa, error))
+    {
+      g_prefix_error (error, "--https-addr: ");
+      return FALSE;
+    }
+  if (zone_name != NULL && !berth_zone_from_string (g_strstrip (zone_name), zone))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   _("[tls] https_zone must be admin, private or public, not “%s”"), zone_name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The HTTPS listener, with the certificate of the security plugin's CA. */
+static gboolean
+listen_https (BdDaemon *d, BerthZone zone, GError **error)
+{
+  g_autofree char *address = https_address (d);
+  BerthTlsProvider *provider;
+  g_autoptr(GError) local = NULL;
+  gboolean verify;
+
+  if (address == NULL)
+    return TRUE;
+  provider = berth_context_get_service (d->context, BERTH_TYPE_TLS_PROVIDER);
+  if (provider == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("HTTPS on %s needs the security plugin, which holds the certificate "
+                     "authority: it is disabled or did not start"), address);
+      return FALSE;
+    }
+  verify = g_key_file_get_boolean (d->config->keyfile, "tls", "verify_incoming", &local);
+  if (local != NULL && !g_error_matches (local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND) &&
+      !g_error_matches (local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   _("[tls] verify_incoming: %s"), local->message);
+      return FALSE;
+    }
+  return bd_http_listen_https (d->http, address, zone, provider, verify, &d->https_address, error);
+}
+
 static gboolean
 start (BdDaemon *d, GError **error)
 {
+  BerthZone https_zone;
   g_autoptr(BerthStore) store = NULL;
   g_autoptr(BerthNode) node = NULL;
   g_autofree char *db_path = NULL;
@@ -141,6 +226,9 @@ start (BdDaemon *d, GError **error)
   if (d->config == NULL)
     return FALSE;
   if (!bd_log_set_level (d->config->log_level, error))
+    return FALSE;
+  apply_https_option (d, d->config->keyfile);
+  if (!check_https (d, &https_zone, error))
     return FALSE;
   if (!ensure_state_dir (d->config->state_dir, error))
     return FALSE;
@@ -206,6 +294,8 @@ start (BdDaemon *d, GError **error)
     }
   if (!bd_http_listen_unix (d->http, d->status.socket_path, error))
     return FALSE;
+  if (!listen_https (d, https_zone, error))
+    return FALSE;
   d->status.http_address = g_strdup (bd_http_get_tcp_address (d->http));
   return TRUE;
 }
@@ -228,6 +318,8 @@ print_banner (BdDaemon *d)
   printf (_("berthd %s: node %s, datacenter %s, state in %s\n"), BERTH_VERSION,
           d->config->node_name, d->config->datacenter, d->config->state_dir);
   printf (_("berthd: HTTP API on http://%s/\n"), addr);
+  if (d->https_address != NULL)
+    printf (_("berthd: HTTPS API on https://%s/\n"), d->https_address);
   printf (_("berthd: unix socket %s\n"), d->status.socket_path);
   for (guint i = 0; i < plugins->len; i++)
     {
@@ -271,6 +363,7 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   bd_log_install ();
+  g_setenv ("G_TLS_GNUTLS_PRIORITY", TLS_PRIORITY, TRUE);
 
   if (!parse_options (&d, &argc, &argv, &error))
     {
@@ -318,6 +411,8 @@ main (int argc, char **argv)
   bd_config_free (d.config);
   bd_options_clear (&d.options);
   g_free (d.status.http_address);
+  g_free (d.https_option);
+  g_free (d.https_address);
   g_free (d.status.socket_path);
   g_main_loop_unref (d.loop);
   return d.exit_code;

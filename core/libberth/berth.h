@@ -28,6 +28,7 @@
 #include "berth-task.h"
 #include "berth-task-spec.h"
 #include "berth-time.h"
+#include "berth-tls-provider.h"
 #include "berth-txn.h"
 
 #undef __BERTH_H_INSIDE__

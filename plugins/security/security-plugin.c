@@ -134,6 +134,8 @@ security_shutdown (BerthPlugin *plugin)
 
   berth_context_remove_service (berth_plugin_get_context (plugin), BERTH_TYPE_AUTHORITY, plugin);
   self->ready = FALSE;
+  if (self->tls != NULL)
+    security_tls_shutdown (self->tls);
   g_clear_object (&self->acl);
   g_clear_object (&self->audit);
   g_clear_object (&self->limits);
