@@ -70,6 +70,7 @@ static const CliCommand *const command_tables[] = {
   cli_deploy_commands,
   cli_events_commands,
   cli_audit_commands,
+  cli_audit_commands,
   cli_tls_commands,
 };
 
