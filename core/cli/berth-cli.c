@@ -69,6 +69,7 @@ static const CliCommand *const command_tables[] = {
   cli_task_commands,
   cli_deploy_commands,
   cli_events_commands,
+  cli_acl_commands,
   cli_audit_commands,
   cli_audit_commands,
   cli_tls_commands,

@@ -74,6 +74,7 @@ extern const CliCommand cli_app_commands[];
 extern const CliCommand cli_task_commands[];
 extern const CliCommand cli_deploy_commands[];
 extern const CliCommand cli_events_commands[];
+extern const CliCommand cli_acl_commands[];
 extern const CliCommand cli_audit_commands[];
 extern const CliCommand cli_audit_commands[];
 extern const CliCommand cli_tls_commands[];
