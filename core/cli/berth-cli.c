@@ -71,7 +71,6 @@ static const CliCommand *const command_tables[] = {
   cli_events_commands,
   cli_acl_commands,
   cli_audit_commands,
-  cli_audit_commands,
   cli_tls_commands,
 };
 

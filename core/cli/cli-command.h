@@ -76,7 +76,6 @@ extern const CliCommand cli_deploy_commands[];
 extern const CliCommand cli_events_commands[];
 extern const CliCommand cli_acl_commands[];
 extern const CliCommand cli_audit_commands[];
-extern const CliCommand cli_audit_commands[];
 extern const CliCommand cli_tls_commands[];
 
 int         cli_command_main        (CliContext       *ctx,
