@@ -20,6 +20,7 @@ typedef struct {
   char     **listen;           /* ZONE=HOST:PORT, repeatable */
   gboolean   insecure;
   gboolean   version;
+  gboolean   repair;           /* --repair: check and recover the store, then exit */
 } BdOptions;
 
 /* Limits of the HTTP front door ([berthd] http_* keys). */

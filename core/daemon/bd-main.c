@@ -19,6 +19,7 @@
 #include "bd-node.h"
 #include "bd-notify.h"
 #include "bd-plugins.h"
+#include "bd-repair.h"
 #include "bd-status.h"
 #include "berth-context-private.h"
 #include "berth-plugin-private.h"
@@ -124,6 +125,8 @@ parse_options (BdDaemon *d, int *argc, char ***argv, GError **error)
     { "insecure", 0, 0, G_OPTION_ARG_NONE, &o->insecure,
       N_("Allow serving plain HTTP on non-loopback addresses"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, N_("Print the version and exit"), NULL },
+    { "repair", 0, 0, G_OPTION_ARG_NONE, &o->repair,
+      N_("Check the store, recover a damaged one (kept aside), and exit"), NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
@@ -375,6 +378,12 @@ main (int argc, char **argv)
     {
       printf ("berthd %s\n", BERTH_VERSION);
       return 0;
+    }
+  if (d.options.repair)
+    {
+      int status = bd_repair_run (&d.options);
+      bd_options_clear (&d.options);
+      return status;
     }
 
   d.loop = g_main_loop_new (NULL, FALSE);

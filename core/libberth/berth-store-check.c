@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
@@ -29,7 +30,12 @@ first_problem (sqlite3 *db)
     {
       const char *text = (const char *) sqlite3_column_text (stmt, 0);
       if (g_strcmp0 (text, "ok") != 0)
-        problem = g_strdup (text != NULL ? text : "unknown problem");
+        {
+          const char *prefix = "*** in database main ***\n";
+          if (text != NULL && g_str_has_prefix (text, prefix))
+            text += strlen (prefix);
+          problem = g_strdelimit (g_strdup (text != NULL ? text : "unknown problem"), "\n", ' ');
+        }
     }
   else
     problem = g_strdup (sqlite3_errmsg (db));
@@ -125,7 +131,7 @@ recover_into (const char *damaged, const char *path, GString *report, GError **e
 {
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
-  g_autofree char *attach = NULL;
+  char *attach = NULL;
   g_autofree char *problem = NULL;
   gboolean ok = FALSE;
 
@@ -137,7 +143,9 @@ recover_into (const char *damaged, const char *path, GString *report, GError **e
       return FALSE;
     }
   attach = sqlite3_mprintf ("ATTACH DATABASE %Q AS old", damaged);
-  if (!exec_db (db, attach, error) || !exec_db (db, "BEGIN", error))
+  ok = exec_db (db, attach, error) && exec_db (db, "BEGIN", error);
+  sqlite3_free (attach);
+  if (!ok)
     goto out;
   /* the schema first (tables, then indices and the rest), then the rows */
   if (sqlite3_prepare_v2 (db,
