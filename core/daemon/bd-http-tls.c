@@ -314,15 +314,18 @@ pump_down (BdTlsRelay *self)
 
 /* ---- the handshake -------------------------------------------------- */
 
+/* glib-networking asks a server about every client certificate, valid or
+ * not: one the CA did not sign is refused when one is required, and taken
+ * as no identity otherwise. */
 static gboolean
 accept_certificate_cb (GTlsConnection *conn, GTlsCertificate *peer, GTlsCertificateFlags errors,
                        gpointer data)
 {
   BdTlsRelay *self = data;
 
-  /* a certificate the CA did not sign is refused when one is required,
-   * and ignored otherwise */
-  return !self->require;
+  if (errors != 0)
+    g_debug ("https: client certificate not verified (flags 0x%x)", (guint) errors);
+  return errors == 0 || !self->require;
 }
 
 static gboolean
