@@ -414,8 +414,9 @@ security_acl_check (SecurityAcl *self, BerthCaller *caller, const char *resource
   if (token == NULL)
     return deny (error, _("ACL not found"));
   berth_caller_set_accessor (caller, token->accessor);
+  /* reading one's own token needs a token of one's own */
   if (g_str_equal (resource, "acl-self"))
-    return TRUE;
+    return g_str_equal (token->accessor, ACL_ANONYMOUS_ACCESSOR) ? deny (error, _("Permission denied")) : TRUE;
 
   rules = g_hash_table_lookup (self->token_rules, token->accessor);
   /* plugin control is an operator's business */
