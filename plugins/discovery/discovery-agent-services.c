@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "discovery-acl.h"
 #include "discovery-blocking.h"
 #include "discovery-catalog.h"
 #include "discovery-catalog-http.h"
@@ -85,7 +86,8 @@ services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, G
   for (guint i = 0; i < services->len; i++)
     {
       CatalogService *s = g_ptr_array_index (services, i);
-      json_object_set_member (object, s->id, agent_service_json (req, s));
+      if (berth_request_may_read (req, "service", s->name))
+        json_object_set_member (object, s->id, agent_service_json (req, s));
     }
   answer->json = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer->json, object);
@@ -100,7 +102,8 @@ service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GE
 
   answer->index = catalog_index (store, "node", self_name (req));
   s = catalog_get_service (store, self_name (req), berth_request_get_param (req, "id"), error);
-  if (s == NULL)
+  /* the core checked the path's id; the service's name is what rules name */
+  if (s == NULL || !berth_request_authorize (req, "service", s->name, BERTH_ACCESS_READ, error))
     return FALSE;
   answer->json = agent_service_json (req, s);
   return TRUE;
@@ -121,7 +124,8 @@ checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GEr
   for (guint i = 0; i < checks->len; i++)
     {
       CatalogCheck *c = g_ptr_array_index (checks, i);
-      json_object_set_member (object, c->id, catalog_check_to_json (c));
+      if (discovery_acl_may_read_check (req, c))
+        json_object_set_member (object, c->id, catalog_check_to_json (c));
     }
   answer->json = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer->json, object);
@@ -181,9 +185,17 @@ check_deregister_cb (BerthRequest *req, gpointer user_data)
 static void
 update_check (BerthRequest *req, DiscoveryPlugin *plugin, const char *status, const char *output)
 {
-  CatalogCheckUpdate *u = g_new0 (CatalogCheckUpdate, 1);
   const char *id = berth_request_get_param (req, "id");
+  g_autoptr(GError) error = NULL;
+  CatalogCheckUpdate *u;
 
+  /* the check's service (or this node, for a node-level check) */
+  if (!discovery_acl_check_write (req, self_name (req), id, &error))
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  u = g_new0 (CatalogCheckUpdate, 1);
   u->node = g_strdup (self_name (req));
   u->check_id = g_strdup (id);
   u->status = g_strdup (status);
@@ -309,6 +321,13 @@ maintenance (BerthRequest *req, const char *check_id, const char *service_id, co
 static void
 node_maintenance_cb (BerthRequest *req, gpointer user_data)
 {
+  g_autoptr(GError) error = NULL;
+
+  if (!berth_request_authorize (req, "node", self_name (req), BERTH_ACCESS_WRITE, &error))
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
   maintenance (req, NODE_MAINTENANCE_CHECK, NULL, "Node Maintenance Mode");
 }
 
@@ -322,6 +341,11 @@ service_maintenance_cb (BerthRequest *req, gpointer user_data)
   g_autofree char *check_id = NULL;
 
   if (s == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  if (!discovery_acl_service_write (req, self_name (req), id, &error))
     {
       berth_request_respond_error (req, error);
       return;
@@ -398,7 +422,7 @@ members_cb (BerthRequest *req, gpointer user_data)
       for (guint i = 0; nodes != NULL && i < nodes->len; i++)
         {
           CatalogNode *n = g_ptr_array_index (nodes, i);
-          if (g_strcmp0 (n->datacenter, own_dc) == 0)
+          if (g_strcmp0 (n->datacenter, own_dc) == 0 && berth_request_may_read (req, "node", n->name))
             add_member (array, n->name, n->address, n->datacenter);
         }
       if (nodes == NULL || nodes->len == 0)

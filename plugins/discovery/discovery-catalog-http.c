@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "discovery-acl.h"
 #include "discovery-blocking.h"
 #include "discovery-catalog.h"
 #include "discovery-catalog-http.h"
@@ -50,7 +51,8 @@ discovery_catalog_submit_registration (BerthRequest *req, CatalogRegistration *r
 {
   g_autoptr(GError) error = NULL;
 
-  if (!catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
+  if (!discovery_acl_registration (req, reg, &error) ||
+      !catalog_checks_allowed (berth_request_get_context (req), reg->checks, &error))
     {
       catalog_registration_free (reg);
       berth_request_respond_error (req, error);
@@ -63,8 +65,15 @@ void
 discovery_catalog_submit_deregistration (BerthRequest *req, const char *node, const char *service_id,
                                          const char *check_id)
 {
-  CatalogDeregistration *d = g_new0 (CatalogDeregistration, 1);
+  g_autoptr(GError) error = NULL;
+  CatalogDeregistration *d;
 
+  if (!discovery_acl_deregistration (req, node, service_id, check_id, &error))
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  d = g_new0 (CatalogDeregistration, 1);
   d->node = g_strdup (node);
   d->service_id = g_strdup (service_id != NULL && *service_id != '\0' ? service_id : NULL);
   d->check_id = g_strdup (check_id != NULL && *check_id != '\0' ? check_id : NULL);
@@ -289,6 +298,8 @@ services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, G
       GPtrArray *set;
       gpointer ok;
 
+      if (!berth_request_may_read (req, "service", s->name))
+        continue;
       if (!g_hash_table_lookup_extended (node_ok, s->node, NULL, &ok))
         {
           g_autoptr(CatalogNode) n = catalog_get_node (store, s->node, NULL);
@@ -359,7 +370,7 @@ service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GE
             continue;
           g_hash_table_insert (nodes, n->name, n);
         }
-      if (!catalog_node_meta_match (n, req))
+      if (!catalog_node_meta_match (n, req) || !berth_request_may_read (req, "node", n->name))
         continue;
       json_array_add_element (array, catalog_service_row_to_json (n, s));
     }
@@ -381,7 +392,8 @@ nodes_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GErr
     return FALSE;
   array = json_array_new ();
   for (guint i = 0; i < nodes->len; i++)
-    if (catalog_node_meta_match (g_ptr_array_index (nodes, i), req))
+    if (catalog_node_meta_match (g_ptr_array_index (nodes, i), req) &&
+        berth_request_may_read (req, "node", ((CatalogNode *) g_ptr_array_index (nodes, i))->name))
       json_array_add_element (array, catalog_node_to_json (g_ptr_array_index (nodes, i)));
   answer->json = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (answer->json, array);
@@ -420,7 +432,8 @@ node_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GErro
   for (guint i = 0; i < services->len; i++)
     {
       CatalogService *s = g_ptr_array_index (services, i);
-      json_object_set_member (map, s->id, catalog_service_to_json (s, TRUE));
+      if (berth_request_may_read (req, "service", s->name))
+        json_object_set_member (map, s->id, catalog_service_to_json (s, TRUE));
     }
   json_object_set_object_member (object, "Services", map);
   answer->json = json_node_new (JSON_NODE_OBJECT);

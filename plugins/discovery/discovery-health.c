@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "discovery-acl.h"
 #include "discovery-blocking.h"
 #include "discovery-health.h"
 #include "discovery-wan.h"
@@ -129,7 +130,12 @@ health_service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *ans
     return FALSE;
   array = json_array_sized_new (entries->len);
   for (guint i = 0; i < entries->len; i++)
-    json_array_add_element (array, discovery_health_entry_to_json (g_ptr_array_index (entries, i)));
+    {
+      HealthEntry *e = g_ptr_array_index (entries, i);
+      /* the service was checked on the path; each instance's node too */
+      if (berth_request_may_read (req, "node", e->node->name))
+        json_array_add_element (array, discovery_health_entry_to_json (e));
+    }
   answer->json = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (answer->json, array);
   return TRUE;
@@ -183,6 +189,9 @@ checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GEr
   checks = catalog_list_checks (store, node, service, state, error);
   if (checks == NULL)
     return FALSE;
+  for (guint i = checks->len; i > 0; i--)
+    if (!discovery_acl_may_read_check (req, g_ptr_array_index (checks, i - 1)))
+      g_ptr_array_remove_index (checks, i - 1);
   answer->json = checks_to_json (checks);
   return TRUE;
 }

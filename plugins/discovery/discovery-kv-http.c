@@ -68,6 +68,24 @@ keys_to_json (GPtrArray *keys)
   return node;
 }
 
+/* Leaves out of a list of entries or of key names what the caller may not
+ * read (Consul's filter: the answer then says it was filtered). */
+static void
+filter_entries (BerthRequest *req, GPtrArray *entries)
+{
+  for (guint i = entries->len; i > 0; i--)
+    if (!berth_request_may_read (req, "key", berth_kv_entry_get_key (g_ptr_array_index (entries, i - 1))))
+      g_ptr_array_remove_index (entries, i - 1);
+}
+
+static void
+filter_keys (BerthRequest *req, GPtrArray *keys)
+{
+  for (guint i = keys->len; i > 0; i--)
+    if (!berth_request_may_read (req, "key", g_ptr_array_index (keys, i - 1)))
+      g_ptr_array_remove_index (keys, i - 1);
+}
+
 static gboolean
 kv_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError **error)
 {
@@ -87,6 +105,7 @@ kv_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError 
       g_autoptr(GPtrArray) keys = discovery_kv_keys (store, r->key, r->separator, error);
       if (keys == NULL)
         return FALSE;
+      filter_keys (req, keys);
       answer->status = keys->len > 0 ? 200 : 404;
       if (keys->len > 0)
         answer->json = keys_to_json (keys);
@@ -97,6 +116,7 @@ kv_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GError 
       g_autoptr(GPtrArray) entries = discovery_kv_list (store, r->key, error);
       if (entries == NULL)
         return FALSE;
+      filter_entries (req, entries);
       answer->status = entries->len > 0 ? 200 : 404;
       if (entries->len > 0)
         answer_entries (answer, entries);
@@ -305,6 +325,12 @@ kv_delete_cb (BerthRequest *req, gpointer user_data)
     w->op.verb = KV_VERB_DELETE;
   w->op.key = g_strdup (key != NULL ? key : "");
   w->op.index = cas;
+  if (!discovery_kv_authorize_op (req, &w->op, &error))
+    {
+      kv_write_free (w);
+      berth_request_respond_error (req, error);
+      return;
+    }
   submit (req, w);
 }
 

@@ -469,3 +469,44 @@ discovery_kv_check_key (const char *key, guint64 max_bytes, GError **error)
                len, max_bytes);
   return FALSE;
 }
+
+/* The ACL check of one KV operation, before anything is applied: reads
+ * need `key` read, writes `key` write on the key; a tree delete also needs
+ * write on every key it would remove (Consul's write on a prefix: a
+ * narrower rule below it that denies must not be overridden). */
+gboolean
+discovery_kv_authorize_op (BerthRequest *req, const KvOp *op, GError **error)
+{
+  BerthStore *store = berth_context_get_store (berth_request_get_context (req));
+  g_autoptr(GPtrArray) keys = NULL;
+  BerthAccess access;
+
+  switch (op->verb)
+    {
+    case KV_VERB_GET:
+    case KV_VERB_GET_TREE:
+    case KV_VERB_CHECK_INDEX:
+    case KV_VERB_CHECK_NOT_EXISTS:
+      access = BERTH_ACCESS_READ;
+      break;
+    case KV_VERB_SET:
+    case KV_VERB_CAS:
+    case KV_VERB_DELETE:
+    case KV_VERB_DELETE_CAS:
+    case KV_VERB_DELETE_TREE:
+    default:
+      access = BERTH_ACCESS_WRITE;
+      break;
+    }
+  if (!berth_request_authorize (req, "key", op->key, access, error))
+    return FALSE;
+  if (op->verb != KV_VERB_DELETE_TREE)
+    return TRUE;
+  keys = discovery_kv_keys (store, op->key, NULL, error);
+  if (keys == NULL)
+    return FALSE;
+  for (guint i = 0; i < keys->len; i++)
+    if (!berth_request_authorize (req, "key", g_ptr_array_index (keys, i), BERTH_ACCESS_WRITE, error))
+      return FALSE;
+  return TRUE;
+}

@@ -51,6 +51,9 @@ gboolean      discovery_kv_apply            (BerthTxn     *txn,
                                              const KvOp   *op,
                                              GPtrArray    *results,
                                              GError      **error);
+gboolean      discovery_kv_authorize_op     (BerthRequest *req,
+                                             const KvOp   *op,
+                                             GError      **error);
 gboolean      discovery_kv_reap_tombstones  (BerthTxn     *txn,
                                              gpointer      user_data,
                                              GError      **error);

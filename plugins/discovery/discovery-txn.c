@@ -235,6 +235,15 @@ txn_cb (BerthRequest *req, gpointer user_data)
         }
       g_array_append_val (t->ops, op);
     }
+  /* every operation's key is checked before anything is applied: one
+   * refusal refuses the whole transaction */
+  for (guint i = 0; i < t->ops->len; i++)
+    if (!discovery_kv_authorize_op (req, &g_array_index (t->ops, KvOp, i), &error))
+      {
+        txn_write_free (t);
+        berth_request_respond_error (req, error);
+        return;
+      }
   t->request = g_object_ref (req);
   /* the TxnWrite outlives the write: the callback frees it */
   berth_store_write_async (store, txn_write_func, t, NULL, NULL, txn_done_cb, t);

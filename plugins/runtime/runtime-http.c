@@ -4,7 +4,9 @@
 #include <glib/gi18n.h>
 
 #include "runtime-container.h"
+#include "runtime-container-private.h"
 #include "runtime-http.h"
+#include "runtime-image-private.h"
 #include "runtime-logs-http.h"
 #include "runtime-util.h"
 
@@ -89,6 +91,44 @@ respond_done (Call *call, gboolean ok, gboolean unchanged, const GError *error)
   if (runtime_plugin_defer_until_ready (RUNTIME_PLUGIN (user_data), req, handler))       \
     return
 
+/* The core checked the path's key as given (a name, an id or an id
+ * prefix); rules name containers by name, so the container it finds is
+ * checked by its name too. One that does not exist is left to the
+ * handler's 404. */
+static gboolean
+authorize_container (BerthRequest *req, gpointer user_data, BerthAccess access)
+{
+  g_autoptr(GError) error = NULL;
+  Ctr *c = runtime_containers_lookup (containers_of (user_data), berth_request_get_param (req, "id"), NULL);
+
+  if (c == NULL || berth_request_authorize (req, "container", c->name, access, &error))
+    return TRUE;
+  berth_request_respond_error (req, error);
+  return FALSE;
+}
+
+#define AUTHORIZE(access)                                                                \
+  if (!authorize_container (req, user_data, access))                                     \
+    return
+
+/* A new container's name (none: write on every name, "") and its image
+ * (read), from the spec, before anything is made. */
+static gboolean
+authorize_create (BerthRequest *req, JsonObject *spec)
+{
+  g_autoptr(GError) error = NULL;
+  const char *name = runtime_json_get_string (spec, "name");
+  const char *image = runtime_json_get_string (spec, "image");
+  g_autofree char *ref = image != NULL ? runtime_images_normalize_tag (image) : NULL;
+
+  if (berth_request_authorize (req, "container", name != NULL ? name : "", BERTH_ACCESS_WRITE, &error) &&
+      (image == NULL || berth_request_authorize (req, "image", ref != NULL ? ref : image, BERTH_ACCESS_READ,
+                                                 &error)))
+    return TRUE;
+  berth_request_respond_error (req, error);
+  return FALSE;
+}
+
 static void
 created_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -120,6 +160,8 @@ containers_create_cb (BerthRequest *req, gpointer user_data)
       berth_request_respond_message (req, 400, _("The container spec must be a JSON object"));
       return;
     }
+  if (!authorize_create (req, json_node_get_object (body)))
+    return;
   runtime_containers_create_async (containers_of (user_data), json_node_get_object (body), NULL, created_cb,
                                    call_new (user_data, req));
 }
@@ -128,13 +170,23 @@ static void
 containers_list_cb (BerthRequest *req, gpointer user_data)
 {
   g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonArray) list = NULL;
+  g_autoptr(JsonArray) filtered = NULL;
   gboolean all;
 
   DEFER (containers_list_cb);
   if (!query_flag (req, "all", &all))
     return;
+  list = runtime_containers_list (containers_of (user_data), all);
+  filtered = json_array_new ();
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *c = json_array_get_object_element (list, i);
+      if (berth_request_may_read (req, "container", json_object_get_string_member_with_default (c, "Name", "")))
+        json_array_add_object_element (filtered, json_object_ref (c));
+    }
   node = json_node_init_array (json_node_alloc (), NULL);
-  json_node_take_array (node, runtime_containers_list (containers_of (user_data), all));
+  json_node_take_array (node, g_steal_pointer (&filtered));
   berth_request_respond_json (req, 200, node);
 }
 
@@ -145,6 +197,7 @@ containers_inspect_cb (BerthRequest *req, gpointer user_data)
   g_autoptr(JsonObject) info = NULL;
 
   DEFER (containers_inspect_cb);
+  AUTHORIZE (BERTH_ACCESS_READ);
   info = runtime_containers_inspect (containers_of (user_data), berth_request_get_param (req, "id"), &error);
   if (info == NULL)
     berth_request_respond_error (req, error);
@@ -167,6 +220,7 @@ static void
 containers_start_cb (BerthRequest *req, gpointer user_data)
 {
   DEFER (containers_start_cb);
+  AUTHORIZE (BERTH_ACCESS_WRITE);
   runtime_containers_start_async (containers_of (user_data), berth_request_get_param (req, "id"), NULL,
                                   started_cb, call_new (user_data, req));
 }
@@ -189,6 +243,7 @@ containers_stop_cb (BerthRequest *req, gpointer user_data)
   guint64 timeout = 10;
 
   DEFER (containers_stop_cb);
+  AUTHORIZE (BERTH_ACCESS_WRITE);
   if (!berth_request_get_query_uint64 (req, "t", 10, &timeout, &error))
     {
       berth_request_respond_error (req, error);
@@ -214,6 +269,7 @@ containers_kill_cb (BerthRequest *req, gpointer user_data)
   int sig;
 
   DEFER (containers_kill_cb);
+  AUTHORIZE (BERTH_ACCESS_WRITE);
   if (!runtime_parse_signal (berth_request_get_query (req, "signal"), &sig))
     {
       berth_request_respond_message (req, 400, _("Unknown signal"));
@@ -268,6 +324,7 @@ containers_wait_cb (BerthRequest *req, gpointer user_data)
   WaitCall *call;
 
   DEFER (containers_wait_cb);
+  AUTHORIZE (BERTH_ACCESS_READ);
   id = runtime_containers_resolve (containers_of (user_data), berth_request_get_param (req, "id"), &live, &error);
   if (id == NULL)
     {
@@ -304,6 +361,7 @@ containers_remove_cb (BerthRequest *req, gpointer user_data)
   gboolean force;
 
   DEFER (containers_remove_cb);
+  AUTHORIZE (BERTH_ACCESS_WRITE);
   if (!query_flag (req, "force", &force))
     return;
   runtime_containers_remove_async (containers_of (user_data), berth_request_get_param (req, "id"), force, NULL,
@@ -314,6 +372,7 @@ static void
 containers_logs_cb (BerthRequest *req, gpointer user_data)
 {
   DEFER (containers_logs_cb);
+  AUTHORIZE (BERTH_ACCESS_READ);
   runtime_logs_http_container (RUNTIME_PLUGIN (user_data), req);
 }
 

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "runtime-image-private.h"
 #include "runtime-images-http.h"
 #include "runtime-util.h"
 
@@ -58,6 +59,38 @@ add_strings (JsonBuilder *b, const char *name, GPtrArray *a, GPtrArray *more)
   json_builder_end_array (b);
 }
 
+/* ---------------------------------------------------------------- ACL */
+
+/* An image is named by its references: a list shows it when one of its
+ * tags may be read (an untagged one: its id). */
+static gboolean
+may_read_image (BerthRequest *req, BerthImage *image)
+{
+  const char * const *tags = berth_image_get_repo_tags (image);
+
+  for (guint i = 0; tags != NULL && tags[i] != NULL; i++)
+    if (berth_request_authorize (req, "image", tags[i], BERTH_ACCESS_READ, NULL))
+      return TRUE;
+  /* refused: this one marks the answer as filtered */
+  return berth_request_may_read (req, "image", tags != NULL && tags[0] != NULL ? tags[0]
+                                                                              : berth_image_get_id (image));
+}
+
+/* `image` @access on the reference a request names in its query or body,
+ * as the runtime records it ("base" is "docker.io/library/base:latest");
+ * answers the refusal. */
+static gboolean
+authorize_ref (BerthRequest *req, const char *ref, BerthAccess access)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = *ref != '\0' ? runtime_images_normalize_tag (ref) : NULL;
+
+  if (berth_request_authorize (req, "image", name != NULL ? name : ref, access, &error))
+    return TRUE;
+  berth_request_respond_error (req, error);
+  return FALSE;
+}
+
 /* ------------------------------------------------------------ queries */
 
 static void
@@ -75,7 +108,8 @@ images_list_cb (BerthRequest *req, gpointer user_data)
     }
   array = json_array_sized_new (images->len);
   for (guint i = 0; i < images->len; i++)
-    json_array_add_element (array, berth_image_to_json (g_ptr_array_index (images, i), FALSE));
+    if (may_read_image (req, g_ptr_array_index (images, i)))
+      json_array_add_element (array, berth_image_to_json (g_ptr_array_index (images, i), FALSE));
   node = json_node_init_array (json_node_alloc (), array);
   berth_request_respond_json (req, 200, node);
 }
@@ -303,6 +337,8 @@ images_pull_cb (BerthRequest *req, gpointer user_data)
       berth_request_respond_message (req, 400, _("Missing the image reference (?ref=)"));
       return;
     }
+  if (!authorize_ref (req, ref, BERTH_ACCESS_WRITE))
+    return;
   call = g_new0 (PullCall, 1);
   call->plugin = g_object_ref (RUNTIME_PLUGIN (user_data));
   call->ref = g_strdup (ref);
@@ -390,6 +426,11 @@ images_import_cb (BerthRequest *req, gpointer user_data)
                                      _("Send the archive (a tar: OCI image layout or docker save) as the body"));
       return;
     }
+  /* the archive's own names are only known once it is read: without
+   * ?tag= an import needs write on every image name ("") */
+  if (!authorize_ref (req, berth_request_get_query (req, "tag") != NULL ? berth_request_get_query (req, "tag") : "",
+                      BERTH_ACCESS_WRITE))
+    return;
   runtime_images_import_async (images_of (user_data), body, berth_request_get_query (req, "tag"),
                                berth_request_get_cancellable (req), import_done_cb, file_call_new (req, user_data));
 }
@@ -423,6 +464,8 @@ images_export_cb (BerthRequest *req, gpointer user_data)
       berth_request_respond_message (req, 400, _("Missing ?ref="));
       return;
     }
+  if (!authorize_ref (req, ref, BERTH_ACCESS_READ))
+    return;
   runtime_images_export_async (images_of (user_data), ref, berth_request_get_cancellable (req), export_done_cb,
                                file_call_new (req, user_data));
 }

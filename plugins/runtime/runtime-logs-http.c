@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "runtime-container.h"
+#include "runtime-container-private.h"
 #include "runtime-log-parse.h"
 #include "runtime-logs-http.h"
 #include "runtime-logs.h"
@@ -18,6 +19,8 @@
 
 typedef struct {
   RuntimeLogs       *logs;
+  BerthRequest      *request;     /* the lines API: whose caller filters the lines */
+  RuntimeContainers *containers;
   BerthStream       *stream;
   SoupServerMessage *message;
   guint              sub;
@@ -40,6 +43,7 @@ log_http_free (gpointer data)
   g_clear_object (&h->message);
   g_clear_object (&h->stream);
   g_clear_object (&h->logs);
+  g_clear_object (&h->request);
   g_string_free (h->partial, TRUE);
   g_free (h);
 }
@@ -80,10 +84,30 @@ append_time (GString *out, gint64 usec)
   g_string_append_c (out, ' ');
 }
 
+/* A line of the lines API is shown when its caller may read its task's
+ * app (`app`), or else its container (`container`, by name). */
+static gboolean
+may_show (LogHttp *h, BerthLogLine *line)
+{
+  const char *app_id = berth_log_line_get_app_id (line);
+  const char *id = berth_log_line_get_container_id (line);
+  Ctr *c;
+
+  if (app_id != NULL && *app_id != '\0')
+    return berth_request_may_read (h->request, "app", app_id);
+  if (id == NULL || *id == '\0')
+    return TRUE;
+  c = runtime_containers_lookup (h->containers, id, NULL);
+  return berth_request_may_read (h->request, "container", c != NULL ? c->name : id);
+}
+
 static void
 line_cb (BerthLogLine *line, gpointer user_data)
 {
   LogHttp *h = user_data;
+
+  if (h->request != NULL && !may_show (h, line))
+    return;
 
   if (h->json)
     {
@@ -166,6 +190,11 @@ serve (RuntimePlugin *plugin, BerthRequest *req, const char *id, gint64 since_us
   h->logs = g_object_ref (logs);
   h->json = json;
   h->timestamps = timestamps;
+  if (json)
+    {
+      h->request = g_object_ref (req);
+      h->containers = runtime_plugin_get_containers (plugin);
+    }
   h->partial = g_string_new (NULL);
   h->sub = runtime_logs_subscribe_full (logs, id, since_us, tail,
                                         follow ? RUNTIME_LOGS_FOLLOW : RUNTIME_LOGS_UNTIL_EOF, line_cb, end_cb, h,

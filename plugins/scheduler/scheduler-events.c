@@ -11,12 +11,14 @@
  * bus. Every subscriber gets every event the scheduler publishes, in the
  * order published, as
  *   event: <eventType>\ndata: <json>\n\n
- * written through a BerthStream. A subscriber that went away is dropped
+ * written through a BerthStream: only the events about apps its caller
+ * may read (`app` read on the event's appId). A subscriber that went away is dropped
  * at the next event. */
 
 typedef struct {
-  BerthStream *stream;
-  GStrv        types;       /* only these event types, or NULL for all */
+  BerthStream  *stream;
+  BerthRequest *request;     /* whose caller decides what it may see */
+  GStrv         types;       /* only these event types, or NULL for all */
 } Subscriber;
 
 struct _SchedulerEvents {
@@ -30,6 +32,7 @@ subscriber_free (Subscriber *s)
 {
   berth_stream_close (s->stream);
   g_object_unref (s->stream);
+  g_object_unref (s->request);
   g_strfreev (s->types);
   g_free (s);
 }
@@ -270,6 +273,7 @@ event_cb (BerthEventBus *bus, BerthEvent *event, gpointer user_data)
   g_autofree char *json = NULL;
   g_autofree char *text = NULL;
   const char *type = NULL;
+  const char *app_id;
 
   for (guint i = self->subscribers->len; i > 0; i--)
     {
@@ -282,13 +286,17 @@ event_cb (BerthEventBus *bus, BerthEvent *event, gpointer user_data)
   data = scheduler_events_translate (event, &type);
   if (data == NULL)
     return;
+  app_id = member_string (berth_event_get_data (event), "appId");
   json = scheduler_object_to_string (data);
   text = g_strdup_printf ("event: %s\ndata: %s\n\n", type, json);
   for (guint i = 0; i < self->subscribers->len; i++)
     {
       Subscriber *s = g_ptr_array_index (self->subscribers, i);
-      if (s->types == NULL || g_strv_contains ((const char * const *) s->types, type))
-        berth_stream_write (s->stream, text, -1);
+      if (s->types != NULL && !g_strv_contains ((const char * const *) s->types, type))
+        continue;
+      if (app_id != NULL && !berth_request_authorize (s->request, "app", app_id, BERTH_ACCESS_READ, NULL))
+        continue;
+      berth_stream_write (s->stream, text, -1);
     }
 }
 
@@ -321,6 +329,7 @@ scheduler_events_subscribe (SchedulerEvents *self, BerthRequest *request, GStrv 
   Subscriber *s = g_new0 (Subscriber, 1);
 
   s->types = types;
+  s->request = g_object_ref (request);
   s->stream = berth_stream_new (request, "text/event-stream");
   /* a comment line so that clients see the stream open at once */
   berth_stream_write (s->stream, ":\n\n", -1);

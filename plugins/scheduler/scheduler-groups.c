@@ -96,6 +96,10 @@ get_group (SchedulerPlugin *self, BerthRequest *req, const char *id)
       berth_request_respond_error (req, error);
       return;
     }
+  /* a group shows the apps the caller may read; one with none is unknown */
+  for (guint i = apps->len; i > 0; i--)
+    if (!scheduler_http_may_read_app (req, ((SchedulerApp *) g_ptr_array_index (apps, i - 1))->id))
+      g_ptr_array_remove_index (apps, i - 1);
   for (guint i = 0; i < apps->len && !found; i++)
     found = is_under (((SchedulerApp *) g_ptr_array_index (apps, i))->id, id);
   if (!found)
@@ -326,6 +330,9 @@ scheduler_groups_handle (SchedulerPlugin *self, BerthRequest *req)
         }
     }
   else if (!prepare_put (self, req, batch, g_str_equal (method, "POST")))
+    return;
+  /* every app the batch writes, and the group, before anything runs */
+  if (!scheduler_http_authorize_op (req, batch))
     return;
   if (scheduler_http_flags (req, batch))
     scheduler_http_run (self, req, batch);

@@ -52,6 +52,8 @@ list_apps (SchedulerPlugin *self, BerthRequest *req)
         continue;
       if (id != NULL && strstr (app->id, id) == NULL)
         continue;
+      if (!scheduler_http_may_read_app (req, app->id))
+        continue;
       json_array_add_element (list, scheduler_controller_app_json (controller, app, tasks, embed));
     }
   o = json_object_new ();
@@ -106,7 +108,8 @@ deploy (SchedulerPlugin *self, BerthRequest *req, const char *path_id)
     scheduler_http_respond_invalid (req, g_steal_pointer (&details));
   else if (op == NULL)
     berth_request_respond_error (req, error);
-  else if (scheduler_http_flags (req, op))
+  /* the app the body names (POST) may differ from the path's */
+  else if (scheduler_http_authorize_op (req, op) && scheduler_http_flags (req, op))
     scheduler_http_run (self, req, op);
 }
 
@@ -159,7 +162,7 @@ run_or_fail (SchedulerPlugin *self, BerthRequest *req, SchedulerAppOp *op, GErro
 {
   if (op == NULL)
     berth_request_respond_error (req, error);
-  else if (scheduler_http_flags (req, op))
+  else if (scheduler_http_authorize_op (req, op) && scheduler_http_flags (req, op))
     scheduler_http_run (self, req, op);
 }
 
@@ -180,6 +183,8 @@ scheduler_http_handle_app_path (BerthRequest *req, gpointer user_data)
     {
       const char *ids[] = { mark + strlen ("/tasks/"), NULL };
       *mark = '\0';
+      if (!scheduler_http_authorize_app (req, path, BERTH_ACCESS_WRITE))
+        return;
       op = scheduler_apps_kill_tasks (self, path, ids, FALSE, caller);
       run_or_fail (self, req, op, NULL);
       return;
@@ -187,6 +192,8 @@ scheduler_http_handle_app_path (BerthRequest *req, gpointer user_data)
   if (g_str_has_suffix (path, "/tasks"))
     {
       path[strlen (path) - strlen ("/tasks")] = '\0';
+      if (!scheduler_http_authorize_app (req, path, get ? BERTH_ACCESS_READ : BERTH_ACCESS_WRITE))
+        return;
       if (get)
         scheduler_http_respond_tasks (self, req, path);
       else if (g_str_equal (method, "DELETE"))
@@ -202,16 +209,22 @@ scheduler_http_handle_app_path (BerthRequest *req, gpointer user_data)
     {
       const char *version = mark[strlen ("/versions")] == '/' ? mark + strlen ("/versions/") : NULL;
       *mark = '\0';
+      if (!scheduler_http_authorize_app (req, path, BERTH_ACCESS_READ))
+        return;
       respond_versions (self, req, path, version);
       return;
     }
   if (g_str_has_suffix (path, "/restart") && g_str_equal (method, "POST"))
     {
       path[strlen (path) - strlen ("/restart")] = '\0';
+      if (!scheduler_http_authorize_app (req, path, BERTH_ACCESS_WRITE))
+        return;
       op = scheduler_apps_restart (self, path, caller, &error);
       run_or_fail (self, req, op, error);
       return;
     }
+  if (!scheduler_http_authorize_app (req, path, get ? BERTH_ACCESS_READ : BERTH_ACCESS_WRITE))
+    return;
   if (get)
     get_app (self, req, path);
   else if (g_str_equal (method, "PUT") || g_str_equal (method, "PATCH"))

@@ -24,6 +24,13 @@ void        scheduler_http_run         (SchedulerPlugin *self,
                                         SchedulerAppOp  *op);
 gboolean    scheduler_http_flags       (BerthRequest    *req,
                                         SchedulerAppOp  *op);
+gboolean    scheduler_http_authorize_app (BerthRequest  *req,
+                                          const char    *app_id,
+                                          BerthAccess    access);
+gboolean    scheduler_http_authorize_op  (BerthRequest   *req,
+                                          SchedulerAppOp *op);
+gboolean    scheduler_http_may_read_app  (BerthRequest  *req,
+                                          const char    *app_id);
 
 /* scheduler-http-apps.c */
 void scheduler_http_handle_apps     (BerthRequest *req, gpointer user_data);

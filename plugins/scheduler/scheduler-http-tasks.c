@@ -42,6 +42,8 @@ scheduler_http_respond_tasks (SchedulerPlugin *self, BerthRequest *req, const ch
       BerthTask *task = g_ptr_array_index (tasks, i);
       if (berth_task_is_terminal (task))
         continue;
+      if (!scheduler_http_may_read_app (req, berth_task_get_app_id (task)))
+        continue;
       if (status != NULL && g_ascii_strcasecmp (status, "running") == 0 &&
           berth_task_get_state (task) != BERTH_TASK_STATE_RUNNING)
         continue;
@@ -94,6 +96,14 @@ scheduler_http_handle_tasks_delete (BerthRequest *req, gpointer user_data)
         g_strv_builder_add (ids, json_node_get_string (id));
     }
   list = g_strv_builder_end (ids);
+  /* each task's app, before anything is killed; a task that does not
+   * exist is left to the operation to report */
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      g_autoptr(BerthTask) task = berth_task_lookup (scheduler_http_store (self), list[i], NULL);
+      if (task != NULL && !scheduler_http_authorize_app (req, berth_task_get_app_id (task), BERTH_ACCESS_WRITE))
+        return;
+    }
   op = scheduler_apps_kill_tasks (self, NULL, (const char * const *) list, FALSE, berth_request_get_caller (req));
   if (scheduler_http_flags (req, op))
     scheduler_http_run (self, req, op);
@@ -115,7 +125,11 @@ scheduler_http_handle_deployments (BerthRequest *req, gpointer user_data)
     }
   array = json_array_new ();
   for (guint i = 0; i < list->len; i++)
-    json_array_add_element (array, scheduler_deployment_to_json (g_ptr_array_index (list, i)));
+    {
+      SchedulerDeployment *d = g_ptr_array_index (list, i);
+      if (scheduler_http_may_read_app (req, d->app_id))
+        json_array_add_element (array, scheduler_deployment_to_json (d));
+    }
   root = json_node_init_array (json_node_alloc (), array);
   json_array_unref (array);
   berth_request_respond_json (req, 200, root);
@@ -126,8 +140,15 @@ scheduler_http_handle_deployments (BerthRequest *req, gpointer user_data)
 void
 scheduler_http_handle_deployment (BerthRequest *req, gpointer user_data)
 {
-  g_autoptr(SchedulerAppOp) op = scheduler_apps_cancel_deployment (user_data, berth_request_get_param (req, "id"),
-                                                                   berth_request_get_caller (req));
+  const char *id = berth_request_get_param (req, "id");
+  g_autoptr(SchedulerDeployment) d = scheduler_db_load_deployment (scheduler_http_store (user_data), id, NULL, NULL);
+  g_autoptr(SchedulerAppOp) op = NULL;
+
+  /* the core checked the path's deployment id; rules name the app it
+   * deploys (a deployment that does not exist is left to the operation) */
+  if (d != NULL && !scheduler_http_authorize_app (req, d->app_id, BERTH_ACCESS_WRITE))
+    return;
+  op = scheduler_apps_cancel_deployment (user_data, id, berth_request_get_caller (req));
   if (scheduler_http_flags (req, op))
     scheduler_http_run (user_data, req, op);
 }
@@ -146,6 +167,9 @@ scheduler_http_handle_queue (BerthRequest *req, gpointer user_data)
       berth_request_respond_error (req, error);
       return;
     }
+  for (guint i = apps->len; i > 0; i--)
+    if (!scheduler_http_may_read_app (req, ((SchedulerApp *) g_ptr_array_index (apps, i - 1))->id))
+      g_ptr_array_remove_index (apps, i - 1);
   o = json_object_new ();
   json_object_set_array_member (o, "queue", scheduler_controller_queue_json (scheduler_plugin_get_controller (self),
                                                                              apps));

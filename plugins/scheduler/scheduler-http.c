@@ -63,6 +63,59 @@ scheduler_http_flags (BerthRequest *req, SchedulerAppOp *op)
   return TRUE;
 }
 
+/* ---- ACLs on app ids ------------------------------------------------------ */
+
+/* The core checked the route's first path parameter as it came (for
+ * `/v2/apps/\*path`: "team-a/web/restart"); rules name apps by their ids
+ * ("/team-a/web"), so handlers check again with the id they act on, as
+ * the scheduler normalises it. A group is named by its id with a trailing
+ * slash ("/team-a/"), what an `app` prefix rule on its apps matches. */
+gboolean
+scheduler_http_authorize_app (BerthRequest *req, const char *app_id, BerthAccess access)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = scheduler_app_normalize_id (app_id != NULL ? app_id : "/", NULL);
+
+  if (berth_request_authorize (req, "app", id, access, &error))
+    return TRUE;
+  berth_request_respond_error (req, error);
+  return FALSE;
+}
+
+/* `app` write on every app an operation writes (a batch: each of its
+ * operations, and its group unless it is the root); answers the refusal. */
+gboolean
+scheduler_http_authorize_op (BerthRequest *req, SchedulerAppOp *op)
+{
+  if (op->kind == SCHEDULER_APP_OP_BATCH)
+    {
+      if (op->group_id != NULL && !g_str_equal (op->group_id, "/"))
+        {
+          g_autofree char *id = scheduler_app_normalize_id (op->group_id, NULL);
+          g_autofree char *group = g_strconcat (id, "/", NULL);
+          g_autoptr(GError) error = NULL;
+
+          if (!berth_request_authorize (req, "app", group, BERTH_ACCESS_WRITE, &error))
+            {
+              berth_request_respond_error (req, error);
+              return FALSE;
+            }
+        }
+      for (guint i = 0; op->ops != NULL && i < op->ops->len; i++)
+        if (!scheduler_http_authorize_op (req, g_ptr_array_index (op->ops, i)))
+          return FALSE;
+      return TRUE;
+    }
+  return op->app_id == NULL || scheduler_http_authorize_app (req, op->app_id, BERTH_ACCESS_WRITE);
+}
+
+/* Whether a list may show the app @app_id (left out otherwise). */
+gboolean
+scheduler_http_may_read_app (BerthRequest *req, const char *app_id)
+{
+  return berth_request_may_read (req, "app", app_id);
+}
+
 /* ---- running an operation ---------------------------------------------- */
 
 typedef struct {

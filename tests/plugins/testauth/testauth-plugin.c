@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <gmodule.h>
+#include <string.h>
 #include <berth.h>
 
 /* A plugin for the tests of the core's dispatch path: it registers itself
@@ -15,7 +16,20 @@
  *     asynchronous path);
  *   - a caller whose token is `deny-all` is refused everything, public
  *     routes included;
+ *   - a caller whose token is `team-X` (a team) may, on a named resource,
+ *     only: keys under `team-X/` (and read the prefixes above them, as a
+ *     recursive read names them); services named `team-X-*`; read any
+ *     node, write nodes named `team-X-*`; apps `/team-X` and under
+ *     `/team-X/` (a name without its leading slash, as the core passes a
+ *     path's, counts as with it), and read the groups above them (`/`); containers named `team-X-*`; read any
+ *     image but another team's (a path component `team-Y`), write images
+ *     with a path component `team-X`; nothing of any other kind. A call
+ *     that names nothing (a list, a write whose names are in its body)
+ *     is allowed: the handlers check each name;
  *   - everything else is allowed.
+ *
+ * The synchronous `allows` (what handlers ask about names in bodies and
+ * list items) decides by the same rules.
  *
  * It declares that it starts before the other plugins, and refuses every
  * call until its ready hook ran. */
@@ -34,10 +48,65 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TestauthPlugin, testauth_plugin, BERTH_TYPE_PLUGI
                                G_IMPLEMENT_INTERFACE (BERTH_TYPE_AUTHORITY,
                                                       testauth_authority_iface_init))
 
+/* Whether @name is an image reference with a path component @component
+ * (exactly, or, when @prefix, starting with it). */
+static gboolean
+image_has_component (const char *name, const char *component, gboolean prefix)
+{
+  g_auto(GStrv) parts = g_strsplit (name, "/", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *colon = strchr (parts[i], ':');
+      /* the tag of the last component is no part of its name */
+      if (parts[i + 1] == NULL && colon != NULL)
+        *colon = '\0';
+      if (prefix ? g_str_has_prefix (parts[i], component) : g_str_equal (parts[i], component))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+team_allows (const char *team, const char *resource, const char *name, BerthAccess access)
+{
+  g_autofree char *slash = g_strconcat (team, "/", NULL);
+  g_autofree char *dash = g_strconcat (team, "-", NULL);
+
+  if (name == NULL)
+    return TRUE;
+  if (g_str_equal (resource, "key"))
+    return g_str_has_prefix (name, slash) ||
+           (access == BERTH_ACCESS_READ && g_str_has_prefix (slash, name));
+  if (g_str_equal (resource, "service") || g_str_equal (resource, "container"))
+    return g_str_has_prefix (name, dash);
+  if (g_str_equal (resource, "node"))
+    return access != BERTH_ACCESS_WRITE || g_str_has_prefix (name, dash);
+  if (g_str_equal (resource, "app"))
+    {
+      const char *id = name[0] == '/' ? name + 1 : name;
+      g_autofree char *group = g_str_has_suffix (id, "/") || *id == '\0' ? g_strdup (id)
+                                                                         : g_strconcat (id, "/", NULL);
+      /* reads of the groups above the team's (the root "/") list only
+       * what the team may read */
+      return g_str_equal (id, team) || g_str_has_prefix (id, slash) ||
+             (access == BERTH_ACCESS_READ && g_str_has_prefix (slash, group));
+    }
+  if (g_str_equal (resource, "image"))
+    {
+      if (access == BERTH_ACCESS_WRITE)
+        return image_has_component (name, team, FALSE);
+      return image_has_component (name, team, FALSE) || !image_has_component (name, "team-", TRUE);
+    }
+  return FALSE;
+}
+
 static gboolean
 decide (TestauthPlugin *self, BerthCaller *caller, const char *resource, const char *name,
         BerthAccess access, GError **error)
 {
+  const char *token;
+
   if (!self->ready)
     {
       g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_UNAVAILABLE, "asked before ready");
@@ -60,6 +129,14 @@ decide (TestauthPlugin *self, BerthCaller *caller, const char *resource, const c
       g_str_has_prefix (name, "locked/"))
     {
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_DENIED, "Permission denied: key %s is locked", name);
+      return FALSE;
+    }
+  token = berth_caller_get_token (caller);
+  if (token != NULL && g_str_has_prefix (token, "team-") && token[strlen ("team-")] != '\0' &&
+      !team_allows (token, resource, name, access))
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_DENIED, "Permission denied: %s may not %s %s %s", token,
+                   access == BERTH_ACCESS_WRITE ? "write" : "read", resource, name);
       return FALSE;
     }
   return TRUE;
@@ -106,11 +183,20 @@ check_finish (BerthAuthority *authority, GAsyncResult *result, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* The same rules, at once (the `slow` token waits only in check_async). */
+static gboolean
+allows (BerthAuthority *authority, BerthCaller *caller, const char *resource, const char *name,
+        BerthAccess access, GError **error)
+{
+  return decide (TESTAUTH_PLUGIN (authority), caller, resource, name, access, error);
+}
+
 static void
 testauth_authority_iface_init (BerthAuthorityInterface *iface)
 {
   iface->check_async = check_async;
   iface->check_finish = check_finish;
+  iface->allows = allows;
 }
 
 static gboolean
