@@ -16,7 +16,14 @@
  * with libsoup's async API and its answer (status, body, X-Consul-Index) is
  * relayed. No link, no connection within CONNECT_TIMEOUT_MS, or no answer
  * within ANSWER_TIMEOUT_MS (plus the wait of a blocking query): 500 "No
- * path to datacenter", as Consul answers. */
+ * path to datacenter", as Consul answers.
+ *
+ * With TLS (a BerthTlsProvider registered: the security plugin with
+ * [tls] https_addr), links use HTTPS between the HTTPS addresses: the peer
+ * must present a certificate of this datacenter's CA — no other CA is
+ * trusted, so a node that is not a member is neither joined nor sent
+ * anything — and this node presents its own certificate when asked (the
+ * peer's [tls] verify_incoming). */
 
 #define CONNECT_TIMEOUT_MS 3000
 /* once connected: an answer within this (plus a blocking query's wait) */
@@ -28,10 +35,66 @@ typedef struct {
   BerthRouteHandler  handler;
 } RouteData;
 
+#define TLS_SESSION_KEY "berth-wan-tls-session"
+
 static SoupSession *
 session (DiscoveryPlugin *plugin)
 {
   return discovery_plugin_get_http_session (plugin);
+}
+
+static BerthTlsProvider *
+tls_provider (DiscoveryPlugin *plugin)
+{
+  return berth_context_get_service (berth_plugin_get_context (BERTH_PLUGIN (plugin)),
+                                    BERTH_TYPE_TLS_PROVIDER);
+}
+
+static const char *
+scheme (DiscoveryPlugin *plugin)
+{
+  return tls_provider (plugin) != NULL ? "https" : "http";
+}
+
+/* The address other datacenters reach this node's API on. */
+static char *
+own_address (DiscoveryPlugin *plugin)
+{
+  BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (plugin));
+
+  if (tls_provider (plugin) != NULL)
+    return berth_context_dup_config_string (ctx, "tls", "https_addr", NULL);
+  return berth_context_dup_config_string (ctx, "berthd", "http_addr", NULL);
+}
+
+/* HTTPS to other datacenters: a session trusting the CA only. */
+static SoupSession *
+tls_session (DiscoveryPlugin *plugin, BerthTlsProvider *provider)
+{
+  SoupSession *tls = g_object_get_data (G_OBJECT (plugin), TLS_SESSION_KEY);
+
+  if (tls == NULL)
+    {
+      g_autoptr(GTlsDatabase) database = berth_tls_provider_get_database (provider);
+      tls = soup_session_new_with_options ("max-conns-per-host", 32, "idle-timeout", 60,
+                                           "tls-database", database, NULL);
+      g_object_set_data_full (G_OBJECT (plugin), TLS_SESSION_KEY, tls, g_object_unref);
+    }
+  return tls;
+}
+
+/* The session for @msg; an HTTPS message gets the node's certificate. */
+static SoupSession *
+session_for (DiscoveryPlugin *plugin, SoupMessage *msg)
+{
+  BerthTlsProvider *provider = tls_provider (plugin);
+  g_autoptr(GTlsCertificate) certificate = NULL;
+
+  if (provider == NULL || g_strcmp0 (g_uri_get_scheme (soup_message_get_uri (msg)), "https") != 0)
+    return session (plugin);
+  certificate = berth_tls_provider_get_certificate (provider);
+  soup_message_set_tls_client_certificate (msg, certificate);
+  return tls_session (plugin, provider);
 }
 
 static gpointer
@@ -146,7 +209,7 @@ call_start_full (DiscoveryPlugin *plugin, SoupMessage *msg, GCancellable *parent
     }
   g_signal_connect (msg, "starting", G_CALLBACK (starting_cb), call);
   call->timeout_id = g_timeout_add (CONNECT_TIMEOUT_MS, timeout_cb, call);
-  soup_session_send_and_read_async (session (plugin), msg, G_PRIORITY_DEFAULT, call->cancellable,
+  soup_session_send_and_read_async (session_for (plugin, msg), msg, G_PRIORITY_DEFAULT, call->cancellable,
                                     call_done_cb, call);
 }
 
@@ -229,7 +292,7 @@ forward (DiscoveryPlugin *plugin, BerthRequest *req, const char *dc)
       return;
     }
   query = query_without_dc (req);
-  url = g_strdup_printf ("http://%s%s%s", address, berth_request_get_path (req), query);
+  url = g_strdup_printf ("%s://%s%s%s", scheme (plugin), address, berth_request_get_path (req), query);
   msg = soup_message_new (berth_request_get_method (req), url);
   if (msg == NULL)
     {
@@ -317,7 +380,7 @@ discovery_wan_get (DiscoveryPlugin *plugin, const char *dc, const char *path_and
       func (0, NULL, user_data);
       return;
     }
-  url = g_strdup_printf ("http://%s%s", address, path_and_query);
+  url = g_strdup_printf ("%s://%s%s", scheme (plugin), address, path_and_query);
   msg = soup_message_new ("GET", url);
   if (msg == NULL)
     {
@@ -400,8 +463,7 @@ link_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Join *join = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) answer = NULL;
-  BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (join->plugin));
-  g_autofree char *own = berth_context_dup_config_string (ctx, "berthd", "http_addr", NULL);
+  g_autofree char *own = own_address (join->plugin);
 
   if (berth_store_write_finish (BERTH_STORE (source), result, &error) == 0)
     {
@@ -412,8 +474,8 @@ link_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   /* links go both ways: ask the other side to join us (once) */
   if (join->reverse && own != NULL)
     {
-      g_autofree char *url = g_strdup_printf ("http://%s/v1/agent/join/%s?wan=1&reverse=0",
-                                              join->address, own);
+      g_autofree char *url = g_strdup_printf ("%s://%s/v1/agent/join/%s?wan=1&reverse=0",
+                                              scheme (join->plugin), join->address, own);
       SoupMessage *msg = soup_message_new ("PUT", url);
       if (msg != NULL)
         call_start (join->plugin, msg, NULL, reverse_done, g_strdup (join->address));
@@ -475,6 +537,7 @@ join_cb (BerthRequest *req, gpointer user_data)
   g_autofree char *url = NULL;
   SoupMessage *msg;
   Join *join;
+  guint default_port;
 
   if (wan == NULL || g_str_equal (wan, "0") || g_ascii_strcasecmp (wan, "false") == 0)
     {
@@ -488,8 +551,10 @@ join_cb (BerthRequest *req, gpointer user_data)
       berth_request_respond_message (req, 400, _("Invalid address: use HOST:PORT of the other berthd's HTTP API"));
       return;
     }
-  url = strchr (address, ':') != NULL ? g_strdup_printf ("http://%s/v1/agent/self", address)
-                                      : g_strdup_printf ("http://%s:8500/v1/agent/self", address);
+  default_port = tls_provider (plugin) != NULL ? 8501 : 8500;
+  url = strchr (address, ':') != NULL
+          ? g_strdup_printf ("%s://%s/v1/agent/self", scheme (plugin), address)
+          : g_strdup_printf ("%s://%s:%u/v1/agent/self", scheme (plugin), address, default_port);
   msg = soup_message_new ("GET", url);
   if (msg == NULL)
     {
@@ -499,7 +564,8 @@ join_cb (BerthRequest *req, gpointer user_data)
   join = g_new0 (Join, 1);
   join->plugin = plugin;
   join->request = g_object_ref (req);
-  join->address = strchr (address, ':') != NULL ? g_strdup (address) : g_strdup_printf ("%s:8500", address);
+  join->address = strchr (address, ':') != NULL ? g_strdup (address)
+                                                 : g_strdup_printf ("%s:%u", address, default_port);
   join->reverse = g_strcmp0 (berth_request_get_query (req, "reverse"), "0") != 0;
   call_start (plugin, msg, berth_request_get_cancellable (req), join_self_done, join);
 }
@@ -538,7 +604,7 @@ rejoin_cb (gpointer user_data)
   DiscoveryPlugin *plugin = user_data;
   BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (plugin));
   BerthStore *store = berth_context_get_store (ctx);
-  g_autofree char *own = berth_context_dup_config_string (ctx, "berthd", "http_addr", NULL);
+  g_autofree char *own = own_address (plugin);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gboolean have_row = TRUE;
 
@@ -549,7 +615,8 @@ rejoin_cb (gpointer user_data)
   while (stmt != NULL && berth_store_step (store, stmt, &have_row, NULL) && have_row)
     {
       const char *address = (const char *) sqlite3_column_text (stmt, 1);
-      g_autofree char *url = g_strdup_printf ("http://%s/v1/agent/join/%s?wan=1&reverse=0", address, own);
+      g_autofree char *url = g_strdup_printf ("%s://%s/v1/agent/join/%s?wan=1&reverse=0",
+                                              scheme (plugin), address, own);
       SoupMessage *msg = soup_message_new ("PUT", url);
 
       g_message ("wan: datacenter %s at %s", sqlite3_column_text (stmt, 0), address);
@@ -575,6 +642,8 @@ discovery_wan_shutdown (DiscoveryPlugin *plugin)
 
   g_clear_handle_id (&rejoin_id, g_source_remove);
   soup_session_abort (session (plugin));
+  if (g_object_get_data (G_OBJECT (plugin), TLS_SESSION_KEY) != NULL)
+    soup_session_abort (g_object_get_data (G_OBJECT (plugin), TLS_SESSION_KEY));
   /* the aborted calls finish (and free) on the next iterations */
   while (calls_in_flight > 0 && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, FALSE);
