@@ -81,111 +81,168 @@ exec_db (sqlite3 *db, const char *sql, GError **error)
   return FALSE;
 }
 
-/* Copies one table row by row for as long as the rows can be read;
- * returns how many were copied, and sets @lost when reading stopped early. */
+/* Copies the rows of @table that @src can still read into @dst, each
+ * table in its own transaction: forwards until an unreadable page, then
+ * backwards from the end (the rows after it). Returns how many rows were
+ * copied; sets @lost when a page could not be read. */
 static gint64
-copy_table (sqlite3 *db, const char *table, gboolean *lost)
+copy_table (sqlite3 *src, sqlite3 *dst, const char *table, gboolean *lost)
 {
+  static const char * const orders[] = { "", " ORDER BY rowid DESC" };
   g_autofree char *quoted = g_strdup_printf ("\"%s\"", table);
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *stmt = NULL;
   gint64 copied = 0;
-  int rc;
 
   *lost = FALSE;
-  sql = g_strdup_printf ("INSERT OR IGNORE INTO main.%s SELECT * FROM old.%s", quoted, quoted);
-  if (exec_db (db, sql, NULL))
-    return sqlite3_changes64 (db);
-
-  /* a page is unreadable: take the rows before it, one at a time */
-  *lost = TRUE;
-  g_free (sql);
-  sql = g_strdup_printf ("SELECT * FROM old.%s", quoted);
-  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+  if (!exec_db (dst, "BEGIN", NULL))
     return 0;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (guint o = 0; o < G_N_ELEMENTS (orders); o++)
     {
-      int n = sqlite3_column_count (stmt);
-      g_autoptr(GString) insert = g_string_new (NULL);
+      g_autofree char *sql = g_strdup_printf ("SELECT * FROM %s%s", quoted, orders[o]);
+      sqlite3_stmt *stmt = NULL;
       sqlite3_stmt *ins = NULL;
+      int rc;
 
-      g_string_printf (insert, "INSERT OR IGNORE INTO main.%s VALUES (", quoted);
-      for (int i = 0; i < n; i++)
-        g_string_append (insert, i == 0 ? "?" : ", ?");
-      g_string_append (insert, ")");
-      if (sqlite3_prepare_v2 (db, insert->str, -1, &ins, NULL) != SQLITE_OK)
-        break;
-      for (int i = 0; i < n; i++)
-        sqlite3_bind_value (ins, i + 1, sqlite3_column_value (stmt, i));
-      if (sqlite3_step (ins) == SQLITE_DONE)
-        copied++;
+      if (o > 0 && !*lost)
+        break;  /* everything was read forwards */
+      if (sqlite3_prepare_v2 (src, sql, -1, &stmt, NULL) != SQLITE_OK)
+        {
+          *lost = TRUE;
+          continue;
+        }
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          int n = sqlite3_column_count (stmt);
+
+          if (ins == NULL)
+            {
+              g_autoptr(GString) insert = g_string_new (NULL);
+              g_string_printf (insert, "INSERT OR IGNORE INTO %s VALUES (", quoted);
+              for (int i = 0; i < n; i++)
+                g_string_append (insert, i == 0 ? "?" : ", ?");
+              g_string_append (insert, ")");
+              if (sqlite3_prepare_v2 (dst, insert->str, -1, &ins, NULL) != SQLITE_OK)
+                break;
+            }
+          for (int i = 0; i < n; i++)
+            sqlite3_bind_value (ins, i + 1, sqlite3_column_value (stmt, i));
+          if (sqlite3_step (ins) == SQLITE_DONE && sqlite3_changes (dst) > 0)
+            copied++;
+          sqlite3_reset (ins);
+        }
+      if (rc != SQLITE_DONE)
+        *lost = TRUE;
       sqlite3_finalize (ins);
+      sqlite3_finalize (stmt);
     }
-  sqlite3_finalize (stmt);
+  if (!exec_db (dst, "COMMIT", NULL))
+    {
+      exec_db (dst, "ROLLBACK", NULL);
+      return 0;
+    }
   return copied;
 }
 
-/* Makes a fresh database at @path of what @damaged still holds. */
+typedef struct {
+  char *type;
+  char *name;
+  char *sql;
+} SchemaItem;
+
+static void
+schema_item_free (SchemaItem *item)
+{
+  g_free (item->type);
+  g_free (item->name);
+  g_free (item->sql);
+  g_free (item);
+}
+
+/* Makes a fresh database at @path of what @damaged still holds. Reading
+ * and writing go through separate connections, so that the damage one
+ * table's pages show does not spoil the copy of the others. */
 static gboolean
 recover_into (const char *damaged, const char *path, GString *report, GError **error)
 {
-  sqlite3 *db = NULL;
+  g_autoptr(GPtrArray) schema = g_ptr_array_new_with_free_func ((GDestroyNotify) schema_item_free);
+  sqlite3 *src = NULL;
+  sqlite3 *dst = NULL;
   sqlite3_stmt *stmt = NULL;
-  char *attach = NULL;
   g_autofree char *problem = NULL;
   gboolean ok = FALSE;
 
-  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-    {
-      g_set_error (error, BERTH_ERROR, BERTH_ERROR_FAILED, _("Cannot create %s: %s"), path,
-                   sqlite3_errmsg (db));
-      sqlite3_close (db);
-      return FALSE;
-    }
-  attach = sqlite3_mprintf ("ATTACH DATABASE %Q AS old", damaged);
-  ok = exec_db (db, attach, error) && exec_db (db, "BEGIN", error);
-  sqlite3_free (attach);
-  if (!ok)
-    goto out;
-  /* the schema first (tables, then indices and the rest), then the rows */
-  if (sqlite3_prepare_v2 (db,
-                          "SELECT type, name, sql FROM old.sqlite_schema WHERE sql IS NOT NULL "
+  if (sqlite3_open_v2 (damaged, &src, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (src,
+                          "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL "
                           "AND name NOT LIKE 'sqlite_%' ORDER BY type != 'table', rowid",
                           -1, &stmt, NULL) != SQLITE_OK)
     {
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_FAILED, _("The schema cannot be read: %s"),
-                   sqlite3_errmsg (db));
+                   sqlite3_errmsg (src));
       goto out;
     }
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      const char *type = (const char *) sqlite3_column_text (stmt, 0);
-      const char *name = (const char *) sqlite3_column_text (stmt, 1);
-      const char *sql = (const char *) sqlite3_column_text (stmt, 2);
-      g_autoptr(GError) local_error = NULL;
-
-      if (!exec_db (db, sql, &local_error))
-        {
-          g_string_append_printf (report, _("  %s %s: not recreated (%s)\n"), type, name,
-                                  local_error->message);
-          continue;
-        }
-      if (g_strcmp0 (type, "table") == 0)
-        {
-          gboolean lost = FALSE;
-          gint64 copied = copy_table (db, name, &lost);
-          g_string_append_printf (report, _("  table %s: %" G_GINT64_FORMAT " rows recovered%s\n"),
-                                  name, copied, lost ? _(", the rest was unreadable") : "");
-        }
+      SchemaItem *item = g_new0 (SchemaItem, 1);
+      item->type = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      item->name = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      item->sql = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      g_ptr_array_add (schema, item);
     }
   sqlite3_finalize (stmt);
   stmt = NULL;
+
+  if (sqlite3_open_v2 (path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_FAILED, _("Cannot create %s: %s"), path,
+                   sqlite3_errmsg (dst));
+      goto out;
+    }
+  /* the tables, then their rows, then indices and the rest */
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < schema->len; i++)
+      {
+        SchemaItem *item = g_ptr_array_index (schema, i);
+        gboolean is_table = g_strcmp0 (item->type, "table") == 0;
+        g_autoptr(GError) local_error = NULL;
+        gboolean lost = FALSE;
+        gint64 copied;
+
+        if (is_table != (pass == 0))
+          continue;
+        if (!exec_db (dst, item->sql, &local_error))
+          {
+            g_string_append_printf (report, _("  %s %s: not recreated (%s)\n"), item->type, item->name,
+                                    local_error->message);
+            continue;
+          }
+        if (!is_table)
+          continue;
+        copied = copy_table (src, dst, item->name, &lost);
+        g_string_append_printf (report, _("  table %s: %" G_GINT64_FORMAT " rows recovered%s\n"),
+                                item->name, copied, lost ? _(", some pages were unreadable") : "");
+      }
   /* AUTOINCREMENT counters, where readable */
-  exec_db (db, "INSERT INTO main.sqlite_sequence SELECT * FROM old.sqlite_sequence", NULL);
-  if (!exec_db (db, "COMMIT", error))
-    goto out;
-  exec_db (db, "DETACH DATABASE old", NULL);
-  problem = first_problem (db);
+  {
+    sqlite3_stmt *seq = NULL;
+    if (sqlite3_prepare_v2 (src, "SELECT name, seq FROM sqlite_sequence", -1, &seq, NULL) == SQLITE_OK)
+      {
+        while (sqlite3_step (seq) == SQLITE_ROW)
+          {
+            char *sql = sqlite3_mprintf ("UPDATE sqlite_sequence SET seq = MAX(seq, %lld) WHERE name = %Q;"
+                                         "INSERT INTO sqlite_sequence (name, seq) SELECT %Q, %lld "
+                                         "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = %Q)",
+                                         (long long) sqlite3_column_int64 (seq, 1),
+                                         (const char *) sqlite3_column_text (seq, 0),
+                                         (const char *) sqlite3_column_text (seq, 0),
+                                         (long long) sqlite3_column_int64 (seq, 1),
+                                         (const char *) sqlite3_column_text (seq, 0));
+            exec_db (dst, sql, NULL);
+            sqlite3_free (sql);
+          }
+        sqlite3_finalize (seq);
+      }
+  }
+  problem = first_problem (dst);
   if (problem != NULL)
     {
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_FAILED, _("The recovered store is damaged too: %s"),
@@ -195,7 +252,8 @@ recover_into (const char *damaged, const char *path, GString *report, GError **e
   ok = TRUE;
 out:
   sqlite3_finalize (stmt);
-  sqlite3_close (db);
+  sqlite3_close (src);
+  sqlite3_close (dst);
   return ok;
 }
 

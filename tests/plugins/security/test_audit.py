@@ -235,7 +235,7 @@ def test_a_damaged_store_is_refused_and_repaired(berthd_factory, tmp_path, berth
         # what could not be recovered automatically is spelt out
         assert ".recover" in out and kept[0] in out
         return
-    assert "usable again" in out
+    assert "usable again" in out, out
     b.start(ARGS)
     index, keys = b.consul().kv.get("bulk/", keys=True)
     assert keys and len(keys) > 0
