@@ -18,30 +18,36 @@
  * exact rule beats every prefix rule, the longest matching prefix beats
  * shorter ones, and no rule means no access. Merging the rules of several
  * policies keeps, for each rule, "deny" if any says so and otherwise the
- * most permissive policy. */
+ * most permissive policy.
+ *
+ * Marathon's ids are paths: "team-a/web" and "/team-a/web" name the same
+ * app, and a request about an app's tasks or versions
+ * ("/team-a/web/tasks") is about the app, so an exact app rule also
+ * covers what lies below it (the nearest such rule wins). */
 
 typedef struct {
   const char *name;
   gboolean    named;   /* FALSE: one scalar policy (operator = "read") */
   gboolean    list_ok; /* accepts "list" (keys) */
+  gboolean    path;    /* names are paths ("/team-a/web"): see below */
 } KindInfo;
 
 static const KindInfo kinds[] = {
-  { "key", TRUE, TRUE },
-  { "service", TRUE, FALSE },
-  { "node", TRUE, FALSE },
-  { "agent", TRUE, FALSE },
-  { "session", TRUE, FALSE },
-  { "event", TRUE, FALSE },
-  { "query", TRUE, FALSE },
-  { "app", TRUE, FALSE },
-  { "container", TRUE, FALSE },
-  { "image", TRUE, FALSE },
-  { "log", TRUE, FALSE },
-  { "operator", FALSE, FALSE },
-  { "acl", FALSE, FALSE },
-  { "audit", FALSE, FALSE },
-  { "keyring", FALSE, FALSE },
+  { "key", TRUE, TRUE, FALSE },
+  { "service", TRUE, FALSE, FALSE },
+  { "node", TRUE, FALSE, FALSE },
+  { "agent", TRUE, FALSE, FALSE },
+  { "session", TRUE, FALSE, FALSE },
+  { "event", TRUE, FALSE, FALSE },
+  { "query", TRUE, FALSE, FALSE },
+  { "app", TRUE, FALSE, TRUE },
+  { "container", TRUE, FALSE, FALSE },
+  { "image", TRUE, FALSE, FALSE },
+  { "log", TRUE, FALSE, FALSE },
+  { "operator", FALSE, FALSE, FALSE },
+  { "acl", FALSE, FALSE, FALSE },
+  { "audit", FALSE, FALSE, FALSE },
+  { "keyring", FALSE, FALSE, FALSE },
 };
 
 #define N_KINDS G_N_ELEMENTS (kinds)
@@ -188,6 +194,7 @@ security_rules_lookup (const SecurityRules *self, const char *kind, const char *
   gpointer key, value;
   gsize best_len = 0;
   SecurityPolicy best = SECURITY_POLICY_NONE;
+  g_autofree char *path = NULL;
 
   g_return_val_if_fail (self != NULL, SECURITY_POLICY_NONE);
   g_return_val_if_fail (kind != NULL, SECURITY_POLICY_NONE);
@@ -199,8 +206,22 @@ security_rules_lookup (const SecurityRules *self, const char *kind, const char *
     return SECURITY_POLICY_NONE;
   if (!kinds[k].named || name == NULL)
     name = "";
+  if (kinds[k].path && name[0] != '/')
+    name = path = g_strconcat ("/", name, NULL);
   if (g_hash_table_lookup_extended (self->kinds[k].exact, name, NULL, &value))
     return GPOINTER_TO_INT (value);
+  if (kinds[k].path)
+    {
+      g_autofree char *up = g_strdup (name);
+      char *slash;
+
+      while ((slash = strrchr (up, '/')) != NULL && slash != up)
+        {
+          *slash = '\0';
+          if (g_hash_table_lookup_extended (self->kinds[k].exact, up, NULL, &value))
+            return GPOINTER_TO_INT (value);
+        }
+    }
   g_hash_table_iter_init (&iter, self->kinds[k].prefix);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
@@ -317,6 +338,12 @@ store_rule (SecurityRules *rules, gint kind, gboolean prefix, gboolean legacy, c
     }
   if (legacy)
     prefix = TRUE;
+  if (kinds[kind].path && name[0] != '/' && (name[0] != '\0' || !prefix))
+    {
+      g_autofree char *rooted = g_strconcat ("/", name, NULL);
+      add_rule (prefix ? rules->kinds[kind].prefix : rules->kinds[kind].exact, rooted, policy);
+      return;
+    }
   add_rule (prefix ? rules->kinds[kind].prefix : rules->kinds[kind].exact, name, policy);
 }
 

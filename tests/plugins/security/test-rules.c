@@ -135,8 +135,34 @@ test_berth_kinds (void)
   g_assert_true (security_rules_allows (r, "agent", "vm", R));
   g_assert_false (security_rules_allows (r, "agent", "vm2", R));
   g_assert_true (security_rules_allows (r, "session", "x", W));
+  /* Marathon ids with or without the leading slash; an app's own paths */
+  g_assert_true (security_rules_allows (r, "app", "team-a/web", W));
+  g_assert_true (security_rules_allows (r, "app", "shared/tasks", R));
+  g_assert_false (security_rules_allows (r, "app", "/shared/tasks", W));
+  g_assert_false (security_rules_allows (r, "app", "/sharedx", R));
+  g_assert_false (security_rules_allows (r, "app", "/", R));
   /* unknown kinds are never allowed */
   g_assert_false (security_rules_allows (r, "frobnicate", "x", R));
+}
+
+static void
+test_app_paths (void)
+{
+  g_autoptr(SecurityRules) r = parse_ok ("app_prefix \"team-b/\" { policy = \"write\" }\n"
+                                         "app \"team-b/locked\" { policy = \"read\" }\n"
+                                         "app \"/team-b/locked/inner\" { policy = \"deny\" }\n");
+  g_autoptr(SecurityRules) all = parse_ok ("app_prefix \"\" { policy = \"read\" }");
+
+  g_assert_true (security_rules_allows (r, "app", "/team-b/web", W));
+  g_assert_true (security_rules_allows (r, "app", "team-b/web/restart", W));
+  g_assert_false (security_rules_allows (r, "app", "/team-b/locked", W));
+  g_assert_false (security_rules_allows (r, "app", "/team-b/locked/versions", W));
+  g_assert_true (security_rules_allows (r, "app", "/team-b/locked/versions", R));
+  /* the nearest exact rule wins */
+  g_assert_false (security_rules_allows (r, "app", "/team-b/locked/inner/tasks", R));
+  g_assert_false (security_rules_allows (r, "app", "/team-c/web", R));
+  g_assert_true (security_rules_allows (all, "app", "/anything/at/all", R));
+  g_assert_true (security_rules_allows (all, "app", "x", R));
 }
 
 static void
@@ -305,6 +331,7 @@ main (int argc, char **argv)
   g_test_add_func ("/security/rules/exact-only", test_exact_only);
   g_test_add_func ("/security/rules/scalar-kinds", test_scalar_kinds);
   g_test_add_func ("/security/rules/berth-kinds", test_berth_kinds);
+  g_test_add_func ("/security/rules/app-paths", test_app_paths);
   g_test_add_func ("/security/rules/list-policy", test_list_policy);
   g_test_add_func ("/security/rules/deny-blocks-lists", test_deny_blocks_lists);
   g_test_add_func ("/security/rules/merge", test_merge);

@@ -437,3 +437,24 @@ def test_every_route_refuses_the_anonymous_caller(acl):
             assert r.status_code in (401, 403), (method, route, r.status_code, r.text[:200])
             checked += 1
     assert checked > 20
+
+
+def test_marathon_apps_follow_app_prefix(acl):
+    import marathon
+    from marathon.models import MarathonApp
+
+    make_policy(acl, "apps-a", 'app_prefix "/team-a/" { policy = "write" }')
+    secret = make_token(acl, "apps-a")["SecretID"]
+    m = marathon.MarathonClient(acl.url, auth_token=secret)
+    app = m.create_app("/team-a/web", MarathonApp(cmd="sleep 100", instances=0))
+    assert app.id == "/team-a/web"
+    with pytest.raises(marathon.exceptions.MarathonHttpError) as e:
+        m.create_app("/team-b/web", MarathonApp(cmd="sleep 100", instances=0))
+    assert e.value.status_code == 403
+    r = acl.get("/v2/apps/team-b/web", headers=tok(acl.token))
+    assert r.status_code == 404
+    assert acl.request("POST", "/v2/apps", json={"id": "/team-b/web", "cmd": "sleep 100", "instances": 0},
+                    headers=tok(acl.token)).status_code == 201
+    # lists show only what the token may read; single apps are refused
+    assert [a.id for a in m.list_apps()] == ["/team-a/web"]
+    assert acl.get("/v2/apps/team-b/web", headers=tok(secret)).status_code == 403
