@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <berth.h>
 #include <berth-store-raw.h>
@@ -416,6 +417,192 @@ test_write_thread (Fixture *f, gconstpointer data)
   g_test_trap_assert_stderr ("*does not own the store*");
 }
 
+/* --- commit hooks and tags ------------------------------------------------ */
+
+static const char * const hooklog_migrations[] = {
+  "CREATE TABLE hooklog (name TEXT NOT NULL, idx INTEGER NOT NULL);",
+  NULL
+};
+
+/* records each tagged write in hooklog, in the same transaction; a tag
+ * named "fail" fails the hook */
+static gboolean
+log_hook (BerthStore *store, const BerthStoreCommit *commits, guint n, gpointer data, GError **error)
+{
+  guint *calls = data;
+
+  (*calls)++;
+  for (guint i = 0; i < n; i++)
+    {
+      const char *name = g_object_get_data (commits[i].tag, "name");
+      g_autoptr(sqlite3_stmt) stmt = NULL;
+
+      if (g_strcmp0 (name, "fail") == 0)
+        {
+          g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_FAILED, "hook refused on purpose");
+          return FALSE;
+        }
+      stmt = berth_store_prepare (store, "INSERT INTO hooklog (name, idx) VALUES (?, ?)", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, name, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, (gint64) commits[i].index);
+      if (!berth_store_step (store, stmt, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+hooklog_dump (BerthStore *store)
+{
+  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "SELECT name, idx FROM hooklog ORDER BY rowid", NULL);
+  g_autoptr(GString) out = g_string_new (NULL);
+  gboolean row = FALSE;
+
+  while (berth_store_step (store, stmt, &row, NULL) && row)
+    g_string_append_printf (out, "%s@%" G_GINT64_FORMAT " ", sqlite3_column_text (stmt, 0),
+                            (gint64) sqlite3_column_int64 (stmt, 1));
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static GObject *
+named_tag (const char *name)
+{
+  GObject *tag = g_object_new (G_TYPE_OBJECT, NULL);
+  g_object_set_data_full (tag, "name", g_strdup (name), g_free);
+  return tag;
+}
+
+static void
+test_commit_hook (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) a = named_tag ("A");
+  g_autoptr(GObject) b = named_tag ("B");
+  g_autoptr(GObject) fail = named_tag ("fail");
+  g_autofree char *log = NULL;
+  g_autofree char *expected = NULL;
+  Collector c = { 0 };
+  guint calls = 0, id;
+  guint64 idx_a, idx_b, before;
+  GLogLevelFlags fatal;
+
+  g_assert_true (berth_store_migrate (f->store, "test", test_migrations, &error));
+  g_assert_true (berth_store_migrate (f->store, "hooklog", hooklog_migrations, &error));
+  id = berth_store_add_commit_hook (f->store, log_hook, &calls, NULL);
+  g_assert_cmpuint (id, >, 0);
+
+  c.indexes = g_array_new (FALSE, FALSE, sizeof (guint64));
+  c.loop = g_main_loop_new (NULL, FALSE);
+  g_queue_init (&c.errors);
+  /* one group commit: a tagged change, a tagged write that changes
+   * nothing, an untagged change */
+  berth_store_set_current_tag (f->store, a);
+  g_assert_true (berth_store_get_current_tag (f->store) == a);
+  berth_store_write_async (f->store, put_item, (gpointer) "a=1", NULL, NULL, write_done_cb, &c);
+  berth_store_write_async (f->store, no_change, NULL, NULL, NULL, write_done_cb, &c);
+  berth_store_set_current_tag (f->store, NULL);
+  berth_store_write_async (f->store, put_item, (gpointer) "u=1", NULL, NULL, write_done_cb, &c);
+  c.pending = 3;
+  g_main_loop_run (c.loop);
+  g_assert_true (g_queue_is_empty (&c.errors));
+  idx_a = g_array_index (c.indexes, guint64, 0);
+  g_assert_cmpuint (calls, ==, 1);
+
+  /* a synchronous write carries the tag too */
+  berth_store_set_current_tag (f->store, b);
+  idx_b = berth_store_write_sync (f->store, put_item, (gpointer) "b=1", &error);
+  berth_store_set_current_tag (f->store, NULL);
+  g_assert_no_error (error);
+
+  log = hooklog_dump (f->store);
+  expected = g_strdup_printf ("A@%" G_GUINT64_FORMAT " B@%" G_GUINT64_FORMAT " ", idx_a, idx_b);
+  g_assert_cmpstr (log, ==, expected);
+
+  /* a failing hook fails the whole commit: nothing of it is durable */
+  before = berth_store_get_index (f->store);
+  berth_store_set_current_tag (f->store, fail);
+  /* the failed commit is logged as a warning: expected here, so not fatal */
+  fatal = g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
+  g_assert_cmpuint (berth_store_write_sync (f->store, put_item, (gpointer) "f=1", &error), ==, 0);
+  g_log_set_always_fatal (fatal);
+  berth_store_set_current_tag (f->store, NULL);
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "hook refused on purpose"));
+  g_clear_error (&error);
+  g_assert_cmpint (item_value (f->store, "f"), ==, -1);
+  g_assert_cmpuint (berth_store_get_index (f->store), ==, before);
+
+  /* removed: no longer called */
+  berth_store_remove_commit_hook (f->store, id);
+  berth_store_set_current_tag (f->store, a);
+  g_assert_cmpuint (berth_store_write_sync (f->store, put_item, (gpointer) "g=1", &error), >, before);
+  berth_store_set_current_tag (f->store, NULL);
+  g_assert_cmpuint (calls, ==, 3);
+
+  g_array_unref (c.indexes);
+  g_main_loop_unref (c.loop);
+}
+
+/* --- integrity ------------------------------------------------------------ */
+
+static void
+test_quick_check_and_repair (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BerthStore) reopened = NULL;
+  g_autofree char *report = NULL;
+  g_autofree char *big = g_strnfill (3000, 'x');
+  FILE *file;
+  long size;
+  char garbage[4096 * 3];
+
+  g_assert_true (berth_store_migrate (f->store, "test", test_migrations, &error));
+  g_assert_true (berth_store_exec (f->store, "ALTER TABLE items ADD COLUMN blob TEXT", &error));
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("INSERT INTO items (name, value, blob) VALUES ('k%u', %u, '%s')",
+                                              i, i, big);
+      g_assert_true (berth_store_exec (f->store, sql, &error));
+    }
+  g_clear_object (&f->store);
+
+  /* garbage over pages in the middle of the file */
+  file = fopen (f->path, "r+b");
+  g_assert_nonnull (file);
+  fseek (file, 0, SEEK_END);
+  size = ftell (file);
+  g_assert_cmpint (size, >, 100 * 4096);
+  for (gsize i = 0; i < sizeof garbage; i++)
+    garbage[i] = (char) g_random_int ();
+  fseek (file, (size / 2) / 4096 * 4096, SEEK_SET);
+  g_assert_cmpuint (fwrite (garbage, 1, sizeof garbage, file), ==, sizeof garbage);
+  fclose (file);
+
+  reopened = berth_store_new (f->path, &error);
+  g_assert_null (reopened);
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "is damaged"));
+  g_assert_nonnull (strstr (error->message, "berthd --repair"));
+  g_clear_error (&error);
+
+  g_assert_true (berth_store_repair (f->path, &report, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (report, "is damaged"));
+  g_assert_nonnull (strstr (report, "table items: "));
+  g_clear_pointer (&report, g_free);
+  f->store = berth_store_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (item_value (f->store, "k0"), ==, 0);
+  g_clear_object (&f->store);
+
+  g_assert_true (berth_store_repair (f->path, &report, &error));
+  g_assert_nonnull (strstr (report, "nothing to repair"));
+  f->store = berth_store_new (f->path, &error);
+  g_assert_no_error (error);
+}
+
 static void
 test_open_errors (void)
 {
@@ -439,5 +626,7 @@ main (int argc, char **argv)
   g_test_add ("/store/get-one", Fixture, NULL, fixture_setup, test_get_one, fixture_teardown);
   g_test_add ("/store/write-thread", Fixture, NULL, fixture_setup, test_write_thread, fixture_teardown);
   g_test_add_func ("/store/open-errors", test_open_errors);
+  g_test_add ("/store/commit-hook", Fixture, NULL, fixture_setup, test_commit_hook, fixture_teardown);
+  g_test_add ("/store/quick-check", Fixture, NULL, fixture_setup, test_quick_check_and_repair, fixture_teardown);
   return g_test_run ();
 }
