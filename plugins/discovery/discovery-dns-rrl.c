@@ -220,3 +220,9 @@ dns_rrl_truncated (const guint8 *query, gsize len)
   memset (out + 6, 0, 6);                                /* no answer, authority, additional */
   return g_bytes_new_take (out, pos);
 }
+
+guint
+dns_rrl_size (DnsRrl *self)
+{
+  return g_hash_table_size (self->sources);
+}

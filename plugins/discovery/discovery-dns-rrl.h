@@ -28,5 +28,7 @@ DnsRrlVerdict  dns_rrl_check     (DnsRrl                *self,
                                   gint64                 now_us);
 GBytes        *dns_rrl_truncated (const guint8          *query,
                                   gsize                  len);
+/* Sources tracked now, for the self-tests */
+guint          dns_rrl_size      (DnsRrl                *self);
 
 G_END_DECLS

@@ -300,3 +300,16 @@ security_limits_admit (SecurityLimits *self, BerthCaller *caller, GError **error
                  _("Too many requests from %s: retry in %u s"), ip, retry_after);
   return FALSE;
 }
+
+guint
+security_limits_size (SecurityLimits *self)
+{
+  guint n;
+
+  g_return_val_if_fail (SECURITY_IS_LIMITS (self), 0);
+
+  g_mutex_lock (&self->lock);
+  n = g_hash_table_size (self->address.buckets) + g_hash_table_size (self->token.buckets);
+  g_mutex_unlock (&self->lock);
+  return n;
+}

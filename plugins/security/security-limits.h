@@ -18,4 +18,7 @@ gboolean        security_limits_admit  (SecurityLimits *self,
                                         BerthCaller    *caller,
                                         GError        **error);
 
+/* Buckets held now (addresses and tokens), for the self-tests */
+guint           security_limits_size   (SecurityLimits *self);
+
 G_END_DECLS
