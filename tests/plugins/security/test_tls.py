@@ -343,3 +343,19 @@ def test_a_silent_client_is_cut_off_and_caps_hold(berthd_factory, tmp_path):
     again.request("GET", "/v1/status/leader")
     assert again.getresponse().status == 200
     again.close()
+
+
+def test_https_callers_are_tls_callers(berthd_factory, tmp_path):
+    """The audit trail names the caller of each write: over HTTPS it is a
+    TLS caller, over plain HTTP a TCP one."""
+    b = start_tls(berthd_factory, tmp_path)
+    import consul
+    c = consul.Consul(host="127.0.0.1", port=b.https_port, scheme="https", verify=str(b.ca),
+                      token=b.token)
+    assert c.kv.put("who/secure", "1")
+    assert b.consul().kv.put("who/plain", "1")
+    r = b.unix_request("GET", "/v1/audit", headers={"X-Consul-Token": b.token or ""})
+    assert r.status == 200, r
+    peers = {row["path"]: row["peer"] for row in r.json() if row.get("path", "").startswith("/v1/kv/who/")}
+    assert peers["/v1/kv/who/secure"].startswith("tls 127.0.0.1:"), peers
+    assert peers["/v1/kv/who/plain"].startswith("tcp 127.0.0.1:"), peers
