@@ -240,3 +240,26 @@ def test_a_damaged_store_is_refused_and_repaired(berthd_factory, tmp_path, berth
     index, keys = b.consul().kv.get("bulk/", keys=True)
     assert keys and len(keys) > 0
     assert b.unix_request("GET", "/v1/audit/verify").json()["ok"] is True
+
+
+def test_marathon_writes_are_rows(berthd_factory, tmp_path):
+    import marathon
+    from marathon.models import MarathonApp
+    b = berthd_factory(extra_args=["--disable-plugin", "runtime"])
+    client = marathon.MarathonClient(b.url, timeout=10, auth_token=b.token)
+    client.create_app("/audited", MarathonApp(cmd="sleep 100", instances=0, cpus=0.1, mem=16))
+    client.delete_app("/audited", force=True)
+    rows = wait_rows(b, "/v2/apps", 2)
+    # the path as the client sent it (marathon-python doubles the slash)
+    assert [(r["method"], r["path"], r["status"]) for r in rows] == [
+        ("POST", "/v2/apps", 201), ("DELETE", "/v2/apps//audited", 200)], rows
+    assert rows[0]["operation"] == "POST /v2/apps"
+
+
+def test_rate_limited_requests_are_rows(berthd_factory, tmp_path):
+    b = start(berthd_factory, tmp_path, "[security]\nrate_limit = 1\nrate_burst = 1\n")
+    statuses = [requests.get(b.url + "/v1/kv/limited", timeout=10).status_code for _ in range(4)]
+    assert 429 in statuses, statuses
+    rows = wait_rows(b, "/v1/kv/limited", statuses.count(429))
+    assert [r["status"] for r in rows] == [429] * statuses.count(429), rows
+    assert all(r["method"] == "GET" for r in rows)
