@@ -12,6 +12,7 @@ X-Consul-Token is the anonymous caller)."""
 import json
 import os
 import stat
+import subprocess
 
 import consul
 import pytest
@@ -458,3 +459,22 @@ def test_marathon_apps_follow_app_prefix(acl):
     # lists show only what the token may read; single apps are refused
     assert [a.id for a in m.list_apps()] == ["/team-a/web"]
     assert acl.get("/v2/apps/team-b/web", headers=tok(secret)).status_code == 403
+
+
+def dig(port, name, qtype="A"):
+    p = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+tries=1", "+time=5", name, qtype],
+                       capture_output=True, text=True, timeout=30)
+    return p.stdout
+
+
+def test_dev_anonymous_dns_reads_services_default_denies(berthd_factory):
+    dns_dev, dns_strict = free_port(), free_port()
+    dev = berthd_factory(extra_args=["--dev", "--dns-addr", f"127.0.0.1:{dns_dev}"])
+    strict = berthd_factory(extra_args=["--dns-addr", f"127.0.0.1:{dns_strict}"])
+    for b in (dev, strict):
+        b.consul().agent.service.register("web", service_id="web", address="10.1.2.3", port=80)
+    out = dig(dns_dev, "web.service.consul")
+    assert "status: NOERROR" in out and "10.1.2.3" in out
+    # without --dev the anonymous caller reads nothing: the name does not exist for it
+    out = dig(dns_strict, "web.service.consul")
+    assert "10.1.2.3" not in out and "NXDOMAIN" in out
