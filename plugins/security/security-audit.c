@@ -86,6 +86,8 @@ commit_hook (BerthStore *store, const BerthStoreCommit *commits, guint n_commits
           g_prefix_error (error, _("Cannot record the call in the audit trail: "));
           return FALSE;
         }
+      g_debug ("audit: row %" G_GINT64_FORMAT " for %s in the transaction of index %" G_GUINT64_FORMAT,
+               mark->id, berth_call_get_operation (call), commits[i].index);
       g_object_set_qdata_full (G_OBJECT (caller), row_mark_quark (), mark, row_mark_free);
     }
   return TRUE;
@@ -117,6 +119,8 @@ reply_write (BerthTxn *txn, gpointer user_data, GError **error)
     return FALSE;
   if (found)
     return TRUE;
+  g_debug ("audit: row for %s (%u) at its reply", w->entry.operation != NULL ? w->entry.operation : "-",
+           w->entry.status);
   /* no row yet (or the transaction that made it failed): a whole one */
   return audit_chain_append (store, &w->entry, NULL, NULL, error);
 }
@@ -151,6 +155,11 @@ event_cb (BerthEventBus *bus, BerthEvent *event, gpointer user_data)
   if (caller == NULL ||
       (g_strcmp0 (topic, "api.write") != 0 && g_strcmp0 (topic, "api.failed") != 0 &&
        g_strcmp0 (topic, "api.refused") != 0))
+    return;
+  /* throttled calls (429) are not written one by one: a flood would turn
+   * into as many store writes (the rate limiter logs each throttled client) */
+  if (data != NULL && json_object_has_member (data, "status") &&
+      json_object_get_int_member (data, "status") == 429)
     return;
   w = g_new0 (ReplyWrite, 1);
   audit_entry_from_call (&w->entry, caller, member_string (data, "method"), member_string (data, "path"),
