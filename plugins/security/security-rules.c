@@ -374,8 +374,12 @@ fail (GError **error, guint line, const char *format, ...)
   va_start (args, format);
   msg = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Failed to parse ACL rules: line %u: %s"),
-               line, msg);
+  /* JSON rules are judged as a whole: no line (0) */
+  if (line == 0)
+    g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Failed to parse ACL rules: %s"), msg);
+  else
+    g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Failed to parse ACL rules: line %u: %s"),
+                 line, msg);
   return FALSE;
 }
 
@@ -600,7 +604,7 @@ json_rule_block (SecurityRules *rules, gint kind, gboolean prefix, gboolean lega
   g_autoptr(GList) members = NULL;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return fail (error, 1, _("“%s” must map names to {\"policy\": …}"), word);
+    return fail (error, 0, _("“%s” must map names to {\"policy\": …}"), word);
   names = json_node_get_object (node);
   members = json_object_get_members (names);
   for (GList *l = members; l != NULL; l = l->next)
@@ -612,16 +616,16 @@ json_rule_block (SecurityRules *rules, gint kind, gboolean prefix, gboolean lega
       SecurityPolicy policy;
 
       if (!JSON_NODE_HOLDS_OBJECT (block))
-        return fail (error, 1, _("%s \"%s\": expected {\"policy\": …}"), word, name);
+        return fail (error, 0, _("%s \"%s\": expected {\"policy\": …}"), word, name);
       obj = json_node_get_object (block);
       value = json_object_get_member (obj, "policy");
       if (value == NULL)
-        return fail (error, 1, _("%s \"%s\": missing policy"), word, name);
+        return fail (error, 0, _("%s \"%s\": missing policy"), word, name);
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING ||
           !parse_policy (json_node_get_string (value), &kinds[kind], &policy))
-        return fail (error, 1, _("%s \"%s\": invalid policy (read, write or deny)"), word, name);
+        return fail (error, 0, _("%s \"%s\": invalid policy (read, write or deny)"), word, name);
       if (json_object_get_size (obj) > (json_object_has_member (obj, "intentions") ? 2u : 1u))
-        return fail (error, 1, _("%s \"%s\": unknown attribute besides policy"), word, name);
+        return fail (error, 0, _("%s \"%s\": unknown attribute besides policy"), word, name);
       store_rule (rules, kind, prefix, legacy, name, policy);
     }
   return TRUE;
@@ -642,7 +646,7 @@ parse_json (SecurityRules *rules, const char *text, gboolean legacy, GError **er
       return FALSE;
     }
   if (!JSON_NODE_HOLDS_OBJECT (root))
-    return fail (error, 1, _("the JSON rules must be an object"));
+    return fail (error, 0, _("the JSON rules must be an object"));
   obj = json_node_get_object (root);
   members = json_object_get_members (obj);
   for (GList *l = members; l != NULL; l = l->next)
@@ -653,16 +657,16 @@ parse_json (SecurityRules *rules, const char *text, gboolean legacy, GError **er
       gboolean prefix;
 
       if (!resolve_keyword (word, &kind, &prefix))
-        return fail (error, 1, _("unknown rule “%s”"), word);
+        return fail (error, 0, _("unknown rule “%s”"), word);
       if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
         {
           SecurityPolicy policy;
           if (prefix || !parse_policy (json_node_get_string (value), &kinds[kind], &policy))
-            return fail (error, 1, _("%s: invalid policy “%s”"), word, json_node_get_string (value));
+            return fail (error, 0, _("%s: invalid policy “%s”"), word, json_node_get_string (value));
           store_rule (rules, kind, TRUE, legacy, "", policy);
         }
       else if (!kinds[kind].named)
-        return fail (error, 1, _("“%s” takes a policy string"), word);
+        return fail (error, 0, _("“%s” takes a policy string"), word);
       else if (JSON_NODE_HOLDS_ARRAY (value))
         {
           JsonArray *array = json_node_get_array (value);

@@ -308,11 +308,11 @@ test_malformed (void)
   parse_bad ("key \"\\q\" { policy = \"read\" }", 1, "invalid escape");
   parse_bad ("service \"x\" { policy = \"read\" intentions = \"sometimes\" }", 1, "intentions");
   /* JSON */
-  parse_bad ("{ \"key_prefix\": { \"a\": { \"policy\": \"nope\" } } }", 1, "invalid policy");
-  parse_bad ("{ \"frob\": \"read\" }", 1, "unknown rule");
-  parse_bad ("{ \"key_prefix\": { \"a\": { \"policy\": \"read\", \"x\": 1 } } }", 1, "unknown attribute");
-  parse_bad ("{ \"key_prefix\": { \"a\": { } } }", 1, "missing policy");
-  parse_bad ("{ \"operator\": { \"a\": { \"policy\": \"read\" } } }", 1, "takes a policy string");
+  parse_bad ("{ \"key_prefix\": { \"a\": { \"policy\": \"nope\" } } }", 0, "invalid policy");
+  parse_bad ("{ \"frob\": \"read\" }", 0, "unknown rule");
+  parse_bad ("{ \"key_prefix\": { \"a\": { \"policy\": \"read\", \"x\": 1 } } }", 0, "unknown attribute");
+  parse_bad ("{ \"key_prefix\": { \"a\": { } } }", 0, "missing policy");
+  parse_bad ("{ \"operator\": { \"a\": { \"policy\": \"read\" } } }", 0, "takes a policy string");
   parse_bad ("{ \"key_prefix\": ", 0, "Failed to parse ACL rules");
   {
     g_autoptr(GError) error = NULL;
