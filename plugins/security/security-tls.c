@@ -255,7 +255,12 @@ load_or_create_ca (SecurityTls *self, GError **error)
       !read_pem (self, "ca-key.pem", &self->ca_key_pem, error))
     return FALSE;
   if (self->ca_pem != NULL)
-    return security_ca_inspect (self->ca_pem, NULL, NULL, NULL, error);
+    {
+      if (security_ca_inspect (self->ca_pem, NULL, NULL, NULL, error))
+        return TRUE;
+      g_prefix_error (error, "%s/ca.pem: ", self->dir);
+      return FALSE;
+    }
   if (self->ca_key_pem != NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
@@ -284,7 +289,12 @@ load_or_create_server (SecurityTls *self, GError **error)
       !read_pem (self, "server-key.pem", &key, error))
     return FALSE;
   if (cert != NULL && key != NULL && (self->ca_key_pem == NULL || !needs_renewal (cert)))
-    return use_server (self, cert, key, error);
+    {
+      if (use_server (self, cert, key, error))
+        return TRUE;
+      g_prefix_error (error, "%s/server.pem, server-key.pem: ", self->dir);
+      return FALSE;
+    }
   if (self->ca_key_pem == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
@@ -293,6 +303,23 @@ load_or_create_server (SecurityTls *self, GError **error)
       return FALSE;
     }
   return renew_server (self, error);
+}
+
+/* A node given its certificate must be given the CA that signed it. */
+static gboolean
+check_chain (SecurityTls *self, GError **error)
+{
+  g_autoptr(GTlsCertificate) ca = g_tls_certificate_new_from_pem (self->ca_pem, -1, error);
+
+  if (ca == NULL)
+    return FALSE;
+  if (g_tls_certificate_verify (self->certificate, NULL, ca) & G_TLS_CERTIFICATE_UNKNOWN_CA)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("TLS: %s/server.pem is not signed by the CA in ca.pem"), self->dir);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -328,6 +355,8 @@ start (SecurityTls *self, GError **error)
   ca_path = path_of (self, "ca.pem");
   self->database = g_tls_file_database_new (ca_path, error);
   if (self->database == NULL)
+    return FALSE;
+  if (!check_chain (self, error))
     return FALSE;
   if (!berth_context_add_service (self->context, BERTH_TYPE_TLS_PROVIDER, self, error))
     return FALSE;
