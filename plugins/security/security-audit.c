@@ -156,11 +156,6 @@ event_cb (BerthEventBus *bus, BerthEvent *event, gpointer user_data)
       (g_strcmp0 (topic, "api.write") != 0 && g_strcmp0 (topic, "api.failed") != 0 &&
        g_strcmp0 (topic, "api.refused") != 0))
     return;
-  /* throttled calls (429) are not written one by one: a flood would turn
-   * into as many store writes (the rate limiter logs each throttled client) */
-  if (data != NULL && json_object_has_member (data, "status") &&
-      json_object_get_int_member (data, "status") == 429)
-    return;
   w = g_new0 (ReplyWrite, 1);
   audit_entry_from_call (&w->entry, caller, member_string (data, "method"), member_string (data, "path"),
                          member_string (data, "operation"), berth_store_get_index (self->store),
