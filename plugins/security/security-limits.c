@@ -22,6 +22,7 @@
 
 #define MAX_BUCKETS       16384
 #define MAX_IDLE_US       (120 * G_USEC_PER_SEC)
+#define LOG_EVERY_US      (60 * G_USEC_PER_SEC)
 
 #define DEFAULT_RATE        200
 #define DEFAULT_BURST       400
@@ -32,6 +33,7 @@ typedef struct {
   char   *key;
   double  tokens;
   gint64  last_us;    /* monotonic time of the last refill */
+  gint64  logged_us;  /* when its throttling was last logged, or 0 */
   GList   link;       /* in Table.lru, least recently used first */
 } Bucket;
 
@@ -97,9 +99,11 @@ table_remove (Table *t, Bucket *b)
 }
 
 /* Takes a token from @key's bucket. FALSE when there is none; then
- * @retry_after is the number of seconds until there is one (at least 1). */
+ * @retry_after is the number of seconds until there is one (at least 1),
+ * and @log is set when this client's throttling is worth a log line (once
+ * a minute at most). */
 static gboolean
-table_take (Table *t, const char *key, gint64 now_us, guint *retry_after)
+table_take (Table *t, const char *key, gint64 now_us, guint *retry_after, gboolean *log)
 {
   Bucket *b;
 
@@ -145,6 +149,11 @@ table_take (Table *t, const char *key, gint64 now_us, guint *retry_after)
       seconds++;
     *retry_after = MAX (seconds, 1);
   }
+  if (b->logged_us == 0 || now_us - b->logged_us >= LOG_EVERY_US)
+    {
+      b->logged_us = now_us;
+      *log = TRUE;
+    }
   return FALSE;
 }
 
@@ -267,6 +276,7 @@ security_limits_admit (SecurityLimits *self, BerthCaller *caller, GError **error
   g_autofree char *token_key = NULL;
   gint64 now_us = g_get_monotonic_time ();
   guint retry_after = 0;
+  gboolean log = FALSE;
   const char *over = NULL;
 
   g_return_val_if_fail (SECURITY_IS_LIMITS (self), FALSE);
@@ -283,15 +293,21 @@ security_limits_admit (SecurityLimits *self, BerthCaller *caller, GError **error
     token_key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, token, -1);
 
   g_mutex_lock (&self->lock);
-  if (ip != NULL && !table_take (&self->address, ip, now_us, &retry_after))
+  if (ip != NULL && !table_take (&self->address, ip, now_us, &retry_after, &log))
     over = self->address.what;
-  else if (token_key != NULL && !table_take (&self->token, token_key, now_us, &retry_after))
+  else if (token_key != NULL && !table_take (&self->token, token_key, now_us, &retry_after, &log))
     over = self->token.what;
   g_mutex_unlock (&self->lock);
 
   if (over == NULL)
     return TRUE;
   g_object_set_data (G_OBJECT (caller), "berth-retry-after", GUINT_TO_POINTER (retry_after));
+  /* who is throttled, in the log: once a minute per client at most */
+  if (log && g_str_equal (over, "token"))
+    g_message ("rate limit: throttling a token (SHA-256 %.12s…): over %g requests/s",
+               token_key, self->token.rate);
+  else if (log)
+    g_message ("rate limit: throttling %s: over %g requests/s", ip, self->address.rate);
   if (g_str_equal (over, "token"))
     g_set_error (error, BERTH_ERROR, BERTH_ERROR_RATE_LIMITED,
                  _("Too many requests with this token: retry in %u s"), retry_after);
