@@ -800,7 +800,10 @@ berth_request_respond_message (BerthRequest *self, guint status, const char *mes
  * @error: what went wrong
  *
  * Answers with the HTTP status berth_error_to_http_status() gives for
- * @error and a JSON body `{"message": ...}`.
+ * @error and a JSON body `{"message": ...}`. A %BERTH_ERROR_RATE_LIMITED
+ * refusal carries `Retry-After`: the seconds the authority set as the
+ * "berth-retry-after" data of the request's caller (a guint in a pointer),
+ * at least 1.
  */
 void
 berth_request_respond_error (BerthRequest *self, const GError *error)
