@@ -59,7 +59,8 @@ def test_status_json(berthd, run_cli):
 
 
 def test_address_flag(berthd, run_cli):
-    rc, out, err = run_cli(["--address", berthd.http_addr, "status"])
+    rc, out, err = run_cli(["--address", berthd.http_addr, "status"],
+                           env={"BERTH_TOKEN": berthd.token})
     assert rc == 0, err
     assert "dc1" in out
 
@@ -208,7 +209,8 @@ def test_kv_get_watch(berthd, berth_env):
     proc = subprocess.Popen(
         [str(berth_env.berth), "kv", "get", "cli/watched", "--watch"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        env=berth_env.child_env({"BERTH_HTTP_ADDR": berthd.http_addr}))
+        env=berth_env.child_env({"BERTH_HTTP_ADDR": berthd.http_addr,
+                                 "BERTH_TOKEN": berthd.token}))
     lines = queue.Queue()
 
     def reader():

@@ -175,7 +175,7 @@ def test_sigint_exits_0(berthd):
 def test_unix_socket_answers_http(berthd):
     st = os.stat(berthd.socket)
     assert stat.S_ISSOCK(st.st_mode)
-    assert stat.S_IMODE(st.st_mode) == 0o660, oct(st.st_mode)
+    assert stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
 
     r = berthd.unix_request("GET", "/v1/status/leader")
     assert r.status == 200

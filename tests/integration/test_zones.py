@@ -49,7 +49,8 @@ def test_admin_routes_only_on_admin_listeners(zoned):
                      headers={"X-Consul-Token": zoned.token or ""})
     assert "No such endpoint" not in r.text
     # and the admin listener serves the private routes too
-    r = requests.get(zoned.admin_url + "/v1/kv/?recurse", timeout=10)
+    r = requests.get(zoned.admin_url + "/v1/kv/?recurse", timeout=10,
+                     headers={"X-Consul-Token": zoned.token})
     assert r.status_code in (200, 404)
     assert "No such endpoint" not in r.text
 
