@@ -61,19 +61,31 @@ add_strings (JsonBuilder *b, const char *name, GPtrArray *a, GPtrArray *more)
 
 /* ---------------------------------------------------------------- ACL */
 
-/* An image is named by its references: a list shows it when one of its
- * tags may be read (an untagged one: its id). */
-static gboolean
-may_read_image (BerthRequest *req, BerthImage *image)
+/* An image is named by its references: a list shows it with the tags the
+ * caller may read, and leaves it out when there is none (an untagged
+ * image: when its id may not be read). */
+static JsonNode *
+readable_image_json (BerthRequest *req, BerthImage *image)
 {
   const char * const *tags = berth_image_get_repo_tags (image);
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *shown;
 
-  for (guint i = 0; tags != NULL && tags[i] != NULL; i++)
-    if (berth_request_authorize (req, "image", tags[i], BERTH_ACCESS_READ, NULL))
-      return TRUE;
-  /* refused: this one marks the answer as filtered */
-  return berth_request_may_read (req, "image", tags != NULL && tags[0] != NULL ? tags[0]
-                                                                              : berth_image_get_id (image));
+  if (tags == NULL || tags[0] == NULL)
+    return berth_request_may_read (req, "image", berth_image_get_id (image))
+           ? berth_image_to_json (image, FALSE) : NULL;
+  node = berth_image_to_json (image, FALSE);
+  shown = json_array_new ();
+  for (guint i = 0; tags[i] != NULL; i++)
+    if (berth_request_may_read (req, "image", tags[i]))
+      json_array_add_string_element (shown, tags[i]);
+  if (json_array_get_length (shown) == 0)
+    {
+      json_array_unref (shown);
+      return NULL;
+    }
+  json_object_set_array_member (json_node_get_object (node), "RepoTags", shown);
+  return g_steal_pointer (&node);
 }
 
 /* `image` @access on the reference a request names in its query or body,
@@ -108,8 +120,11 @@ images_list_cb (BerthRequest *req, gpointer user_data)
     }
   array = json_array_sized_new (images->len);
   for (guint i = 0; i < images->len; i++)
-    if (may_read_image (req, g_ptr_array_index (images, i)))
-      json_array_add_element (array, berth_image_to_json (g_ptr_array_index (images, i), FALSE));
+    {
+      JsonNode *shown = readable_image_json (req, g_ptr_array_index (images, i));
+      if (shown != NULL)
+        json_array_add_element (array, shown);
+    }
   node = json_node_init_array (json_node_alloc (), array);
   berth_request_respond_json (req, 200, node);
 }
