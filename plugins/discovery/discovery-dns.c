@@ -16,6 +16,7 @@
 #define UDP_BATCH        64
 #define TCP_IDLE_SECONDS 10
 #define MAX_TCP_CONNS    256
+#define MAX_TCP_PER_SOURCE 32   /* one source may not hold every connection */
 #define DEFAULT_RRL_RATE 100
 #define DEFAULT_RRL_SLIP 2
 
@@ -118,6 +119,7 @@ typedef struct {
   gsize              body_len;
   GBytes            *out;
   char              *peer;   /* "ip:port" */
+  char              *host;   /* the IP */
 } TcpConn;
 
 static void tcp_read_header (TcpConn *c);
@@ -132,6 +134,7 @@ tcp_conn_free (TcpConn *c)
   g_clear_object (&c->cancellable);
   g_free (c->body);
   g_free (c->peer);
+  g_free (c->host);
   g_clear_pointer (&c->out, g_bytes_unref);
   g_free (c);
 }
@@ -219,15 +222,36 @@ tcp_read_header (TcpConn *c)
                                  tcp_header_cb, c);
 }
 
+/* The connections open from @host */
+static guint
+tcp_conns_from (DiscoveryDns *self, const char *host)
+{
+  GHashTableIter iter;
+  gpointer key;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (g_strcmp0 (((TcpConn *) key)->host, host) == 0)
+      n++;
+  return n;
+}
+
 static gboolean
 tcp_incoming_cb (GSocketService *service, GSocketConnection *conn, GObject *source, gpointer user_data)
 {
   DiscoveryDns *self = user_data;
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (conn, NULL);
+  g_autofree char *host = NULL;
   TcpConn *c;
 
-  if (g_hash_table_size (self->conns) >= MAX_TCP_CONNS)
+  if (G_IS_INET_SOCKET_ADDRESS (remote))
+    host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+  /* busy, or this source holds its share already: the client retries, or
+   * falls back to UDP */
+  if (g_hash_table_size (self->conns) >= MAX_TCP_CONNS ||
+      (host != NULL && tcp_conns_from (self, host) >= MAX_TCP_PER_SOURCE))
     {
-      /* busy: the client retries, or falls back to UDP */
       g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
       return TRUE;
     }
@@ -235,19 +259,10 @@ tcp_incoming_cb (GSocketService *service, GSocketConnection *conn, GObject *sour
   c->dns = self;
   c->conn = g_object_ref (conn);
   c->cancellable = g_cancellable_new ();
-  {
-    g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (conn, NULL);
-
-    if (G_IS_INET_SOCKET_ADDRESS (remote))
-      {
-        GInetAddress *ia = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote));
-        g_autofree char *host = g_inet_address_to_string (ia);
-
-        c->peer = g_strdup_printf (g_inet_address_get_family (ia) == G_SOCKET_FAMILY_IPV6 ? "[%s]:%u"
-                                   : "%s:%u", host,
-                                   g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)));
-      }
-  }
+  if (host != NULL)
+    c->peer = g_strdup_printf (strchr (host, ':') != NULL ? "[%s]:%u" : "%s:%u", host,
+                               g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)));
+  c->host = g_steal_pointer (&host);
   g_hash_table_add (self->conns, c);
   g_socket_set_timeout (g_socket_connection_get_socket (conn), TCP_IDLE_SECONDS);
   tcp_read_header (c);

@@ -4,10 +4,12 @@ source address over its rate gets, for every slip-th query, an empty answer
 with TC set (so a real resolver asks again over TCP, which is not limited)
 and nothing for the others; other sources are not affected."""
 
+import select
 import socket
 import subprocess
 import time
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.query
@@ -120,3 +122,47 @@ def test_rate_zero_is_off(dns_node):
     answers = burst(node, 200)
     assert len(answers) == 200
     assert not any(a.flags & dns.flags.TC for a in answers)
+
+
+def test_tcp_connections_capped_per_source(dns_node):
+    node = dns_node(rate=0, slip=2)
+    held = []
+    try:
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", node.dns_port), timeout=5)
+            held.append(s)
+        # the server closes those beyond the per-source share at once (the
+        # others stay open until their idle timeout, 10 s)
+        time.sleep(0.5 * node.TIME_SCALE)
+        readable, _, _ = select.select(held, [], [], 0)
+        closed = 0
+        for s in readable:
+            try:
+                if s.recv(1) == b"":
+                    closed += 1
+            except ConnectionResetError:
+                closed += 1
+        assert closed == 8, closed
+        # another source still gets TCP answers
+        s2 = socket.socket()
+        s2.bind(("127.0.0.2", 0))
+        s2.settimeout(5)
+        s2.connect(("127.0.0.1", node.dns_port))
+        q = dns.message.make_query("node1.node.consul.", "A")
+        r = dns.query.tcp(q, "127.0.0.1", port=node.dns_port, sock=s2, timeout=5)
+        assert r.rcode() == dns.rcode.NOERROR and r.answer
+        s2.close()
+    finally:
+        for s in held:
+            s.close()
+    # once they are gone, the source is served over TCP again
+    deadline = time.monotonic() + 5 * node.TIME_SCALE
+    while True:
+        try:
+            r = dns.query.tcp(dns.message.make_query("node1.node.consul.", "A"), "127.0.0.1",
+                              port=node.dns_port, timeout=2)
+            break
+        except (OSError, EOFError, dns.exception.DNSException):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert r.rcode() == dns.rcode.NOERROR and r.answer
