@@ -165,11 +165,18 @@ txn_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   /* written directly, as KV answers are: Flags are unsigned 64-bit */
   if (error == NULL)
     {
+      gboolean first = TRUE;
+
       g_string_append (out, "{\"Results\":[");
       for (guint i = 0; i < t->results->len; i++)
         {
-          if (i > 0)
+          /* a get-tree's entries: only the keys the caller may read */
+          if (!berth_request_may_read (req, "key",
+                                       berth_kv_entry_get_key (g_ptr_array_index (t->results, i))))
+            continue;
+          if (!first)
             g_string_append_c (out, ',');
+          first = FALSE;
           g_string_append (out, "{\"KV\":");
           berth_kv_entry_append_json (g_ptr_array_index (t->results, i), out, TRUE);
           g_string_append_c (out, '}');

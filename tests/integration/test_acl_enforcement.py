@@ -117,6 +117,12 @@ def test_txn_is_refused_whole_before_anything_applies(guarded):
     assert r.status_code == 200, r.text
     assert r.json()["Errors"] is None
     assert guarded.admin.kv.get("team-a/one")[1]["Value"] == b"1"
+    # a tree read above the team's keys lists only theirs
+    r = guarded.put("/v1/txn", data=json.dumps([{"KV": {"Verb": "get-tree", "Key": "team"}}]),
+                    headers=TEAM_A)
+    assert r.status_code == 200, r.text
+    assert [e["KV"]["Key"] for e in r.json()["Results"]] == ["team-a/one"]
+    assert r.headers.get(FILTERED) == "true"
 
 
 # ---- catalog, health, agent -------------------------------------------------
