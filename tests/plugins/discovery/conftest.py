@@ -13,9 +13,15 @@ import time
 
 import pytest
 
-# The discovery tests need only the discovery plugin: the others (when
-# built) are disabled, which keeps every start fast and the logs short.
-OTHER_PLUGINS = ("runtime", "scheduler", "monitoring", "security")
+# The discovery tests need only the discovery plugin and the security plugin
+# (ACLs are always on): the others (when built) are disabled, which keeps
+# every start fast and the logs short.
+OTHER_PLUGINS = ("runtime", "scheduler", "monitoring")
+
+# What a Consul operator gives the anonymous token so that DNS answers
+# (DNS queries carry no token).
+DNS_READ_RULES = 'service_prefix "" { policy = "read" }\nnode_prefix "" { policy = "read" }\n'
+
 
 
 @pytest.fixture
@@ -33,6 +39,8 @@ def discovery_node(berthd_factory, berth_env, tmp_path):
             dns_port = berth_env.free_port()
             args += ["--dns-addr", f"127.0.0.1:{dns_port}"]
         b = berthd_factory(name=name, start=start, extra_args=args)
+        if start and dns:
+            b.allow_anonymous(DNS_READ_RULES)
         b.dns_port = dns_port
         b.node_name = name
         b.datacenter = dc
