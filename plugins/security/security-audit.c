@@ -241,6 +241,43 @@ read_retention (SecurityAudit *self, GError **error)
   return TRUE;
 }
 
+/* (Re)starts the retention timer from [security] audit_retention_days. */
+static void
+schedule_retention (SecurityAudit *self)
+{
+  g_clear_handle_id (&self->retention_id, g_source_remove);
+  if (self->retention_days > 0)
+    {
+      double half = self->retention_days * 86400.0 / 2;
+      expire_old_rows (self);
+      self->retention_id = g_timeout_add_seconds ((guint) CLAMP (half, 1, 3600), retention_cb, self);
+    }
+}
+
+/**
+ * security_audit_reload:
+ * @self: a #SecurityAudit
+ *
+ * Rereads [security] audit_retention_days (SIGHUP); a bad value keeps the
+ * current one.
+ */
+void
+security_audit_reload (SecurityAudit *self)
+{
+  double before;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (SECURITY_IS_AUDIT (self));
+  before = self->retention_days;
+  if (!read_retention (self, &error))
+    {
+      g_warning ("audit: %s; keeping %g days", error->message, before);
+      self->retention_days = before;
+      return;
+    }
+  schedule_retention (self);
+}
+
 static void
 security_audit_finalize (GObject *object)
 {
@@ -294,12 +331,7 @@ security_audit_new (BerthContext *context, GError **error)
   self->event_id = g_signal_connect (berth_context_get_event_bus (context), "event",
                                      G_CALLBACK (event_cb), self);
   security_audit_http_add_routes (context, self);
-  if (self->retention_days > 0)
-    {
-      double half = self->retention_days * 86400.0 / 2;
-      expire_old_rows (self);
-      self->retention_id = g_timeout_add_seconds ((guint) CLAMP (half, 1, 3600), retention_cb, self);
-    }
+  schedule_retention (self);
   return g_steal_pointer (&self);
 }
 

@@ -20,6 +20,8 @@ void           security_audit_refused (SecurityAudit *self,
                                        const char    *name,
                                        BerthAccess    access,
                                        const GError  *refusal);
+/* Rereads [security] audit_retention_days (SIGHUP). */
+void           security_audit_reload    (SecurityAudit *self);
 BerthStore    *security_audit_get_store (SecurityAudit *self);
 GBytes        *security_audit_get_key   (SecurityAudit *self);
 

@@ -125,6 +125,7 @@ static void
 security_reload (BerthPlugin *plugin)
 {
   security_limits_reload (SECURITY_PLUGIN (plugin)->limits);
+  security_audit_reload (SECURITY_PLUGIN (plugin)->audit);
 }
 
 static void

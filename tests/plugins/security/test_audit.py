@@ -8,6 +8,7 @@ store is refused at start and `berthd --repair` recovers it."""
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import time
@@ -161,8 +162,7 @@ def test_verify_names_the_row_changed_or_removed(berthd_factory, tmp_path, run_c
 
 
 def test_retention_keeps_a_signed_checkpoint(berthd_factory, tmp_path, run_cli):
-    # 0.0001 days = 8.64 s
-    b = start(berthd_factory, tmp_path, "[security]\naudit_retention_days = 0.0001\n")
+    b = start(berthd_factory, tmp_path, "[security]\n")  # the default: 90 days
     c = b.consul()
     assert c.kv.put("old/a", "1") is True
     assert c.kv.put("old/b", "1") is True
@@ -170,7 +170,14 @@ def test_retention_keeps_a_signed_checkpoint(berthd_factory, tmp_path, run_cli):
     time.sleep(9)
     assert c.kv.put("new/a", "1") is True
     wait_rows(b, "/v1/kv/new/", 1)
-    b.restart()  # retention runs at start (and then on a timer)
+    assert len(rows_for(b, "/v1/kv/old/")) == 2
+    # 0.0001 days = 8.64 s; SIGHUP rereads it and expires at once (as at
+    # start, and then on a timer)
+    (tmp_path / "berth.conf").write_text("[security]\naudit_retention_days = 0.0001\n")
+    b.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10 * b.TIME_SCALE
+    while rows_for(b, "/v1/kv/old/") and time.monotonic() < deadline:
+        time.sleep(0.1)
     rows = audit_rows(b)
     assert not [r for r in rows if r["path"].startswith("/v1/kv/old/")], rows
     assert [r["path"] for r in rows if r["path"].startswith("/v1/kv/new/")] == ["/v1/kv/new/a"]
