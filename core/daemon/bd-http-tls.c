@@ -305,6 +305,9 @@ pump_down (BdTlsRelay *self)
           p->done = TRUE;
           g_output_stream_close_async (out_stream, G_PRIORITY_DEFAULT, self->cancellable,
                                        output_closed_cb, bd_tls_relay_ref (self));
+          /* a client that reads nothing more cannot hold the close up */
+          if (self->timer == NULL)
+            self->timer = attach (g_timeout_source_new (LINGER_MS), linger_cb, self);
           return;
         }
       p->len = (gsize) n;

@@ -26,6 +26,8 @@
  * peer's [tls] verify_incoming). */
 
 #define CONNECT_TIMEOUT_MS 3000
+/* over HTTPS the connection includes the TLS handshake */
+#define TLS_CONNECT_TIMEOUT_MS 10000
 /* once connected: an answer within this (plus a blocking query's wait) */
 #define ANSWER_TIMEOUT_MS  30000
 #define MAX_WAIT_MS        (10 * 60 * 1000)
@@ -208,7 +210,9 @@ call_start_full (DiscoveryPlugin *plugin, SoupMessage *msg, GCancellable *parent
                                                     g_object_ref (call->cancellable), g_object_unref);
     }
   g_signal_connect (msg, "starting", G_CALLBACK (starting_cb), call);
-  call->timeout_id = g_timeout_add (CONNECT_TIMEOUT_MS, timeout_cb, call);
+  call->timeout_id = g_timeout_add (g_strcmp0 (g_uri_get_scheme (soup_message_get_uri (msg)), "https") == 0
+                                      ? TLS_CONNECT_TIMEOUT_MS : CONNECT_TIMEOUT_MS,
+                                    timeout_cb, call);
   soup_session_send_and_read_async (session_for (plugin, msg), msg, G_PRIORITY_DEFAULT, call->cancellable,
                                     call_done_cb, call);
 }

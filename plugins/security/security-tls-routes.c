@@ -80,13 +80,14 @@ static void
 ca_cb (BerthRequest *req, gpointer user_data)
 {
   SecurityTls *self = user_data;
+  g_autoptr(GBytes) body = NULL;
   const char *pem;
 
   if (!ready (self, req, FALSE))
     return;
   pem = security_tls_get_ca_pem (self);
-  berth_request_respond (req, SOUP_STATUS_OK, "application/x-pem-file",
-                         g_bytes_new_static (pem, strlen (pem)));
+  body = g_bytes_new (pem, strlen (pem));
+  berth_request_respond (req, SOUP_STATUS_OK, "application/x-pem-file", body);
 }
 
 /* "addresses": optional IP addresses for a node's certificate */
