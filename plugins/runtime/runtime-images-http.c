@@ -65,7 +65,7 @@ add_strings (JsonBuilder *b, const char *name, GPtrArray *a, GPtrArray *more)
  * caller may read, and leaves it out when there is none (an untagged
  * image: when its id may not be read). */
 static JsonNode *
-readable_image_json (BerthRequest *req, BerthImage *image)
+readable_image_json (BerthRequest *req, BerthImage *image, gboolean detail)
 {
   const char * const *tags = berth_image_get_repo_tags (image);
   g_autoptr(JsonNode) node = NULL;
@@ -73,8 +73,8 @@ readable_image_json (BerthRequest *req, BerthImage *image)
 
   if (tags == NULL || tags[0] == NULL)
     return berth_request_may_read (req, "image", berth_image_get_id (image))
-           ? berth_image_to_json (image, FALSE) : NULL;
-  node = berth_image_to_json (image, FALSE);
+           ? berth_image_to_json (image, detail) : NULL;
+  node = berth_image_to_json (image, detail);
   shown = json_array_new ();
   for (guint i = 0; tags[i] != NULL; i++)
     if (berth_request_may_read (req, "image", tags[i]))
@@ -86,6 +86,46 @@ readable_image_json (BerthRequest *req, BerthImage *image)
     }
   json_object_set_array_member (json_node_get_object (node), "RepoTags", shown);
   return g_steal_pointer (&node);
+}
+
+/* What a path's image key (a reference, an id or an id prefix) needs, on
+ * top of the core's check of the key as given: by reference, @access on
+ * it as the runtime records it; by id, on the image's tags (read: one of
+ * them, write: every one; untagged: its id). One that does not exist is
+ * left to the handler's 404. */
+static gboolean
+authorize_key (BerthRequest *req, gpointer user_data, BerthAccess access)
+{
+  const char *key = berth_request_get_param (req, "ref");
+  g_autoptr(BerthImage) image = runtime_images_inspect (images_of (user_data), key, NULL);
+  g_autofree char *name = key != NULL && *key != '\0' ? runtime_images_normalize_tag (key) : NULL;
+  g_autoptr(GError) error = NULL;
+  const char * const *tags;
+  gboolean by_tag = FALSE, ok = TRUE;
+
+  if (image == NULL)
+    return TRUE;
+  tags = berth_image_get_repo_tags (image);
+  for (guint i = 0; name != NULL && tags != NULL && tags[i] != NULL; i++)
+    by_tag = by_tag || g_str_equal (tags[i], name);
+  if (by_tag)
+    ok = berth_request_authorize (req, "image", name, access, &error);
+  else if (tags == NULL || tags[0] == NULL)
+    ok = berth_request_authorize (req, "image", berth_image_get_id (image), access, &error);
+  else
+    {
+      /* write: every tag; read: one is enough */
+      ok = access == BERTH_ACCESS_WRITE;
+      for (guint i = 0; tags[i] != NULL && ok == (access == BERTH_ACCESS_WRITE); i++)
+        {
+          g_clear_error (&error);
+          ok = berth_request_authorize (req, "image", tags[i], access, &error);
+        }
+    }
+  if (ok)
+    return TRUE;
+  berth_request_respond_error (req, error);
+  return FALSE;
 }
 
 /* `image` @access on the reference a request names in its query or body,
@@ -121,7 +161,7 @@ images_list_cb (BerthRequest *req, gpointer user_data)
   array = json_array_sized_new (images->len);
   for (guint i = 0; i < images->len; i++)
     {
-      JsonNode *shown = readable_image_json (req, g_ptr_array_index (images, i));
+      JsonNode *shown = readable_image_json (req, g_ptr_array_index (images, i), FALSE);
       if (shown != NULL)
         json_array_add_element (array, shown);
     }
@@ -169,7 +209,16 @@ images_inspect_cb (BerthRequest *req, gpointer user_data)
       berth_request_respond_error (req, error);
       return;
     }
-  node = berth_image_to_json (image, TRUE);
+  if (!authorize_key (req, user_data, BERTH_ACCESS_READ))
+    return;
+  /* the image's other names only as far as the caller may read them */
+  node = readable_image_json (req, image, TRUE);
+  if (node == NULL)
+    {
+      g_set_error (&error, BERTH_ERROR, BERTH_ERROR_DENIED, _("Permission denied"));
+      berth_request_respond_error (req, error);
+      return;
+    }
   berth_request_respond_json (req, 200, node);
 }
 
@@ -213,7 +262,7 @@ images_remove_cb (BerthRequest *req, gpointer user_data)
   g_autoptr(RuntimeImagesRemoval) removal = NULL;
   gboolean force = FALSE;
 
-  if (!query_flag (req, "force", &force))
+  if (!query_flag (req, "force", &force) || !authorize_key (req, user_data, BERTH_ACCESS_WRITE))
     return;
   removal = runtime_images_remove (images_of (user_data), berth_request_get_param (req, "ref"), force, &error);
   respond_removal (req, removal, error, FALSE);
@@ -226,7 +275,8 @@ images_prune_cb (BerthRequest *req, gpointer user_data)
   g_autoptr(RuntimeImagesRemoval) removal = NULL;
   gboolean all = FALSE;
 
-  if (!query_flag (req, "all", &all))
+  /* a prune removes images of every name: it needs write on every one */
+  if (!query_flag (req, "all", &all) || !authorize_ref (req, "", BERTH_ACCESS_WRITE))
     return;
   removal = runtime_images_prune (images_of (user_data), all, &error);
   respond_removal (req, removal, error, TRUE);

@@ -118,6 +118,16 @@ def test_images_of_another_team(guarded_rt):
     assert "localhost/team-b/secret:1" not in seen
     assert r.headers.get("X-Consul-Results-Filtered-By-ACLs") == "true"
     assert team_a(rt, "GET", "/api/images/export", params={"ref": "localhost/team-b/secret:1"}).status_code == 403
+    assert team_a(rt, "GET", "/api/images/localhost/team-b/secret:1").status_code == 403
+    # by id, the image shows the names the team may read
+    image_id = r.json()[0]["Id"]
+    r = team_a(rt, "GET", f"/api/images/{image_id}")
+    assert r.status_code == 200, r.text
+    assert "localhost/team-a/mine:1" in r.json()["RepoTags"]
+    assert "localhost/team-b/secret:1" not in r.json()["RepoTags"]
+    assert "localhost/team-b/secret:1" in requests.get(rt.url(f"/api/images/{image_id}"), timeout=10).json()["RepoTags"]
+    assert team_a(rt, "DELETE", "/api/images/localhost/team-b/secret:1").status_code == 403
+    assert team_a(rt, "POST", "/api/images/prune").status_code == 403
     # a container of another team's image is refused, of a shared one made
     r = team_a(rt, "POST", "/api/containers",
                json={"name": "team-a-x", "image": "localhost/team-b/secret:1", "network": "none"})
