@@ -303,8 +303,12 @@ def test_marathon_lists_show_only_the_teams_apps(guarded, teams):
     assert [g.id for g in group.groups] == ["/team-a"]
     r = requests.get(guarded.url + "/v2/groups/team-b", headers={"Authorization": "token=team-a"})
     assert r.status_code in (403, 404)
-    assert all(q.app.id.startswith("/team-a/") for q in team_a.list_queue())
-    assert all(d.affected_apps == ["/team-a/web"] for d in team_a.list_deployments())
+    # an app that cannot start stays queued and its deployment open
+    admin.create_app("/team-b/broken", app("/team-b/broken", cmd="exit 1", backoff_seconds=30))
+    wait_until(lambda: [q.app.id for q in admin.list_queue()] == ["/team-b/broken"], what="the queue")
+    assert [d.affected_apps for d in admin.list_deployments()] == [["/team-b/broken"]]
+    assert team_a.list_queue() == []
+    assert team_a.list_deployments() == []
     assert team_a.get_app("/team-a/web").id == "/team-a/web"
     with pytest.raises(marathon.exceptions.MarathonHttpError) as e:
         team_a.get_app("/team-b/web")
