@@ -5,16 +5,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <glib/gi18n.h>
-#include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
 
 #include "bd-http-head.h"
-#include "bd-http-tls.h"
-#include "bd-http-stream.h"
-#include "bd-listener.h"
+#include "bd-listener-private.h"
 
 /* A connection goes around: HEAD (berthd reads the request head, checking
  * its limits and timeouts) → REQUEST (libsoup serves the request on a
@@ -27,73 +22,6 @@
  * of its own, which berthd does not give it: each request is its own
  * libsoup connection, and keep-alive is berthd's business. */
 
-#define LINGER_MS           2000
-#define LINGER_MAX_BYTES    (8 * 1024 * 1024)
-#define ACCEPT_RETRY_MS     250
-#define ACCEPTS_PER_WAKEUP  64
-#define READ_CHUNK          4096
-
-typedef enum {
-  CONN_HEAD,
-  CONN_REQUEST,
-  CONN_LINGER,
-} ConnState;
-
-typedef struct _Conn Conn;
-
-struct _Conn {
-  BdListener        *listener;
-  GSocket           *socket;       /* what requests are read from */
-  BdTlsRelay        *relay;        /* HTTPS: decrypts the client's socket into socket */
-  GSocket           *client_socket; /* the client's own socket */
-  GSocketAddress    *local;
-  GSocketAddress    *remote;
-  char              *client;       /* key of the per-client count */
-  gboolean           is_unix;
-  BerthZone          zone;         /* of the listener it came through */
-  ConnState          state;
-  GByteArray        *buf;          /* read, not yet handed to libsoup */
-  GSource           *watch;
-  GSource           *timer;
-  GSource           *advance;
-  BdHttpStream      *stream;
-  SoupServerMessage *msg;
-  gulong             got_body_id;
-  gboolean           head_started; /* a byte of the current head arrived */
-  gboolean           got_body;
-  guint64            delivered;    /* request bytes read at the last check */
-  gboolean           keepalive;    /* the request allows another one */
-  gboolean           completed;    /* libsoup sent the whole response */
-  gboolean           peer_gone;
-  guint              requests;
-  gsize              discarded;
-};
-
-typedef struct {
-  BdListener *self;
-  GSocket    *socket;
-  BerthZone   zone;
-  gboolean    tls;
-  GSource    *source;
-  GSource    *retry;
-} Listen;
-
-struct _BdListener {
-  SoupServer   *server;
-  BdHttpLimits  limits;           /* allowed_origins is not used here */
-  guint         max_connections;  /* limits.max_connections within RLIMIT_NOFILE */
-  GPtrArray    *listens;
-  GHashTable   *conns;            /* Conn * set */
-  GHashTable   *per_client;       /* client key → count */
-  BerthTlsProvider *tls_provider; /* for HTTPS listeners */
-  gboolean      tls_require_client_certificate;
-  GHashTable   *relays;           /* BdTlsRelay * set, each holding a reference */
-  Conn         *accepting;
-  gulong        started_id;
-  gulong        finished_id;
-  gint64        last_fd_warning;
-};
-
 /* statuses libsoup 3.2 has no names for */
 
 static GQuark conn_quark (void);
@@ -105,12 +33,11 @@ G_DEFINE_QUARK (bd-listener-tls, tls)
 G_DEFINE_QUARK (bd-listener-socket, socket)
 G_DEFINE_QUARK (bd-listener-zone, zone)
 
-static void     conn_start_head   (Conn *c);
 static gboolean conn_check_head   (Conn *c);
 static void     conn_close        (Conn *c);
 
-static void
-clear_source (GSource **source)
+void
+bd_listener_clear_source (GSource **source)
 {
   if (*source != NULL)
     {
@@ -119,8 +46,8 @@ clear_source (GSource **source)
     }
 }
 
-static GSource *
-attach (GSource *source, GSourceFunc func, gpointer data)
+GSource *
+bd_listener_attach (GSource *source, GSourceFunc func, gpointer data)
 {
   g_source_set_callback (source, func, data, NULL);
   g_source_attach (source, NULL);
@@ -131,14 +58,14 @@ static GSource *
 watch_socket (Conn *c, GSocketSourceFunc func)
 {
   GSource *source = g_socket_create_source (c->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-  return attach (source, (GSourceFunc) (void (*) (void)) func, c);
+  return bd_listener_attach (source, (GSourceFunc) (void (*) (void)) func, c);
 }
 
 /* ---- answers berthd gives itself ------------------------------------ */
 
 /* Best effort: the answers are small enough for an empty socket buffer. */
-static void
-send_all (GSocket *socket, GBytes *bytes)
+void
+bd_listener_send_all (GSocket *socket, GBytes *bytes)
 {
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
@@ -190,13 +117,13 @@ conn_refuse (Conn *c, guint status, const char *message)
   g_autoptr(GBytes) reply = bd_http_reply_new (status, message);
 
   g_debug ("http: %s: %u %s", c->client, status, message);
-  clear_source (&c->watch);
-  clear_source (&c->timer);
+  bd_listener_clear_source (&c->watch);
+  bd_listener_clear_source (&c->timer);
   c->state = CONN_LINGER;
-  send_all (c->socket, reply);
+  bd_listener_send_all (c->socket, reply);
   g_socket_shutdown (c->socket, FALSE, TRUE, NULL);
   c->watch = watch_socket (c, linger_readable_cb);
-  c->timer = attach (g_timeout_source_new (LINGER_MS), linger_timeout_cb, c);
+  c->timer = bd_listener_attach (g_timeout_source_new (LINGER_MS), linger_timeout_cb, c);
 }
 
 /* ---- one request handed to libsoup ---------------------------------- */
@@ -218,8 +145,8 @@ advance_cb (gpointer data)
     }
   if (c->state != CONN_LINGER)
     {
-      clear_source (&c->watch);
-      clear_source (&c->timer);
+      bd_listener_clear_source (&c->watch);
+      bd_listener_clear_source (&c->timer);
     }
   if (c->msg != NULL)
     {
@@ -235,7 +162,7 @@ advance_cb (gpointer data)
   if (c->state == CONN_LINGER)
     ; /* refused after libsoup let go of it: the answer is on its way */
   else if (keep)
-    conn_start_head (c);
+    bd_listener_conn_start_head (c);
   else
     conn_close (c);
   return G_SOURCE_REMOVE;
@@ -248,7 +175,7 @@ stream_closed_cb (gpointer data)
   Conn *c = data;
 
   if (c->advance == NULL)
-    c->advance = attach (g_idle_source_new (), advance_cb, c);
+    c->advance = bd_listener_attach (g_idle_source_new (), advance_cb, c);
 }
 
 /* The client closed its end (or reset the connection) while its request
@@ -294,7 +221,7 @@ got_body_cb (SoupServerMessage *msg, gpointer data)
   Conn *c = data;
 
   c->got_body = TRUE;
-  clear_source (&c->timer);
+  bd_listener_clear_source (&c->timer);
   /* libsoup reads nothing more of this request: from now on, anything
    * readable on the socket is the client leaving (or its next request) */
   if (c->state == CONN_REQUEST && c->watch == NULL && c->advance == NULL)
@@ -373,15 +300,15 @@ conn_serve (Conn *c, guint64 request_len)
   g_autoptr(GBytes) prefix = g_bytes_new (c->buf->data, take);
 
   g_byte_array_remove_range (c->buf, 0, (guint) take);
-  clear_source (&c->watch);
-  clear_source (&c->timer);
+  bd_listener_clear_source (&c->watch);
+  bd_listener_clear_source (&c->timer);
   c->state = CONN_REQUEST;
   c->completed = FALSE;
   c->got_body = FALSE;
   c->delivered = 0;
   c->requests++;
   c->stream = bd_http_stream_new (c->socket, prefix, request_len, stream_closed_cb, c);
-  c->timer = attach (g_timeout_source_new_seconds (c->listener->limits.header_timeout_s),
+  c->timer = bd_listener_attach (g_timeout_source_new_seconds (c->listener->limits.header_timeout_s),
                      body_progress_cb, c);
   self->accepting = c;
   soup_server_accept_iostream (self->server, G_IO_STREAM (c->stream), c->local, c->remote, NULL);
@@ -510,9 +437,9 @@ idle_timeout_cb (gpointer data)
 static void
 start_header_timer (Conn *c)
 {
-  clear_source (&c->timer);
+  bd_listener_clear_source (&c->timer);
   c->head_started = TRUE;
-  c->timer = attach (g_timeout_source_new_seconds (c->listener->limits.header_timeout_s),
+  c->timer = bd_listener_attach (g_timeout_source_new_seconds (c->listener->limits.header_timeout_s),
                      header_timeout_cb, c);
 }
 
@@ -546,8 +473,8 @@ head_readable_cb (GSocket *socket, GIOCondition condition, gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-conn_start_head (Conn *c)
+void
+bd_listener_conn_start_head (Conn *c)
 {
   const BdHttpLimits *limits = &c->listener->limits;
 
@@ -555,15 +482,15 @@ conn_start_head (Conn *c)
   c->head_started = FALSE;
   c->keepalive = FALSE;
   c->peer_gone = FALSE;
-  clear_source (&c->timer);
-  clear_source (&c->watch);
+  bd_listener_clear_source (&c->timer);
+  bd_listener_clear_source (&c->watch);
   c->watch = watch_socket (c, head_readable_cb);
   /* a new connection must send its request in time; a kept-alive one may
    * wait idle longer for its next request */
   if (c->requests == 0 || c->buf->len > 0)
     start_header_timer (c);
   else
-    c->timer = attach (g_timeout_source_new_seconds (limits->idle_timeout_s), idle_timeout_cb, c);
+    c->timer = bd_listener_attach (g_timeout_source_new_seconds (limits->idle_timeout_s), idle_timeout_cb, c);
   if (c->buf->len > 0)
     conn_check_head (c);
 }
@@ -573,9 +500,9 @@ conn_start_head (Conn *c)
 static void
 conn_free (Conn *c)
 {
-  clear_source (&c->watch);
-  clear_source (&c->timer);
-  clear_source (&c->advance);
+  bd_listener_clear_source (&c->watch);
+  bd_listener_clear_source (&c->timer);
+  bd_listener_clear_source (&c->advance);
   if (c->msg != NULL)
     {
       g_clear_signal_handler (&c->got_body_id, c->msg);
@@ -612,265 +539,6 @@ conn_close (Conn *c)
   conn_free (c);
 }
 
-static char *
-client_key (GSocket *socket, GSocketAddress *remote)
-{
-  if (G_IS_INET_SOCKET_ADDRESS (remote))
-    return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
-  else
-    {
-      g_autoptr(GCredentials) creds = g_socket_get_credentials (socket, NULL);
-      if (creds != NULL)
-        return g_strdup_printf ("uid %u", (guint) g_credentials_get_unix_user (creds, NULL));
-      return g_strdup ("unix");
-    }
-}
-
-/* Over a cap: answer at once and close, holding nothing. */
-static void
-refuse_client (GSocket *client, guint status, const char *message)
-{
-  g_autoptr(GBytes) reply = bd_http_reply_new (status, message);
-  char scratch[4096];
-
-  send_all (client, reply);
-  /* what the client already sent would turn the close into a reset */
-  for (guint i = 0; i < 16; i++)
-    if (g_socket_receive_with_blocking (client, scratch, sizeof scratch, FALSE, NULL, NULL) <= 0)
-      break;
-  g_socket_shutdown (client, FALSE, TRUE, NULL);
-  g_socket_close (client, NULL);
-}
-
-static void
-relay_done_cb (BdTlsRelay *relay, gpointer data)
-{
-  BdListener *self = data;
-
-  g_hash_table_remove (self->relays, relay);
-}
-
-/* HTTPS: the listener reads the relay's decrypted side of the connection. */
-static GSocket *
-start_relay (BdListener *self, GSocket *client, BdTlsRelay **relay)
-{
-  g_autoptr(GTlsCertificate) certificate = NULL;
-  g_autoptr(GTlsDatabase) database = NULL;
-  g_autoptr(GError) error = NULL;
-  GSocket *inner = NULL;
-
-  certificate = berth_tls_provider_get_certificate (self->tls_provider);
-  database = berth_tls_provider_get_database (self->tls_provider);
-  if (certificate == NULL)
-    return NULL;
-  *relay = bd_tls_relay_new (client, certificate, database, self->tls_require_client_certificate,
-                             self->limits.header_timeout_s, relay_done_cb, self, &inner, &error);
-  if (*relay == NULL)
-    {
-      g_warning ("https: %s", error->message);
-      return NULL;
-    }
-  g_hash_table_add (self->relays, bd_tls_relay_ref (*relay));
-  return inner;
-}
-
-static void
-take_client (BdListener *self, GSocket *client, BerthZone zone, gboolean tls)
-{
-  g_autoptr(BdTlsRelay) relay = NULL;
-  g_autoptr(GSocket) inner = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
-  g_autoptr(GSocketAddress) remote = NULL;
-  g_autofree char *key = NULL;
-  guint count;
-  Conn *c;
-
-  g_socket_set_blocking (client, FALSE);
-  local = g_socket_get_local_address (client, NULL);
-  remote = g_socket_get_remote_address (client, NULL);
-  if (g_socket_get_family (client) == G_SOCKET_FAMILY_UNIX)
-    {
-      if (local == NULL)
-        local = g_unix_socket_address_new_with_type ("", 0, G_UNIX_SOCKET_ADDRESS_ANONYMOUS);
-      if (remote == NULL)
-        remote = g_unix_socket_address_new_with_type ("", 0, G_UNIX_SOCKET_ADDRESS_ANONYMOUS);
-    }
-  else
-    g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  if (local == NULL || remote == NULL)
-    {
-      g_socket_close (client, NULL);
-      return;
-    }
-  key = client_key (client, remote);
-  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_client, key));
-  if (tls && (g_hash_table_size (self->conns) >= self->max_connections ||
-              count >= self->limits.max_connections_per_client))
-    {
-      /* no plain-text answer on a TLS port, and no handshake spent on it */
-      g_debug ("http: refusing %s: too many connections", key);
-      g_socket_close (client, NULL);
-      return;
-    }
-  if (tls && (inner = start_relay (self, client, &relay)) == NULL)
-    {
-      g_socket_close (client, NULL);
-      return;
-    }
-  if (g_hash_table_size (self->conns) >= self->max_connections)
-    {
-      g_autofree char *text = g_strdup_printf (_("Too many connections (limit %u, "
-                                                 "http_max_connections)"),
-                                               self->max_connections);
-      g_debug ("http: refusing %s: %s", key, text);
-      refuse_client (client, SOUP_STATUS_SERVICE_UNAVAILABLE, text);
-      return;
-    }
-  if (count >= self->limits.max_connections_per_client)
-    {
-      g_autofree char *text = g_strdup_printf (_("Too many connections from %s (limit %u, "
-                                                 "http_max_connections_per_client)"),
-                                               key, self->limits.max_connections_per_client);
-      g_debug ("http: refusing %s: %s", key, text);
-      refuse_client (client, BD_HTTP_STATUS_TOO_MANY_REQUESTS, text);
-      return;
-    }
-
-  c = g_new0 (Conn, 1);
-  c->listener = self;
-  c->socket = g_object_ref (inner != NULL ? inner : client);
-  c->client_socket = g_object_ref (client);
-  c->relay = g_steal_pointer (&relay);
-  c->local = g_steal_pointer (&local);
-  c->remote = g_steal_pointer (&remote);
-  c->is_unix = g_socket_get_family (client) == G_SOCKET_FAMILY_UNIX;
-  c->zone = zone;
-  c->client = g_strdup (key);
-  c->buf = g_byte_array_new ();
-  g_hash_table_add (self->conns, c);
-  g_hash_table_insert (self->per_client, g_steal_pointer (&key), GUINT_TO_POINTER (count + 1));
-  conn_start_head (c);
-}
-
-/* ---- listening ------------------------------------------------------ */
-
-static gboolean accept_cb (GSocket *socket, GIOCondition condition, gpointer data);
-
-static void
-listen_watch (Listen *l)
-{
-  l->source = g_socket_create_source (l->socket, G_IO_IN, NULL);
-  g_source_set_callback (l->source, (GSourceFunc) (void (*) (void)) accept_cb, l, NULL);
-  g_source_attach (l->source, NULL);
-}
-
-static gboolean
-accept_retry_cb (gpointer data)
-{
-  Listen *l = data;
-
-  g_clear_pointer (&l->retry, g_source_unref);
-  listen_watch (l);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-accept_cb (GSocket *socket, GIOCondition condition, gpointer data)
-{
-  Listen *l = data;
-  BdListener *self = l->self;
-
-  for (guint i = 0; i < ACCEPTS_PER_WAKEUP; i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GSocket) client = g_socket_accept (socket, NULL, &error);
-
-      if (client != NULL)
-        {
-          take_client (self, client, l->zone, l->tls);
-          continue;
-        }
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        return G_SOURCE_CONTINUE;
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES) ||
-          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE) ||
-          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_FAILED))
-        {
-          /* out of descriptors (or memory): the pending connection stays
-           * in the backlog; try again shortly instead of spinning */
-          gint64 now = g_get_monotonic_time ();
-          if (now - self->last_fd_warning > 10 * G_USEC_PER_SEC)
-            {
-              g_warning ("http: cannot accept connections: %s (%u open)", error->message,
-                         g_hash_table_size (self->conns));
-              self->last_fd_warning = now;
-            }
-          g_clear_pointer (&l->source, g_source_unref);
-          l->retry = attach (g_timeout_source_new (ACCEPT_RETRY_MS), accept_retry_cb, l);
-          return G_SOURCE_REMOVE;
-        }
-      g_debug ("http: accept: %s", error->message);
-    }
-  return G_SOURCE_CONTINUE;
-}
-
-static int
-listen_backlog (void)
-{
-  g_autofree char *text = NULL;
-  guint64 value = 4096;
-
-  if (g_file_get_contents ("/proc/sys/net/core/somaxconn", &text, NULL, NULL))
-    g_ascii_string_to_unsigned (g_strstrip (text), 10, 16, 65535, &value, NULL);
-  return (int) value;
-}
-
-static void
-listen_free (Listen *l)
-{
-  clear_source (&l->source);
-  clear_source (&l->retry);
-  g_socket_close (l->socket, NULL);
-  g_object_unref (l->socket);
-  g_free (l);
-}
-
-static gboolean
-listener_add (BdListener *self, GSocket *socket, BerthZone zone, gboolean tls, GError **error)
-{
-  Listen *l;
-
-  g_socket_set_listen_backlog (socket, listen_backlog ());
-  g_socket_set_blocking (socket, FALSE);
-  if (!g_socket_listen (socket, error))
-    return FALSE;
-  l = g_new0 (Listen, 1);
-  l->self = self;
-  l->socket = g_object_ref (socket);
-  l->zone = zone;
-  l->tls = tls;
-  listen_watch (l);
-  g_ptr_array_add (self->listens, l);
-  return TRUE;
-}
-
-gboolean
-bd_listener_add (BdListener *self, GSocket *socket, BerthZone zone, GError **error)
-{
-  return listener_add (self, socket, zone, FALSE, error);
-}
-
-gboolean
-bd_listener_add_tls (BdListener *self, GSocket *socket, BerthZone zone, BerthTlsProvider *provider,
-                     gboolean require_client_certificate, GError **error)
-{
-  g_return_val_if_fail (BERTH_IS_TLS_PROVIDER (provider), FALSE);
-  g_return_val_if_fail (self->tls_provider == NULL || self->tls_provider == provider, FALSE);
-
-  g_set_object (&self->tls_provider, provider);
-  self->tls_require_client_certificate = require_client_certificate;
-  return listener_add (self, socket, zone, TRUE, error);
-}
 
 void
 bd_listener_set_limits (BdListener *self, const BdHttpLimits *limits)
@@ -901,7 +569,7 @@ bd_listener_new (SoupServer *server, const BdHttpLimits *limits)
   BdListener *self = g_new0 (BdListener, 1);
 
   self->server = g_object_ref (server);
-  self->listens = g_ptr_array_new_with_free_func ((GDestroyNotify) listen_free);
+  self->listens = g_ptr_array_new_with_free_func ((GDestroyNotify) bd_listener_listen_free);
   self->conns = g_hash_table_new (NULL, NULL);
   self->per_client = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->relays = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) bd_tls_relay_unref);
