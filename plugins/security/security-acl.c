@@ -139,11 +139,26 @@ reload (SecurityAcl *self, GError **error)
   return TRUE;
 }
 
+static gboolean
+check_initial_management (BerthContext *context, GError **error)
+{
+  g_autofree char *initial = berth_context_dup_config_string (context, "security",
+                                                              "initial_management", NULL);
+
+  if (initial == NULL || g_uuid_string_is_valid (initial))
+    return TRUE;
+  g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+               _("[security] initial_management must be a UUID, like the SecretIDs it stands for"));
+  return FALSE;
+}
+
 SecurityAcl *
 security_acl_new (BerthContext *context, GError **error)
 {
   g_autoptr(SecurityAcl) self = g_object_new (SECURITY_TYPE_ACL, NULL);
 
+  if (!check_initial_management (context, error))
+    return NULL;
   self->context = g_object_ref (context);
   if (!acl_store_migrate (berth_context_get_store (context), error) || !reload (self, error))
     return NULL;
@@ -198,27 +213,38 @@ write_func (BerthTxn *txn, gpointer user_data, GError **error)
   return acl_store_apply (txn, user_data, error);
 }
 
-/* Under --dev: bootstrap at the first start, and let the anonymous token
- * read services and nodes (DNS answers without a token). */
+/* Bootstrap at the first start: under --dev (a fresh management token,
+ * and the anonymous token may read services and nodes so that DNS answers
+ * without a token), or with [security] initial_management (the operator's
+ * own SecretID, the same in every datacenter so that forwarded requests
+ * carry a token each one knows). */
 static gboolean
-dev_bootstrap (SecurityAcl *self, GError **error)
+start_bootstrap (SecurityAcl *self, const char *initial, gboolean dev, GError **error)
 {
   g_autoptr(GPtrArray) ops = acl_ops_new ();
   AclToken *bootstrap = security_acl_new_bootstrap_token ();
-  g_autofree char *secret = g_strdup (bootstrap->secret);
+  g_autofree char *secret = NULL;
   g_autofree char *path = NULL;
   const AclToken *anonymous = g_hash_table_lookup (self->by_accessor, ACL_ANONYMOUS_ACCESSOR);
   AclPolicy *policy = acl_policy_new ();
   AclToken *anon = NULL;
   GStrvBuilder *b;
 
+  if (initial != NULL)
+    {
+      g_free (bootstrap->secret);
+      bootstrap->secret = g_strdup (initial);
+      g_free (bootstrap->description);
+      bootstrap->description = g_strdup ("Initial Management Token ([security] initial_management)");
+    }
+  secret = g_strdup (bootstrap->secret);
   acl_ops_add_token (ops, ACL_OP_BOOTSTRAP, bootstrap);
   policy->id = g_uuid_string_random ();
   policy->name = g_strdup ("anonymous-dev-read");
   policy->description = g_strdup ("Developer mode: anyone may read services and nodes");
   policy->rules = g_strdup ("service_prefix \"\" {\n  policy = \"read\"\n}\n"
                             "node_prefix \"\" {\n  policy = \"read\"\n}\n");
-  if (anonymous != NULL && g_hash_table_lookup (self->policy_by_name, policy->name) == NULL)
+  if (dev && anonymous != NULL && g_hash_table_lookup (self->policy_by_name, policy->name) == NULL)
     {
       anon = acl_token_copy (anonymous);
       b = g_strv_builder_new ();
@@ -237,7 +263,11 @@ dev_bootstrap (SecurityAcl *self, GError **error)
     return FALSE;
   if (!reload (self, error) || !security_acl_save_bootstrap_token (self, secret, &path, error))
     return FALSE;
-  g_print (_("berthd: bootstrap token: %s (saved in %s)\n"), secret, path);
+  /* the operator's configured secret is not repeated on stdout */
+  if (initial == NULL)
+    g_print (_("berthd: bootstrap token: %s (saved in %s)\n"), secret, path);
+  else
+    g_print (_("berthd: ACLs bootstrapped with [security] initial_management (saved in %s)\n"), path);
   fflush (stdout);
   return TRUE;
 }
@@ -245,10 +275,17 @@ dev_bootstrap (SecurityAcl *self, GError **error)
 gboolean
 security_acl_ready (SecurityAcl *self, GError **error)
 {
+  g_autofree char *initial = NULL;
+  gboolean dev;
+
   g_return_val_if_fail (SECURITY_IS_ACL (self), FALSE);
 
-  if (!self->bootstrapped && berth_context_get_config_boolean (self->context, "berthd", "dev", FALSE))
-    return dev_bootstrap (self, error);
+  if (self->bootstrapped)
+    return TRUE;
+  dev = berth_context_get_config_boolean (self->context, "berthd", "dev", FALSE);
+  initial = berth_context_dup_config_string (self->context, "security", "initial_management", NULL);
+  if (dev || initial != NULL)
+    return start_bootstrap (self, initial, dev, error);
   return TRUE;
 }
 
