@@ -10,6 +10,7 @@ open connections kept."""
 import http.client
 import json
 import os
+import signal
 import socket
 import ssl
 import stat
@@ -359,3 +360,47 @@ def test_https_callers_are_tls_callers(berthd_factory, tmp_path):
     peers = {row["path"]: row["peer"] for row in r.json() if row.get("path", "").startswith("/v1/kv/who/")}
     assert peers["/v1/kv/who/secure"].startswith("tls 127.0.0.1:"), peers
     assert peers["/v1/kv/who/plain"].startswith("tcp 127.0.0.1:"), peers
+
+
+def test_a_client_leaving_over_https_cancels_its_blocking_query(berthd_factory, tmp_path):
+    """One blocking query per client at a time: once the first client has
+    closed its HTTPS connection, its parked query is gone and the next one
+    is served (not 429)."""
+    b = start_tls(berthd_factory, tmp_path, "[security]\nmax_blocking_per_client=1\n")
+    headers = {"X-Consul-Token": b.token or ""}
+    assert b.put("/v1/kv/watched", data="v1").status_code == 200
+    index = b.get("/v1/kv/watched").headers["X-Consul-Index"]
+    path = f"/v1/kv/watched?index={index}&wait=60s"
+
+    first = tls_client(b)
+    first.request("GET", path, headers=headers)
+    time.sleep(0.5 * b.TIME_SCALE)
+    second = tls_client(b)
+    second.request("GET", path, headers=headers)
+    r = second.getresponse()
+    assert r.status == 429, r.status
+    r.read()
+    second.close()
+
+    first.close()
+    deadline = time.monotonic() + 10 * b.TIME_SCALE
+    while True:
+        third = tls_client(b)
+        third.request("GET", path.replace("wait=60s", "wait=1s"), headers=headers)
+        r = third.getresponse()
+        r.read()
+        third.close()
+        if r.status == 200:
+            break
+        assert r.status == 429 and time.monotonic() < deadline, r.status
+        time.sleep(0.2)
+
+
+def test_sighup_keeps_https(berthd_factory, tmp_path):
+    b = start_tls(berthd_factory, tmp_path)
+    serial = serial_of(served_certificate(b.https_port))
+    b.send_signal(signal.SIGHUP)
+    time.sleep(0.5 * b.TIME_SCALE)
+    rc, out, err = curl("--cacert", b.ca, f"https://127.0.0.1:{b.https_port}/api/tls/ca")
+    assert rc == 0 and out == b.ca.read_text(), err
+    assert serial_of(served_certificate(b.https_port)) == serial
