@@ -133,14 +133,16 @@ bd_http_caller_new (BerthRequest *request)
 }
 
 /* The resource's name is the route's first captured parameter, e.g. the
- * key of `/v1/kv/\*key` or the id of `/v2/apps/\*id`. */
+ * key of `/v1/kv/\*key` or the id of `/v2/apps/\*id`; one named with a
+ * leading `_` (`:_id`) is an id, not a name: the call names nothing and the
+ * handler checks the name of what the id finds. */
 static const char *
 resource_name (BerthRequest *request, BerthRoute *route)
 {
   const char *pattern = berth_route_get_pattern (route);
 
   for (const char *p = pattern; *p != '\0'; p++)
-    if ((*p == ':' || *p == '*') && (p == pattern || p[-1] == '/'))
+    if ((*p == ':' || *p == '*') && (p == pattern || p[-1] == '/') && p[1] != '_')
       {
         g_autofree char *name = NULL;
         const char *end = strchr (p, '/');

@@ -59,7 +59,7 @@ service_register_cb (BerthRequest *req, gpointer user_data)
 static void
 service_deregister_cb (BerthRequest *req, gpointer user_data)
 {
-  discovery_catalog_submit_deregistration (req, self_name (req), berth_request_get_param (req, "id"), NULL);
+  discovery_catalog_submit_deregistration (req, self_name (req), berth_request_get_param (req, "_id"), NULL);
 }
 
 static JsonNode *
@@ -101,8 +101,8 @@ service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GE
   g_autoptr(CatalogService) s = NULL;
 
   answer->index = catalog_index (store, "node", self_name (req));
-  s = catalog_get_service (store, self_name (req), berth_request_get_param (req, "id"), error);
-  /* the core checked the path's id; the service's name is what rules name */
+  s = catalog_get_service (store, self_name (req), berth_request_get_param (req, "_id"), error);
+  /* the path names an id; the service's name is what rules name */
   if (s == NULL || !berth_request_authorize (req, "service", s->name, BERTH_ACCESS_READ, error))
     return FALSE;
   answer->json = agent_service_json (req, s);
@@ -179,13 +179,13 @@ check_register_cb (BerthRequest *req, gpointer user_data)
 static void
 check_deregister_cb (BerthRequest *req, gpointer user_data)
 {
-  discovery_catalog_submit_deregistration (req, self_name (req), NULL, berth_request_get_param (req, "id"));
+  discovery_catalog_submit_deregistration (req, self_name (req), NULL, berth_request_get_param (req, "_id"));
 }
 
 static void
 update_check (BerthRequest *req, DiscoveryPlugin *plugin, const char *status, const char *output)
 {
-  const char *id = berth_request_get_param (req, "id");
+  const char *id = berth_request_get_param (req, "_id");
   g_autoptr(GError) error = NULL;
   CatalogCheckUpdate *u;
 
@@ -335,7 +335,7 @@ static void
 service_maintenance_cb (BerthRequest *req, gpointer user_data)
 {
   BerthStore *store = berth_context_get_store (berth_request_get_context (req));
-  const char *id = berth_request_get_param (req, "id");
+  const char *id = berth_request_get_param (req, "_id");
   g_autoptr(GError) error = NULL;
   g_autoptr(CatalogService) s = catalog_get_service (store, self_name (req), id, &error);
   g_autofree char *check_id = NULL;
@@ -432,25 +432,28 @@ members_cb (BerthRequest *req, gpointer user_data)
   respond_json_take (req, root);
 }
 
+/* The ids in these paths are not names: the core checks the route's kind
+ * without one (`:_id`), the handlers the name of the service the id finds
+ * (or of the check's service; this node for a node-level check). */
 static const BerthRouteSpec agent_service_routes[] = {
   { BERTH_METHOD_PUT, "/v1/agent/service/register", "service", BERTH_ACCESS_WRITE, service_register_cb },
-  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/service/deregister/:id", "service",
+  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/service/deregister/:_id", "service",
     BERTH_ACCESS_WRITE, service_deregister_cb },
-  { BERTH_METHOD_PUT, "/v1/agent/service/maintenance/:id", "service", BERTH_ACCESS_WRITE,
+  { BERTH_METHOD_PUT, "/v1/agent/service/maintenance/:_id", "service", BERTH_ACCESS_WRITE,
     service_maintenance_cb },
   { BERTH_METHOD_GET, "/v1/agent/services", "service", BERTH_ACCESS_READ, services_cb },
-  { BERTH_METHOD_GET, "/v1/agent/service/:id", "service", BERTH_ACCESS_READ, service_cb },
+  { BERTH_METHOD_GET, "/v1/agent/service/:_id", "service", BERTH_ACCESS_READ, service_cb },
   { BERTH_METHOD_GET, "/v1/agent/checks", "node", BERTH_ACCESS_READ, checks_cb },
-  { BERTH_METHOD_PUT, "/v1/agent/check/register", "node", BERTH_ACCESS_WRITE, check_register_cb },
-  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/check/deregister/:id", "node", BERTH_ACCESS_WRITE,
+  { BERTH_METHOD_PUT, "/v1/agent/check/register", "service", BERTH_ACCESS_WRITE, check_register_cb },
+  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/check/deregister/:_id", "service", BERTH_ACCESS_WRITE,
     check_deregister_cb },
-  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/check/pass/:id", "node", BERTH_ACCESS_WRITE,
+  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/check/pass/:_id", "service", BERTH_ACCESS_WRITE,
     check_pass_cb },
-  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/check/warn/:id", "node", BERTH_ACCESS_WRITE,
+  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/check/warn/:_id", "service", BERTH_ACCESS_WRITE,
     check_warn_cb },
-  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/check/fail/:id", "node", BERTH_ACCESS_WRITE,
+  { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/check/fail/:_id", "service", BERTH_ACCESS_WRITE,
     check_fail_cb },
-  { BERTH_METHOD_PUT, "/v1/agent/check/update/:id", "node", BERTH_ACCESS_WRITE, check_update_cb },
+  { BERTH_METHOD_PUT, "/v1/agent/check/update/:_id", "service", BERTH_ACCESS_WRITE, check_update_cb },
   { BERTH_METHOD_GET, "/v1/agent/members", "node", BERTH_ACCESS_READ, members_cb },
   { BERTH_METHOD_PUT, "/v1/agent/maintenance", "node", BERTH_ACCESS_WRITE, node_maintenance_cb },
 };

@@ -180,7 +180,7 @@ checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GEr
       break;
     case CHECKS_IN_STATE:
     default:
-      state = berth_request_get_param (req, "state");
+      state = berth_request_get_param (req, "_state");
       if (g_str_equal (state, "any"))
         state = NULL;
       answer->index = catalog_index (store, "check", NULL);
@@ -220,7 +220,7 @@ health_node_cb (BerthRequest *req, gpointer user_data)
 static void
 health_state_cb (BerthRequest *req, gpointer user_data)
 {
-  const char *state = berth_request_get_param (req, "state");
+  const char *state = berth_request_get_param (req, "_state");
 
   if (!g_str_equal (state, "any") && !g_str_equal (state, CHECK_PASSING) &&
       !g_str_equal (state, CHECK_WARNING) && !g_str_equal (state, CHECK_CRITICAL))
@@ -235,7 +235,7 @@ static const BerthRouteSpec health_routes[] = {
   { BERTH_METHOD_GET, "/v1/health/service/:name", "service", BERTH_ACCESS_READ, health_service_cb },
   { BERTH_METHOD_GET, "/v1/health/checks/:name", "service", BERTH_ACCESS_READ, health_checks_cb },
   { BERTH_METHOD_GET, "/v1/health/node/:node", "node", BERTH_ACCESS_READ, health_node_cb },
-  { BERTH_METHOD_GET, "/v1/health/state/:state", "node", BERTH_ACCESS_READ, health_state_cb },
+  { BERTH_METHOD_GET, "/v1/health/state/:_state", "node", BERTH_ACCESS_READ, health_state_cb },
 };
 
 void

@@ -91,15 +91,15 @@ respond_done (Call *call, gboolean ok, gboolean unchanged, const GError *error)
   if (runtime_plugin_defer_until_ready (RUNTIME_PLUGIN (user_data), req, handler))       \
     return
 
-/* The core checked the path's key as given (a name, an id or an id
- * prefix); rules name containers by name, so the container it finds is
- * checked by its name too. One that does not exist is left to the
+/* The path's key is a name, an id or an id prefix (`:_id`: the core
+ * checks no name); rules name containers by name, so the container it
+ * finds is checked by its name. One that does not exist is left to the
  * handler's 404. */
 static gboolean
 authorize_container (BerthRequest *req, gpointer user_data, BerthAccess access)
 {
   g_autoptr(GError) error = NULL;
-  Ctr *c = runtime_containers_lookup (containers_of (user_data), berth_request_get_param (req, "id"), NULL);
+  Ctr *c = runtime_containers_lookup (containers_of (user_data), berth_request_get_param (req, "_id"), NULL);
 
   if (c == NULL || berth_request_authorize (req, "container", c->name, access, &error))
     return TRUE;
@@ -198,7 +198,7 @@ containers_inspect_cb (BerthRequest *req, gpointer user_data)
 
   DEFER (containers_inspect_cb);
   AUTHORIZE (BERTH_ACCESS_READ);
-  info = runtime_containers_inspect (containers_of (user_data), berth_request_get_param (req, "id"), &error);
+  info = runtime_containers_inspect (containers_of (user_data), berth_request_get_param (req, "_id"), &error);
   if (info == NULL)
     berth_request_respond_error (req, error);
   else
@@ -221,7 +221,7 @@ containers_start_cb (BerthRequest *req, gpointer user_data)
 {
   DEFER (containers_start_cb);
   AUTHORIZE (BERTH_ACCESS_WRITE);
-  runtime_containers_start_async (containers_of (user_data), berth_request_get_param (req, "id"), NULL,
+  runtime_containers_start_async (containers_of (user_data), berth_request_get_param (req, "_id"), NULL,
                                   started_cb, call_new (user_data, req));
 }
 
@@ -249,7 +249,7 @@ containers_stop_cb (BerthRequest *req, gpointer user_data)
       berth_request_respond_error (req, error);
       return;
     }
-  runtime_containers_stop_async (containers_of (user_data), berth_request_get_param (req, "id"),
+  runtime_containers_stop_async (containers_of (user_data), berth_request_get_param (req, "_id"),
                                  (guint) MIN (timeout, 3600), NULL, stopped_cb, call_new (user_data, req));
 }
 
@@ -275,7 +275,7 @@ containers_kill_cb (BerthRequest *req, gpointer user_data)
       berth_request_respond_message (req, 400, _("Unknown signal"));
       return;
     }
-  runtime_containers_kill_async (containers_of (user_data), berth_request_get_param (req, "id"), sig, NULL,
+  runtime_containers_kill_async (containers_of (user_data), berth_request_get_param (req, "_id"), sig, NULL,
                                  killed_cb, call_new (user_data, req));
 }
 
@@ -325,7 +325,7 @@ containers_wait_cb (BerthRequest *req, gpointer user_data)
 
   DEFER (containers_wait_cb);
   AUTHORIZE (BERTH_ACCESS_READ);
-  id = runtime_containers_resolve (containers_of (user_data), berth_request_get_param (req, "id"), &live, &error);
+  id = runtime_containers_resolve (containers_of (user_data), berth_request_get_param (req, "_id"), &live, &error);
   if (id == NULL)
     {
       berth_request_respond_error (req, error);
@@ -364,7 +364,7 @@ containers_remove_cb (BerthRequest *req, gpointer user_data)
   AUTHORIZE (BERTH_ACCESS_WRITE);
   if (!query_flag (req, "force", &force))
     return;
-  runtime_containers_remove_async (containers_of (user_data), berth_request_get_param (req, "id"), force, NULL,
+  runtime_containers_remove_async (containers_of (user_data), berth_request_get_param (req, "_id"), force, NULL,
                                    removed_cb, call_new (user_data, req));
 }
 
@@ -423,14 +423,14 @@ static const BerthRouteSpec routes[] = {
   { BERTH_METHOD_GET, "/api/runtime", "node", BERTH_ACCESS_READ, runtime_info_cb },
   { BERTH_METHOD_GET, "/api/containers", "container", BERTH_ACCESS_READ, containers_list_cb },
   { BERTH_METHOD_POST, "/api/containers", "container", BERTH_ACCESS_WRITE, containers_create_cb },
-  { BERTH_METHOD_GET, "/api/containers/:id", "container", BERTH_ACCESS_READ, containers_inspect_cb },
-  { BERTH_METHOD_DELETE, "/api/containers/:id", "container", BERTH_ACCESS_WRITE, containers_remove_cb },
-  { BERTH_METHOD_POST, "/api/containers/:id/start", "container", BERTH_ACCESS_WRITE, containers_start_cb },
-  { BERTH_METHOD_POST, "/api/containers/:id/stop", "container", BERTH_ACCESS_WRITE, containers_stop_cb },
-  { BERTH_METHOD_POST, "/api/containers/:id/kill", "container", BERTH_ACCESS_WRITE, containers_kill_cb },
-  { BERTH_METHOD_POST | BERTH_METHOD_GET, "/api/containers/:id/wait", "container", BERTH_ACCESS_READ,
+  { BERTH_METHOD_GET, "/api/containers/:_id", "container", BERTH_ACCESS_READ, containers_inspect_cb },
+  { BERTH_METHOD_DELETE, "/api/containers/:_id", "container", BERTH_ACCESS_WRITE, containers_remove_cb },
+  { BERTH_METHOD_POST, "/api/containers/:_id/start", "container", BERTH_ACCESS_WRITE, containers_start_cb },
+  { BERTH_METHOD_POST, "/api/containers/:_id/stop", "container", BERTH_ACCESS_WRITE, containers_stop_cb },
+  { BERTH_METHOD_POST, "/api/containers/:_id/kill", "container", BERTH_ACCESS_WRITE, containers_kill_cb },
+  { BERTH_METHOD_POST | BERTH_METHOD_GET, "/api/containers/:_id/wait", "container", BERTH_ACCESS_READ,
     containers_wait_cb },
-  { BERTH_METHOD_GET, "/api/containers/:id/logs", "container", BERTH_ACCESS_READ, containers_logs_cb },
+  { BERTH_METHOD_GET, "/api/containers/:_id/logs", "container", BERTH_ACCESS_READ, containers_logs_cb },
   { BERTH_METHOD_GET, "/api/logs", "container", BERTH_ACCESS_READ, logs_cb },
 };
 

@@ -247,7 +247,7 @@ runtime_logs_http_container (RuntimePlugin *plugin, BerthRequest *req)
     }
   if (!get_tail (req, &tail))
     return;
-  id = runtime_containers_resolve (runtime_plugin_get_containers (plugin), berth_request_get_param (req, "id"),
+  id = runtime_containers_resolve (runtime_plugin_get_containers (plugin), berth_request_get_param (req, "_id"),
                                    &live, &error);
   if (id == NULL)
     {

@@ -140,12 +140,12 @@ scheduler_http_handle_deployments (BerthRequest *req, gpointer user_data)
 void
 scheduler_http_handle_deployment (BerthRequest *req, gpointer user_data)
 {
-  const char *id = berth_request_get_param (req, "id");
+  const char *id = berth_request_get_param (req, "_id");
   g_autoptr(SchedulerDeployment) d = scheduler_db_load_deployment (scheduler_http_store (user_data), id, NULL, NULL);
   g_autoptr(SchedulerAppOp) op = NULL;
 
-  /* the core checked the path's deployment id; rules name the app it
-   * deploys (a deployment that does not exist is left to the operation) */
+  /* the path names a deployment (`:_id`), rules the app it deploys (a
+   * deployment that does not exist is left to the operation) */
   if (d != NULL && !scheduler_http_authorize_app (req, d->app_id, BERTH_ACCESS_WRITE))
     return;
   op = scheduler_apps_cancel_deployment (user_data, id, berth_request_get_caller (req));

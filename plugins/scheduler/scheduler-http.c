@@ -362,7 +362,7 @@ static const BerthRouteSpec routes[] = {
   { BERTH_METHOD_GET, "/v2/tasks", "app", BERTH_ACCESS_READ, scheduler_http_handle_tasks },
   { BERTH_METHOD_POST, "/v2/tasks/delete", "app", BERTH_ACCESS_WRITE, scheduler_http_handle_tasks_delete },
   { BERTH_METHOD_GET, "/v2/deployments", "app", BERTH_ACCESS_READ, scheduler_http_handle_deployments },
-  { BERTH_METHOD_DELETE, "/v2/deployments/:id", "app", BERTH_ACCESS_WRITE, scheduler_http_handle_deployment },
+  { BERTH_METHOD_DELETE, "/v2/deployments/:_id", "app", BERTH_ACCESS_WRITE, scheduler_http_handle_deployment },
   { BERTH_METHOD_GET, "/v2/queue", "app", BERTH_ACCESS_READ, scheduler_http_handle_queue },
   { BERTH_METHOD_DELETE, "/v2/queue/*path", "app", BERTH_ACCESS_WRITE, scheduler_http_handle_queue_delay },
   { BERTH_METHOD_GET, "/v2/groups", "app", BERTH_ACCESS_READ, handle_groups },

@@ -225,6 +225,14 @@ def test_ttl_checks_need_write_on_their_service(guarded):
     assert guarded.admin.agent.check.register("ttl", check_id="team-a-b-ttl", ttl="60s",
                                               service_id="team-b-db-1")
 
+    # ids are not names: the check's service decides, whatever its id
+    assert guarded.admin.agent.service.register("team-a-api", service_id="api-7", port=81, ttl="60s")
+    assert team_a(guarded, "PUT", "/v1/agent/check/pass/service:api-7").status_code == 200
+    assert guarded.admin.agent.checks()["service:api-7"]["Status"] == "passing"
+    assert team_a(guarded, "PUT", "/v1/agent/service/deregister/api-7").status_code == 200
+    assert "api-7" not in guarded.admin.agent.services()
+    r = team_a(guarded, "PUT", "/v1/agent/check/pass/team-b-db-ttl")
+    assert r.status_code == 403
     r = team_a(guarded, "PUT", "/v1/agent/check/pass/team-a-web-ttl?note=fine")
     assert r.status_code == 200, r.text
     assert guarded.admin.agent.checks()["team-a-web-ttl"]["Status"] == "passing"

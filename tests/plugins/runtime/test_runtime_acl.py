@@ -56,6 +56,9 @@ def test_containers_of_another_team(guarded_rt):
     spec = {"image": ref, "network": "none", "cmd": ["/bin/echo", "hello from a"]}
     r = team_a(rt, "POST", "/api/containers", json={**spec, "name": "team-a-one"})
     assert r.status_code == 201, r.text
+    # by id or id prefix, the container's name decides
+    mine = r.json()["Id"]
+    assert team_a(rt, "GET", f"/api/containers/{mine[:12]}").json()["Name"] == "team-a-one"
     for name in ("team-b-one", None):
         body = dict(spec, name=name) if name else spec
         r = team_a(rt, "POST", "/api/containers", json=body)
