@@ -252,3 +252,27 @@ security_ca_inspect (const char *cert_pem, gint64 *not_before, gint64 *not_after
     }
   return TRUE;
 }
+
+gboolean
+security_ca_covers (const char *cert_pem, const char * const *dns_names,
+                    const char * const *ip_addresses)
+{
+  g_auto(gnutls_x509_crt_t) crt = NULL;
+
+  g_return_val_if_fail (cert_pem != NULL, FALSE);
+
+  if (!import_cert (cert_pem, &crt, NULL))
+    return FALSE;
+  for (guint i = 0; dns_names != NULL && dns_names[i] != NULL; i++)
+    if (!gnutls_x509_crt_check_hostname2 (crt, dns_names[i], GNUTLS_VERIFY_DO_NOT_ALLOW_WILDCARDS))
+      return FALSE;
+  for (guint i = 0; ip_addresses != NULL && ip_addresses[i] != NULL; i++)
+    {
+      g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (ip_addresses[i]);
+      if (inet == NULL ||
+          !gnutls_x509_crt_check_ip (crt, g_inet_address_to_bytes (inet),
+                                     (unsigned int) g_inet_address_get_native_size (inet), 0))
+        return FALSE;
+    }
+  return TRUE;
+}

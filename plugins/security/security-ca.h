@@ -40,4 +40,10 @@ gboolean security_ca_inspect (const char         *cert_pem,
                               char              **serial,
                               GError            **error);
 
+/* Whether a PEM certificate is valid for every one of @dns_names and
+ * @ip_addresses (either may be NULL). */
+gboolean security_ca_covers  (const char         *cert_pem,
+                              const char * const *dns_names,
+                              const char * const *ip_addresses);
+
 G_END_DECLS

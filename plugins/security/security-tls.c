@@ -145,13 +145,13 @@ add_listen_address (GPtrArray *ips, const char *address)
     add_address (ips, g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)));
 }
 
-static gboolean
-issue_server (SecurityTls *self, char **cert_pem, char **key_pem, GError **error)
+/* The names the node's certificate is for: its name, localhost, loopback,
+ * its addresses and [tls] addresses. */
+static void
+wanted_names (SecurityTls *self, GPtrArray *dns, GPtrArray *ips)
 {
   BerthNode *node = berth_context_get_node (self->context);
   const char *name = node != NULL ? berth_node_get_name (node) : g_get_host_name ();
-  g_autoptr(GPtrArray) dns = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) ips = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *https_addr = berth_context_dup_config_string (self->context, "tls", "https_addr", NULL);
   g_autofree char *http_addr = berth_context_dup_config_string (self->context, "berthd", "http_addr", NULL);
   g_autofree char *extra = berth_context_dup_config_string (self->context, "tls", "addresses", NULL);
@@ -176,10 +176,32 @@ issue_server (SecurityTls *self, char **cert_pem, char **key_pem, GError **error
         add_address (ips, g_strstrip (parts[i]));
     }
   g_ptr_array_add (ips, NULL);
-  return security_ca_issue (self->ca_pem, self->ca_key_pem, name,
+}
+
+static gboolean
+issue_server (SecurityTls *self, char **cert_pem, char **key_pem, GError **error)
+{
+  g_autoptr(GPtrArray) dns = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) ips = g_ptr_array_new_with_free_func (g_free);
+
+  wanted_names (self, dns, ips);
+  return security_ca_issue (self->ca_pem, self->ca_key_pem, g_ptr_array_index (dns, 0),
                             (const char * const *) dns->pdata, (const char * const *) ips->pdata,
                             SECURITY_CERT_SERVER | SECURITY_CERT_CLIENT, self->lifetime_s,
                             cert_pem, key_pem, error);
+}
+
+/* Whether @cert_pem is still for every name and address of the node (its
+ * name, or an address, may have changed since it was made). */
+static gboolean
+covers_node (SecurityTls *self, const char *cert_pem)
+{
+  g_autoptr(GPtrArray) dns = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) ips = g_ptr_array_new_with_free_func (g_free);
+
+  wanted_names (self, dns, ips);
+  return security_ca_covers (cert_pem, (const char * const *) dns->pdata,
+                             (const char * const *) ips->pdata);
 }
 
 /* Makes @cert_pem with @key_pem the node's certificate. */
@@ -288,7 +310,8 @@ load_or_create_server (SecurityTls *self, GError **error)
   if (!read_pem (self, "server.pem", &cert, error) ||
       !read_pem (self, "server-key.pem", &key, error))
     return FALSE;
-  if (cert != NULL && key != NULL && (self->ca_key_pem == NULL || !needs_renewal (cert)))
+  if (cert != NULL && key != NULL &&
+      (self->ca_key_pem == NULL || (!needs_renewal (cert) && covers_node (self, cert))))
     {
       if (use_server (self, cert, key, error))
         return TRUE;

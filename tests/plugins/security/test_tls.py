@@ -404,3 +404,20 @@ def test_sighup_keeps_https(berthd_factory, tmp_path):
     rc, out, err = curl("--cacert", b.ca, f"https://127.0.0.1:{b.https_port}/api/tls/ca")
     assert rc == 0 and out == b.ca.read_text(), err
     assert serial_of(served_certificate(b.https_port)) == serial
+
+
+def test_a_new_address_gets_a_new_certificate_at_start(berthd_factory, tmp_path):
+    b = start_tls(berthd_factory, tmp_path)
+    first = served_certificate(b.https_port)
+    assert "10.9.8.7" not in x509(first, "-ext", "subjectAltName")
+    b.stop()
+    # same names: the same certificate
+    b.start(b.https_args)
+    assert serial_of(served_certificate(b.https_port)) == serial_of(first)
+    b.stop()
+    conf = tmp_path / "berthd.conf"
+    conf.write_text("[tls]\naddresses = 10.9.8.7\n")
+    b.start(b.https_args)
+    second = served_certificate(b.https_port)
+    assert "IP Address:10.9.8.7" in x509(second, "-ext", "subjectAltName")
+    assert serial_of(second) != serial_of(first)
