@@ -74,6 +74,13 @@ test_issue_and_verify (Fixture *f, gconstpointer data)
     g_assert_cmpuint (g_tls_certificate_verify (leaf, by_name, stranger) & G_TLS_CERTIFICATE_UNKNOWN_CA,
                       !=, 0);
   }
+  g_assert_true (security_ca_covers (cert, dns, ips));
+  {
+    const char *more_dns[] = { "alpha", "beta", NULL };
+    const char *more_ips[] = { "127.0.0.1", "10.0.0.1", NULL };
+    g_assert_false (security_ca_covers (cert, more_dns, NULL));
+    g_assert_false (security_ca_covers (cert, NULL, more_ips));
+  }
   g_assert_true (security_ca_inspect (cert, &not_before, &not_after, NULL, &error));
   g_assert_cmpint (not_after - not_before, >=, 600);
   g_assert_cmpint (not_after - not_before, <=, 600 + 120);
