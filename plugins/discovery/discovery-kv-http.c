@@ -160,11 +160,22 @@ static void
 kv_get_cb (BerthRequest *req, gpointer user_data)
 {
   KvRead *r = g_new0 (KvRead, 1);
+  g_autoptr(GError) error = NULL;
 
-  r->key = g_strdup (berth_request_get_param (req, "key"));
+  r->key = g_strdup (berth_request_get_param (req, "_key"));
   /* an invalid value is refused by discovery_blocking_serve() */
   berth_request_get_query_boolean (req, "recurse", &r->recurse, NULL);
   berth_request_get_query_boolean (req, "keys", &r->keys, NULL);
+  /* a read of one key needs `key` read on it; a list (?recurse, ?keys)
+   * names a prefix, not a key: it answers the keys under it the caller
+   * may read, as Consul does */
+  if (!r->recurse && !r->keys &&
+      !berth_request_authorize (req, "key", r->key, BERTH_ACCESS_READ, &error))
+    {
+      kv_read_free (r);
+      berth_request_respond_error (req, error);
+      return;
+    }
   berth_request_get_query_boolean (req, "raw", &r->raw, NULL);
   r->separator = g_strdup (berth_request_get_query (req, "separator"));
   discovery_blocking_serve (req, "kv", r->key, kv_read, r, (GDestroyNotify) kv_read_free);
@@ -335,7 +346,8 @@ kv_delete_cb (BerthRequest *req, gpointer user_data)
 }
 
 static const BerthRouteSpec kv_routes[] = {
-  { BERTH_METHOD_GET, "/v1/kv/*key", "key", BERTH_ACCESS_READ, kv_get_cb },
+  /* `*_key`: a read's path may name a prefix, checked in the handler */
+  { BERTH_METHOD_GET, "/v1/kv/*_key", "key", BERTH_ACCESS_READ, kv_get_cb },
   { BERTH_METHOD_PUT, "/v1/kv/*key", "key", BERTH_ACCESS_WRITE, kv_put_cb },
   { BERTH_METHOD_DELETE, "/v1/kv/*key", "key", BERTH_ACCESS_WRITE, kv_delete_cb },
 };
