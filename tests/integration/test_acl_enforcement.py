@@ -414,3 +414,73 @@ def test_automatic_registration_still_runs_for_team_apps(guarded, teams):
                json={"Name": "team-a-fake", "ID": "team-a-fake-1", "Port": 1, "Meta": {"berth-task": task_id}})
     assert r.status_code == 403, r.text
     assert "team-a-fake-1" not in guarded.admin.agent.services()
+
+
+# ---- with the security plugin's ACL engine ------------------------------------
+
+TEAM_A_RULES = """
+key_prefix "team-a/" { policy = "write" }
+service_prefix "team-a-" { policy = "write" }
+node_prefix "" { policy = "read" }
+app_prefix "/team-a/" { policy = "write" }
+"""
+
+
+@pytest.fixture
+def acl_daemon(berthd_factory, berth_env):
+    """berthd with its own plugins (the security plugin's ACLs, default
+    deny) and a token of team a's made through the ACL API."""
+    admin_port = berth_env.free_port()
+    b = berthd_factory(extra_args=["--listen", f"admin=127.0.0.1:{admin_port}"])
+    if not b.token:
+        pytest.skip("no security plugin in this build")
+    admin = f"http://127.0.0.1:{admin_port}"
+    headers = {"X-Consul-Token": b.token}
+    r = requests.put(admin + "/v1/acl/policy", headers=headers, timeout=10,
+                     json={"Name": "team-a", "Rules": TEAM_A_RULES})
+    assert r.status_code == 200, r.text
+    r = requests.put(admin + "/v1/acl/token", headers=headers, timeout=10,
+                     json={"Description": "team a", "Policies": [{"Name": "team-a"}]})
+    assert r.status_code == 200, r.text
+    b.team_a_token = r.json()["SecretID"]
+    return b
+
+
+def test_with_the_acl_engine(acl_daemon):
+    b = acl_daemon
+    team = {"X-Consul-Token": b.team_a_token}
+    c = b.consul()
+    for key in ("team-a/x", "team-b/y"):
+        assert c.kv.put(key, "v") is True
+    # a recursive read of everything answers the team's keys, marked filtered
+    r = b.get("/v1/kv/?recurse", headers=team)
+    assert r.status_code == 200, r.text
+    assert [e["Key"] for e in r.json()] == ["team-a/x"]
+    assert r.headers.get(FILTERED) == "true"
+    assert b.get("/v1/kv/team-b/y", headers=team).status_code == 403
+
+    # the team registers, heartbeats and deregisters its service by id
+    r = b.put("/v1/agent/service/register", headers=team,
+              json={"Name": "team-a-web", "ID": "web-1", "Check": {"TTL": "60s"}})
+    assert r.status_code == 200, r.text
+    assert b.put("/v1/agent/check/pass/service:web-1", headers=team).status_code == 200
+    assert c.agent.checks()["service:web-1"]["Status"] == "passing"
+    r = b.put("/v1/agent/service/register", headers=team, json={"Name": "team-b-web", "ID": "web-2"})
+    assert r.status_code == 403
+    assert c.agent.service.register("team-b-db", service_id="db-1", port=1, ttl="60s")
+    assert b.put("/v1/agent/check/pass/service:db-1", headers=team).status_code == 403
+    assert b.put("/v1/agent/service/deregister/db-1", headers=team).status_code == 403
+    assert set(b.get("/v1/agent/services", headers=team).json()) == {"web-1"}
+    assert b.put("/v1/agent/service/deregister/web-1", headers=team).status_code == 200
+    assert set(c.agent.services()) == {"db-1"}
+
+    # Marathon: the team's apps only
+    team_a = marathon.MarathonClient(b.url, timeout=10, auth_token=b.team_a_token)
+    admin = marathon.MarathonClient(b.url, timeout=10, auth_token=b.token)
+    admin.create_app("/team-b/web", app("/team-b/web", instances=0))
+    team_a.create_app("/team-a/web", app("/team-a/web", instances=0))
+    with pytest.raises(marathon.exceptions.MarathonHttpError) as e:
+        team_a.create_app("/team-b/evil", app("/team-b/evil", instances=0))
+    assert e.value.status_code == 403
+    assert [a.id for a in team_a.list_apps()] == ["/team-a/web"]
+    assert sorted(a.id for a in admin.list_apps()) == ["/team-a/web", "/team-b/web"]
