@@ -308,7 +308,7 @@ void
 scheduler_groups_handle (SchedulerPlugin *self, BerthRequest *req)
 {
   const char *method = berth_request_get_method (req);
-  const char *raw = berth_request_get_param (req, "path");
+  const char *raw = berth_request_get_param (req, "_path");
   g_autofree char *id = scheduler_app_normalize_id (raw != NULL ? raw : "/", NULL);
   g_autofree char *version = NULL;
   g_autoptr(SchedulerAppOp) batch = NULL;

@@ -368,8 +368,10 @@ static const BerthRouteSpec routes[] = {
   { BERTH_METHOD_GET, "/v2/groups", "app", BERTH_ACCESS_READ, handle_groups },
   { BERTH_METHOD_POST | BERTH_METHOD_PUT | BERTH_METHOD_DELETE, "/v2/groups", "app",
     BERTH_ACCESS_WRITE, handle_groups },
-  { BERTH_METHOD_GET, "/v2/groups/*path", "app", BERTH_ACCESS_READ, handle_groups },
-  { BERTH_METHOD_POST | BERTH_METHOD_PUT | BERTH_METHOD_DELETE, "/v2/groups/*path", "app",
+  /* a group is no app: its path is checked in the handler (its apps, and
+   * the group as "/id/" for a write) */
+  { BERTH_METHOD_GET, "/v2/groups/*_path", "app", BERTH_ACCESS_READ, handle_groups },
+  { BERTH_METHOD_POST | BERTH_METHOD_PUT | BERTH_METHOD_DELETE, "/v2/groups/*_path", "app",
     BERTH_ACCESS_WRITE, handle_groups },
   { BERTH_METHOD_GET, "/v2/events", "app", BERTH_ACCESS_READ, handle_events },
   { BERTH_METHOD_GET | BERTH_METHOD_POST | BERTH_METHOD_DELETE, "/v2/eventSubscriptions", "app",

@@ -484,3 +484,12 @@ def test_with_the_acl_engine(acl_daemon):
     assert e.value.status_code == 403
     assert [a.id for a in team_a.list_apps()] == ["/team-a/web"]
     assert sorted(a.id for a in admin.list_apps()) == ["/team-a/web", "/team-b/web"]
+    # its group, by path, read and written
+    assert [a.id for a in team_a.get_group("/team-a").apps] == ["/team-a/web"]
+    r = requests.put(b.url + "/v2/groups/team-a", json={"scaleBy": 2}, timeout=10,
+                     headers={"Authorization": "token=" + b.team_a_token})
+    assert r.status_code == 200, r.text
+    r = requests.delete(b.url + "/v2/groups/team-b", timeout=10,
+                        headers={"Authorization": "token=" + b.team_a_token})
+    assert r.status_code == 403, r.text
+    assert sorted(a.id for a in admin.list_apps()) == ["/team-a/web", "/team-b/web"]
