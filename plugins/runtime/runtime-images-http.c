@@ -88,15 +88,15 @@ readable_image_json (BerthRequest *req, BerthImage *image, gboolean detail)
   return g_steal_pointer (&node);
 }
 
-/* What a path's image key (a reference, an id or an id prefix) needs, on
- * top of the core's check of the key as given: by reference, @access on
- * it as the runtime records it; by id, on the image's tags (read: one of
+/* What a path's image key (a reference, an id or an id prefix: `*_ref`,
+ * the core checks no name) needs: by reference, @access on it as the
+ * runtime records it; by id, on the image's tags (read: one of
  * them, write: every one; untagged: its id). One that does not exist is
  * left to the handler's 404. */
 static gboolean
 authorize_key (BerthRequest *req, gpointer user_data, BerthAccess access)
 {
-  const char *key = berth_request_get_param (req, "ref");
+  const char *key = berth_request_get_param (req, "_ref");
   g_autoptr(BerthImage) image = runtime_images_inspect (images_of (user_data), key, NULL);
   g_autofree char *name = key != NULL && *key != '\0' ? runtime_images_normalize_tag (key) : NULL;
   g_autoptr(GError) error = NULL;
@@ -201,7 +201,7 @@ images_inspect_cb (BerthRequest *req, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(BerthImage) image = runtime_images_inspect (images_of (user_data),
-                                                        berth_request_get_param (req, "ref"), &error);
+                                                        berth_request_get_param (req, "_ref"), &error);
   g_autoptr(JsonNode) node = NULL;
 
   if (image == NULL)
@@ -264,7 +264,7 @@ images_remove_cb (BerthRequest *req, gpointer user_data)
 
   if (!query_flag (req, "force", &force) || !authorize_key (req, user_data, BERTH_ACCESS_WRITE))
     return;
-  removal = runtime_images_remove (images_of (user_data), berth_request_get_param (req, "ref"), force, &error);
+  removal = runtime_images_remove (images_of (user_data), berth_request_get_param (req, "_ref"), force, &error);
   respond_removal (req, removal, error, FALSE);
 }
 
@@ -542,8 +542,8 @@ static const BerthRouteSpec routes[] = {
   { BERTH_METHOD_POST, "/api/images/prune", "image", BERTH_ACCESS_WRITE, images_prune_cb },
   { BERTH_METHOD_POST, "/api/images/import", "image", BERTH_ACCESS_WRITE, images_import_cb },
   { BERTH_METHOD_GET | BERTH_METHOD_POST, "/api/images/export", "image", BERTH_ACCESS_READ, images_export_cb },
-  { BERTH_METHOD_GET, "/api/images/*ref", "image", BERTH_ACCESS_READ, images_inspect_cb },
-  { BERTH_METHOD_DELETE, "/api/images/*ref", "image", BERTH_ACCESS_WRITE, images_remove_cb },
+  { BERTH_METHOD_GET, "/api/images/*_ref", "image", BERTH_ACCESS_READ, images_inspect_cb },
+  { BERTH_METHOD_DELETE, "/api/images/*_ref", "image", BERTH_ACCESS_WRITE, images_remove_cb },
 };
 
 void
