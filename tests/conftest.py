@@ -305,6 +305,12 @@ class Berthd:
             self.token = None
         return self.token
 
+    def add_listener_address(self, address):
+        """Requests to another listener of this daemon ("host:port") carry
+        its management token too."""
+        if self.token:
+            _TOKENS[address] = self.token
+
     def allow_anonymous(self, rules):
         """Gives the anonymous token (callers without a token, DNS) the ACL
         `rules` (HCL), through the ACL API over the unix socket."""

@@ -283,7 +283,8 @@ ask_other_dc (Query *q, const char *path, DiscoveryWanGetFunc func)
       return;
     }
   q->dns->pending++;
-  discovery_wan_get (q->dns->plugin, q->dc, path, func, q);
+  /* the other datacenter answers what the DNS token may read there */
+  discovery_wan_get (q->dns->plugin, q->dc, path, q->dns->token, func, q);
 }
 
 static void

@@ -64,8 +64,17 @@ own_address (DiscoveryPlugin *plugin)
 {
   BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (plugin));
 
+  g_auto(GStrv) listeners = NULL;
+
   if (tls_provider (plugin) != NULL)
     return berth_context_dup_config_string (ctx, "tls", "https_addr", NULL);
+  /* joins are served in the admin zone: other datacenters join us back
+   * (and again after a restart) through our admin listener, when we have
+   * one; otherwise through --http-addr */
+  listeners = g_key_file_get_string_list (berth_context_get_config (ctx), "berthd", "listen", NULL, NULL);
+  for (guint i = 0; listeners != NULL && listeners[i] != NULL; i++)
+    if (g_str_has_prefix (g_strstrip (listeners[i]), "admin=") && listeners[i][6] != '\0')
+      return g_strdup (listeners[i] + 6);
   return berth_context_dup_config_string (ctx, "berthd", "http_addr", NULL);
 }
 
@@ -130,17 +139,37 @@ typedef struct {
   guint         timeout_id;
   guint         answer_timeout_ms;
   gboolean      connected;
+  DiscoveryPlugin *plugin;
   Done          done;
   gpointer      user_data;
 } Call;
 
-/* calls in flight, so that shutdown can let them end */
-static guint calls_in_flight;
+/* The link's state, kept on the plugin: the calls in flight (so that
+ * shutdown can let them end) and the pending re-join after a start. */
+typedef struct {
+  guint calls_in_flight;
+  guint rejoin_id;
+} WanState;
+
+#define WAN_STATE_KEY "discovery-wan-state"
+
+static WanState *
+wan_state (DiscoveryPlugin *plugin)
+{
+  WanState *state = g_object_get_data (G_OBJECT (plugin), WAN_STATE_KEY);
+
+  if (state == NULL)
+    {
+      state = g_new0 (WanState, 1);
+      g_object_set_data_full (G_OBJECT (plugin), WAN_STATE_KEY, state, g_free);
+    }
+  return state;
+}
 
 static void
 call_free (Call *call)
 {
-  calls_in_flight--;
+  wan_state (call->plugin)->calls_in_flight--;
   g_clear_handle_id (&call->timeout_id, g_source_remove);
   if (call->parent != NULL)
     g_cancellable_disconnect (call->parent, call->parent_handler);
@@ -197,8 +226,9 @@ call_start_full (DiscoveryPlugin *plugin, SoupMessage *msg, GCancellable *parent
 {
   Call *call = g_new0 (Call, 1);
 
+  call->plugin = plugin;
   call->answer_timeout_ms = answer_timeout_ms;
-  calls_in_flight++;
+  wan_state (plugin)->calls_in_flight++;
   call->msg = msg;
   call->cancellable = g_cancellable_new ();
   call->done = done;
@@ -279,6 +309,20 @@ forward_done (SoupMessage *msg, GBytes *body, const GError *error, gpointer user
                          soup_message_headers_get_content_type (headers, NULL), body);
 }
 
+/* Calls to another datacenter carry the caller's token, however it came
+ * (header, bearer, Marathon's form, Basic, ?token=): tokens are not
+ * replicated, so the operator gives the datacenters the same ones
+ * ([security] initial_management, or SecretIDs chosen at creation). */
+static void
+pass_token (SoupMessage *msg, BerthRequest *req)
+{
+  BerthCaller *caller = berth_request_get_caller (req);
+  const char *token = caller != NULL ? berth_caller_get_token (caller) : NULL;
+
+  if (token != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Consul-Token", token);
+}
+
 static void
 forward (DiscoveryPlugin *plugin, BerthRequest *req, const char *dc)
 {
@@ -287,7 +331,7 @@ forward (DiscoveryPlugin *plugin, BerthRequest *req, const char *dc)
   g_autofree char *url = NULL;
   GBytes *body;
   SoupMessage *msg;
-  const char *token, *ctype;
+  const char *ctype;
   guint answer_ms = ANSWER_TIMEOUT_MS;
 
   if (address == NULL)
@@ -307,9 +351,7 @@ forward (DiscoveryPlugin *plugin, BerthRequest *req, const char *dc)
   ctype = berth_request_get_header (req, "Content-Type");
   if (body != NULL && g_bytes_get_size (body) > 0)
     soup_message_set_request_body_from_bytes (msg, ctype != NULL ? ctype : "application/json", body);
-  token = berth_request_get_header (req, "X-Consul-Token");
-  if (token != NULL)
-    soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Consul-Token", token);
+  pass_token (msg, req);
   /* a blocking query may take its wait (and jitter) to answer */
   if (berth_request_has_query (req, "index"))
     {
@@ -372,7 +414,7 @@ get_done (SoupMessage *msg, GBytes *body, const GError *error, gpointer user_dat
 
 void
 discovery_wan_get (DiscoveryPlugin *plugin, const char *dc, const char *path_and_query,
-                   DiscoveryWanGetFunc func, gpointer user_data)
+                   const char *token, DiscoveryWanGetFunc func, gpointer user_data)
 {
   g_autofree char *address = discovery_wan_lookup (plugin, dc);
   g_autofree char *url = NULL;
@@ -391,6 +433,8 @@ discovery_wan_get (DiscoveryPlugin *plugin, const char *dc, const char *path_and
       func (0, NULL, user_data);
       return;
     }
+  if (token != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Consul-Token", token);
   get = g_new0 (Get, 1);
   get->func = func;
   get->user_data = user_data;
@@ -482,7 +526,10 @@ link_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                               scheme (join->plugin), join->address, own);
       SoupMessage *msg = soup_message_new ("PUT", url);
       if (msg != NULL)
-        call_start (join->plugin, msg, NULL, reverse_done, g_strdup (join->address));
+        {
+          pass_token (msg, join->request);
+          call_start (join->plugin, msg, NULL, reverse_done, g_strdup (join->address));
+        }
     }
   answer = json_node_new (JSON_NODE_VALUE);
   json_node_set_boolean (answer, TRUE);
@@ -571,6 +618,7 @@ join_cb (BerthRequest *req, gpointer user_data)
   join->address = strchr (address, ':') != NULL ? g_strdup (address)
                                                  : g_strdup_printf ("%s:%u", address, default_port);
   join->reverse = g_strcmp0 (berth_request_get_query (req, "reverse"), "0") != 0;
+  pass_token (msg, req);
   call_start (plugin, msg, berth_request_get_cancellable (req), join_self_done, join);
 }
 
@@ -597,9 +645,6 @@ static const BerthRouteSpec wan_routes[] = {
   { BERTH_METHOD_GET | BERTH_METHOD_PUT, "/v1/agent/join/:address", "agent", BERTH_ACCESS_WRITE, join_cb },
 };
 
-/* one plugin per process: the pending re-join after a start */
-static guint rejoin_id;
-
 /* After a start, tell every linked datacenter about us again, so that a
  * side that lost its state (or its link) gets the link back. */
 static gboolean
@@ -609,10 +654,13 @@ rejoin_cb (gpointer user_data)
   BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (plugin));
   BerthStore *store = berth_context_get_store (ctx);
   g_autofree char *own = own_address (plugin);
+  /* no caller here: the re-join announces itself with [discovery]
+   * wan_token, the token the other datacenters know this one by */
+  g_autofree char *token = berth_context_dup_config_string (ctx, "discovery", "wan_token", NULL);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gboolean have_row = TRUE;
 
-  rejoin_id = 0;
+  wan_state (plugin)->rejoin_id = 0;
   if (own == NULL)
     return G_SOURCE_REMOVE;
   stmt = berth_store_prepare (store, "SELECT datacenter, address FROM wan_links", NULL);
@@ -625,7 +673,11 @@ rejoin_cb (gpointer user_data)
 
       g_message ("wan: datacenter %s at %s", sqlite3_column_text (stmt, 0), address);
       if (msg != NULL)
-        call_start (plugin, msg, NULL, reverse_done, g_strdup (address));
+        {
+          if (token != NULL && *token != '\0')
+            soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Consul-Token", token);
+          call_start (plugin, msg, NULL, reverse_done, g_strdup (address));
+        }
     }
   return G_SOURCE_REMOVE;
 }
@@ -636,7 +688,7 @@ discovery_wan_setup (DiscoveryPlugin *plugin)
   /* first: these routes win over the older ones of discovery-agent.c */
   discovery_wan_add_routes (plugin, wan_routes, G_N_ELEMENTS (wan_routes));
   /* once the HTTP server listens: the other side calls us back */
-  rejoin_id = g_timeout_add_seconds (1, rejoin_cb, plugin);
+  wan_state (plugin)->rejoin_id = g_timeout_add_seconds (1, rejoin_cb, plugin);
 }
 
 void
@@ -644,11 +696,11 @@ discovery_wan_shutdown (DiscoveryPlugin *plugin)
 {
   gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
 
-  g_clear_handle_id (&rejoin_id, g_source_remove);
+  g_clear_handle_id (&wan_state (plugin)->rejoin_id, g_source_remove);
   soup_session_abort (session (plugin));
   if (g_object_get_data (G_OBJECT (plugin), TLS_SESSION_KEY) != NULL)
     soup_session_abort (g_object_get_data (G_OBJECT (plugin), TLS_SESSION_KEY));
   /* the aborted calls finish (and free) on the next iterations */
-  while (calls_in_flight > 0 && g_get_monotonic_time () < deadline)
+  while (wan_state (plugin)->calls_in_flight > 0 && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, FALSE);
 }

@@ -19,14 +19,16 @@ void      discovery_wan_shutdown     (DiscoveryPlugin      *plugin);
 char     *discovery_wan_lookup       (DiscoveryPlugin      *plugin,
                                       const char           *dc);
 
-/* GET @path_and_query on a server of @dc; the callback gets the status
- * (0 when there is no path to the datacenter) and body */
+/* GET @path_and_query on a server of @dc, with @token (or none); the
+ * callback gets the status (0 when there is no path to the datacenter)
+ * and body */
 typedef void (*DiscoveryWanGetFunc) (guint     status,
                                      GBytes   *body,
                                      gpointer  user_data);
 void      discovery_wan_get          (DiscoveryPlugin      *plugin,
                                       const char           *dc,
                                       const char           *path_and_query,
+                                      const char           *token,
                                       DiscoveryWanGetFunc   func,
                                       gpointer              user_data);
 

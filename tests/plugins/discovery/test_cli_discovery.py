@@ -58,7 +58,13 @@ def test_members_join_dc(discovery_node, run_cli):
     assert out.splitlines()[1].split()[0] == "alpha"
     rc, out, err = run_cli(["join", dc2.http_addr], berthd=dc1)
     assert rc == 2
-    rc, out, err = run_cli(["join", "--wan", dc2.http_addr], berthd=dc1)
+    # joining is the admin's: over the unix socket (the private TCP
+    # listener does not serve it)
+    rc, out, err = run_cli(["join", "--wan", dc2.admin_addr], berthd=dc1)
+    assert rc != 0 and "No such endpoint" in err
+    # the other datacenter knows the token (the same management token)
+    rc, out, err = run_cli(["--socket", dc1.socket, "--token", dc1.token,
+                            "join", "--wan", dc2.admin_addr])
     assert rc == 0, err
     rc, out, err = run_cli(["dc", "ls"], berthd=dc1)
     assert rc == 0, err

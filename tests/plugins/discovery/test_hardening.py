@@ -15,6 +15,7 @@ import subprocess
 import dns.message
 import dns.query
 import pytest
+import requests
 
 JSON = {"Content-Type": "application/json"}
 
@@ -437,7 +438,8 @@ DEEP_REPLY = b"[" * 100_000 + b"]" * 100_000
                          ids=["deep", "unclosed", "config-string", "dc-number", "array"])
 def test_join_reads_the_other_side_carefully(node, fake_dc, body):
     fake_dc.self_body = body
-    r = node.get(f"/v1/agent/join/{fake_dc.address}", params={"wan": 1})
+    r = requests.get(f"{node.admin_url}/v1/agent/join/{fake_dc.address}", params={"wan": 1},
+                     timeout=30)
     assert "Failed to join" in message(r, 500)
     assert node.running
     assert node.get("/v1/catalog/datacenters").json() == [node.datacenter]
@@ -452,7 +454,8 @@ def test_join_reads_the_other_side_carefully(node, fake_dc, body):
     b'{"Node": "n"}',
 ], ids=["deep", "service-number", "wrong-types", "port", "node-address-number", "node-string"])
 def test_dns_reads_other_datacenters_carefully(node, fake_dc, body):
-    r = node.get(f"/v1/agent/join/{fake_dc.address}", params={"wan": 1})
+    r = requests.get(f"{node.admin_url}/v1/agent/join/{fake_dc.address}", params={"wan": 1},
+                     timeout=30)
     assert r.status_code == 200, r.text
     fake_dc.body = body
     for name, rdtype in [("web.service.evil.consul.", "A"), ("web.service.evil.consul.", "SRV"),

@@ -10,14 +10,15 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
+import requests
 
 
 @pytest.fixture
 def pair(discovery_node):
     dc1 = discovery_node("alpha", dc="dc1")
     dc2 = discovery_node("beta", dc="dc2")
-    c1 = dc1.consul()
-    assert c1.agent.join(dc2.http_addr, wan=True)
+    # joins are the admin's: through dc1's admin listener, to dc2's
+    assert dc1.admin_consul().agent.join(dc2.admin_addr, wan=True)
     return dc1, dc2
 
 
@@ -33,7 +34,7 @@ def test_join_and_datacenters(pair, wait_until):
     # the link goes both ways
     wait_until(lambda: c2.catalog.datacenters() == ["dc2", "dc1"], 5, "dc2 to know dc1")
     names = {m["Name"] for m in c1.agent.members(wan=True)}
-    assert names == {"alpha.dc1", f"{dc2.http_addr}.dc2"}
+    assert names == {"alpha.dc1", f"{dc2.admin_addr}.dc2"}
     # the link is stored: it survives a restart
     dc1.restart()
     assert dc1.consul().catalog.datacenters() == ["dc1", "dc2"]
@@ -167,10 +168,17 @@ def test_join_errors(discovery_node, berth_env):
     dc1 = discovery_node("alpha", dc="dc1", dns=False)
     other = discovery_node("gamma", dc="dc1", dns=False)
     port = berth_env.free_port()
-    r = dc1.get(f"/v1/agent/join/127.0.0.1:{port}", params={"wan": 1})
+    admin = dc1.admin_url
+    r = requests.get(f"{admin}/v1/agent/join/127.0.0.1:{port}", params={"wan": 1}, timeout=30)
     assert r.status_code == 500
-    r = dc1.get(f"/v1/agent/join/{other.http_addr}", params={"wan": 1})
+    r = requests.get(f"{admin}/v1/agent/join/{other.admin_addr}", params={"wan": 1}, timeout=30)
     assert r.status_code == 400
-    r = dc1.get(f"/v1/agent/join/{other.http_addr}")
+    r = requests.get(f"{admin}/v1/agent/join/{other.admin_addr}", timeout=30)
     assert r.status_code == 501
+    # not on the private listener, and not without a token of the other side
+    r = dc1.get(f"/v1/agent/join/{other.admin_addr}", params={"wan": 1})
+    assert r.status_code == 404
+    r = requests.get(f"{admin}/v1/agent/join/{other.admin_addr}", params={"wan": 1}, timeout=30,
+                     headers={"X-Consul-Token": ""})
+    assert r.status_code == 403
     assert dc1.consul().catalog.datacenters() == ["dc1"]
