@@ -214,6 +214,29 @@ listen_https (BdDaemon *d, BerthZone zone, GError **error)
   return bd_http_listen_https (d->http, address, zone, provider, verify, &d->https_address, error);
 }
 
+/* ACLs default to deny: a security plugin that is there but did not start
+ * must not leave berthd serving everyone. Without one at all (disabled, or
+ * not built), every request is allowed and plain listeners stay on
+ * loopback unless --insecure. */
+static gboolean
+check_authority (BdDaemon *d, GError **error)
+{
+  BerthPlugin *security = berth_context_lookup_plugin (d->context, "security");
+
+  if (berth_context_get_service (d->context, BERTH_TYPE_AUTHORITY) != NULL)
+    return TRUE;
+  if (security != NULL && berth_plugin_get_state (security) != BERTH_PLUGIN_STATE_DISABLED)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("The security plugin did not start (%s): berthd does not serve without its "
+                     "ACLs (--disable-plugin security runs without them, on loopback only)"),
+                   berth_plugin_get_error (security) != NULL ? berth_plugin_get_error (security)
+                                                             : berth_plugin_state_to_string (berth_plugin_get_state (security)));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 start (BdDaemon *d, GError **error)
 {
@@ -279,6 +302,8 @@ start (BdDaemon *d, GError **error)
     return FALSE;
   if (!bd_plugins_start (d->context, d->config, error))
     return FALSE;
+  if (!check_authority (d, error))
+    return FALSE;
 
   d->http = bd_http_new (d->context, &d->config->http);
   /* --http-addr is the private zone; under --dev its loopback listener is
@@ -303,9 +328,36 @@ start (BdDaemon *d, GError **error)
   return TRUE;
 }
 
+/* The management token, when berthd (or `berth acl bootstrap`) made one. */
+static char *
+read_bootstrap_token (BdDaemon *d)
+{
+  g_autofree char *path = g_build_filename (d->config->state_dir, "bootstrap-token", NULL);
+  g_autofree char *token = NULL;
+
+  if (!g_file_get_contents (path, &token, NULL, NULL))
+    return NULL;
+  return g_strdup (g_strstrip (token));
+}
+
+static void
+print_access (BdDaemon *d, const char *token)
+{
+  if (berth_context_get_service (d->context, BERTH_TYPE_AUTHORITY) == NULL)
+    printf (_("berthd: no security plugin: every request is allowed, so berthd serves plain HTTP "
+              "on loopback only unless --insecure\n"));
+  else if (token == NULL)
+    printf (_("berthd: ACLs deny by default; no management token yet: run “berth acl bootstrap” "
+              "as root or as berthd's user\n"));
+  else
+    printf (_("berthd: ACLs deny by default; the management token is in %s/bootstrap-token\n"),
+            d->config->state_dir);
+}
+
 static void
 print_banner (BdDaemon *d)
 {
+  g_autofree char *token = read_bootstrap_token (d);
   const char *addr = d->status.http_address;
   g_autofree char *dns_host = g_strdup (d->config->dns_addr);
   char *colon = strrchr (dns_host, ':');
@@ -339,14 +391,17 @@ print_banner (BdDaemon *d)
       printf (_("berthd: %s on %s\n"), (const char *) l->data,
               (const char *) g_hash_table_lookup (berth_context_get_endpoints (d->context), l->data));
   }
-  printf (_("berthd: ACLs are not built yet: every request is allowed, so berthd serves loopback only unless --insecure\n"));
+  print_access (d, token);
   if (d->config->dev)
     {
+      const char *t = token != NULL ? token : "TOKEN";
+      if (token != NULL)
+        printf (_("berthd: bootstrap token: %s\n"), token);
       printf (_("\nTry it:\n"));
-      printf ("  curl -X PUT --data-binary hello http://%s/v1/kv/greeting\n", addr);
-      printf ("  curl http://%s/v1/kv/greeting?raw\n", addr);
+      printf ("  curl -H 'X-Consul-Token: %s' -X PUT --data-binary hello http://%s/v1/kv/greeting\n", t, addr);
+      printf ("  curl -H 'X-Consul-Token: %s' http://%s/v1/kv/greeting?raw\n", t, addr);
       printf ("  build/core/cli/berth --socket %s kv get greeting\n", d->status.socket_path);
-      printf (_("  a browser at http://%s/api/status\n"), addr);
+      printf (_("  a browser at http://%s/api/status?token=%s\n"), addr, t);
       if (g_hash_table_contains (berth_context_get_endpoints (d->context), "dns"))
         printf ("  dig @%s -p %s %s.node.consul\n", dns_host, dns_port, d->config->node_name);
       printf ("\n");

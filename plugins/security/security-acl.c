@@ -263,12 +263,10 @@ start_bootstrap (SecurityAcl *self, const char *initial, gboolean dev, GError **
     return FALSE;
   if (!reload (self, error) || !security_acl_save_bootstrap_token (self, secret, &path, error))
     return FALSE;
-  /* the operator's configured secret is not repeated on stdout */
-  if (initial == NULL)
-    g_print (_("berthd: bootstrap token: %s (saved in %s)\n"), secret, path);
-  else
-    g_print (_("berthd: ACLs bootstrapped with [security] initial_management (saved in %s)\n"), path);
-  fflush (stdout);
+  /* the secret itself: berthd's banner shows it under --dev, the file
+   * keeps it; never the logs */
+  g_message ("ACLs bootstrapped%s; the management token is saved in %s",
+             initial != NULL ? " with [security] initial_management" : "", path);
   return TRUE;
 }
 

@@ -8,16 +8,21 @@ its own is neither joined nor joins."""
 import json
 import shutil
 import subprocess
+import uuid
 
 from conftest import free_port
 
 READ_RULES = 'agent_prefix "" { policy = "read" }\nnode_prefix "" { policy = "read" }\n'
+# datacenters share their management token (tokens are not replicated):
+# the join and forwarded requests carry the caller's token to the other side
+MANAGEMENT = str(uuid.uuid4())
 
 
 def tls_node(berthd_factory, tmp_path, name, dc, prepare=None):
     conf = tmp_path / f"{name}.conf"
     conf.write_text(f"[berthd]\nnode_name = {name}\ndatacenter = {dc}\n"
-                    f"[tls]\nverify_incoming = true\n")
+                    f"[tls]\nverify_incoming = true\n"
+                    f"[security]\ninitial_management = {MANAGEMENT}\n")
     b = berthd_factory(name=name, start=False)
     b.https_port = free_port()
     if prepare is not None:
