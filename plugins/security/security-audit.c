@@ -38,7 +38,19 @@ struct _SecurityAudit {
   gulong        event_id;
   guint         retention_id;
   double        retention_days;
+  GHashTable   *throttled;   /* client address → Throttled */
 };
+
+/* A flood of requests over the rate limit must not become a flood of
+ * writes: per client address, the first 429 of each second is a row, and
+ * those after it within the second are counted into that client's next
+ * 429 row. */
+typedef struct {
+  gint64 window_start;
+  guint  folded;
+} Throttled;
+
+#define MAX_THROTTLED_CLIENTS 16384
 
 G_DEFINE_FINAL_TYPE (SecurityAudit, security_audit, G_TYPE_OBJECT)
 
@@ -141,6 +153,50 @@ member_string (JsonObject *data, const char *name)
                                                              : NULL;
 }
 
+static char *
+client_key (BerthCaller *caller)
+{
+  const char *address = berth_caller_get_address (caller);
+  const char *colon;
+
+  if (address == NULL)
+    return NULL;
+  /* "ip:port" or "[ipv6]:port": the client is the address */
+  colon = strrchr (address, ':');
+  return colon != NULL ? g_strndup (address, (gsize) (colon - address)) : g_strdup (address);
+}
+
+/* Whether this 429 gets a row; *folded: how many of the client's 429s
+ * before it got none. */
+static gboolean
+record_rate_limited (SecurityAudit *self, BerthCaller *caller, guint *folded)
+{
+  g_autofree char *key = client_key (caller);
+  gint64 now = g_get_monotonic_time ();
+  Throttled *t;
+
+  *folded = 0;
+  if (key == NULL)
+    return TRUE;
+  t = g_hash_table_lookup (self->throttled, key);
+  if (t != NULL && now - t->window_start < G_USEC_PER_SEC)
+    {
+      t->folded++;
+      return FALSE;
+    }
+  if (t == NULL)
+    {
+      if (g_hash_table_size (self->throttled) >= MAX_THROTTLED_CLIENTS)
+        g_hash_table_remove_all (self->throttled);
+      t = g_new0 (Throttled, 1);
+      g_hash_table_insert (self->throttled, g_steal_pointer (&key), t);
+    }
+  *folded = t->folded;
+  t->folded = 0;
+  t->window_start = now;
+  return TRUE;
+}
+
 /* A call's reply went out: seal its status into its row, or record it. */
 static void
 event_cb (BerthEventBus *bus, BerthEvent *event, gpointer user_data)
@@ -149,6 +205,10 @@ event_cb (BerthEventBus *bus, BerthEvent *event, gpointer user_data)
   const char *topic = berth_event_get_topic (event);
   BerthCaller *caller = berth_event_get_caller (event);
   JsonObject *data = berth_event_get_data (event);
+  guint status = data != NULL && json_object_has_member (data, "status")
+                   ? (guint) json_object_get_int_member (data, "status") : 0;
+  g_autofree char *operation = NULL;
+  guint folded = 0;
   RowMark *mark;
   ReplyWrite *w;
 
@@ -156,11 +216,15 @@ event_cb (BerthEventBus *bus, BerthEvent *event, gpointer user_data)
       (g_strcmp0 (topic, "api.write") != 0 && g_strcmp0 (topic, "api.failed") != 0 &&
        g_strcmp0 (topic, "api.refused") != 0))
     return;
+  if (status == 429 && !record_rate_limited (self, caller, &folded))
+    return;
+  operation = folded > 0 ? g_strdup_printf ("%s (+%u more refused with 429 from this client, not recorded)",
+                                            member_string (data, "operation") != NULL
+                                              ? member_string (data, "operation") : "-", folded)
+                         : g_strdup (member_string (data, "operation"));
   w = g_new0 (ReplyWrite, 1);
   audit_entry_from_call (&w->entry, caller, member_string (data, "method"), member_string (data, "path"),
-                         member_string (data, "operation"), berth_store_get_index (self->store),
-                         data != NULL && json_object_has_member (data, "status")
-                           ? (guint) json_object_get_int_member (data, "status") : 0);
+                         operation, berth_store_get_index (self->store), status);
   mark = g_object_get_qdata (G_OBJECT (caller), row_mark_quark ());
   if (mark != NULL)
     {
@@ -284,6 +348,7 @@ security_audit_finalize (GObject *object)
   SecurityAudit *self = SECURITY_AUDIT (object);
 
   g_clear_handle_id (&self->retention_id, g_source_remove);
+  g_clear_pointer (&self->throttled, g_hash_table_unref);
   if (self->event_id != 0)
     g_signal_handler_disconnect (berth_context_get_event_bus (self->context), self->event_id);
   if (self->hook_id != 0)
@@ -303,6 +368,7 @@ security_audit_class_init (SecurityAuditClass *klass)
 static void
 security_audit_init (SecurityAudit *self)
 {
+  self->throttled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 SecurityAudit *

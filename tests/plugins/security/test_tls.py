@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import free_port
+from tests.conftest import free_port
 
 
 def start_tls(berthd_factory, tmp_path, config="", extra_args=(), name=None, start=True):

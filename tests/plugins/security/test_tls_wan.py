@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import uuid
 
-from conftest import free_port
+from tests.conftest import free_port
 
 READ_RULES = 'agent_prefix "" { policy = "read" }\nnode_prefix "" { policy = "read" }\n'
 # datacenters share their management token (tokens are not replicated):
