@@ -28,6 +28,8 @@ set_string_option (const char  *option_name,
     field = &ctx->socket_path;
   else if (g_str_equal (option_name, "--address"))
     field = &ctx->address;
+  else if (g_str_equal (option_name, "--cacert"))
+    field = &ctx->ca_file;
   else
     field = &ctx->token;
 
@@ -41,6 +43,8 @@ static const GOptionEntry global_options[] = {
     N_("Talk to berthd over this unix socket ($BERTH_SOCKET)"), N_("PATH") },
   { "address", 0, 0, G_OPTION_ARG_CALLBACK, set_string_option,
     N_("Talk to berthd over TCP ($BERTH_HTTP_ADDR)"), N_("HOST:PORT") },
+  { "cacert", 0, 0, G_OPTION_ARG_CALLBACK, set_string_option,
+    N_("Trust this CA for https:// addresses ($BERTH_CACERT, then $CONSUL_CACERT)"), N_("FILE") },
   { "token", 0, 0, G_OPTION_ARG_CALLBACK, set_string_option,
     N_("ACL token to send ($BERTH_TOKEN, then $CONSUL_HTTP_TOKEN)"), N_("TOKEN") },
   { "json", 0, 0, G_OPTION_ARG_NONE, &cli.json,

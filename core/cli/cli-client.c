@@ -139,6 +139,7 @@ CliClient *
 cli_client_new (const char  *socket_path,
                 const char  *address,
                 const char  *token,
+                const char  *ca_file,
                 GError     **error)
 {
   g_autoptr(CliClient) self = g_new0 (CliClient, 1);
@@ -195,6 +196,21 @@ cli_client_new (const char  *socket_path,
                                                      NULL);
       self->base = g_steal_pointer (&base);
       self->location = g_uri_to_string (self->base);
+      if (ca_file == NULL)
+        ca_file = nonempty_env ("BERTH_CACERT");
+      if (ca_file == NULL)
+        ca_file = nonempty_env ("CONSUL_CACERT");
+      /* berthd's own CA (`berth tls ca`), instead of the system's */
+      if (ca_file != NULL)
+        {
+          g_autoptr(GTlsDatabase) db = g_tls_file_database_new (ca_file, error);
+          if (db == NULL)
+            {
+              g_prefix_error (error, _("Cannot read the CA certificate %s: "), ca_file);
+              return NULL;
+            }
+          soup_session_set_tls_database (self->session, db);
+        }
     }
   /* berthd is local: never send its requests through a proxy. */
   soup_session_set_proxy_resolver (self->session, NULL);

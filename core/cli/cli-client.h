@@ -46,6 +46,7 @@ typedef struct _CliClient CliClient;
 CliClient   *cli_client_new           (const char   *socket_path,
                                        const char   *address,
                                        const char   *token,
+                                       const char   *ca_file,
                                        GError      **error);
 void         cli_client_free          (CliClient    *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliClient, cli_client_free)

@@ -141,7 +141,7 @@ cli_context_get_client (CliContext  *ctx,
                         GError     **error)
 {
   if (ctx->client == NULL)
-    ctx->client = cli_client_new (ctx->socket_path, ctx->address, ctx->token, error);
+    ctx->client = cli_client_new (ctx->socket_path, ctx->address, ctx->token, ctx->ca_file, error);
   return ctx->client;
 }
 
@@ -152,6 +152,7 @@ cli_context_clear (CliContext *ctx)
   g_clear_pointer (&ctx->socket_path, g_free);
   g_clear_pointer (&ctx->address, g_free);
   g_clear_pointer (&ctx->token, g_free);
+  g_clear_pointer (&ctx->ca_file, g_free);
   g_clear_pointer (&ctx->command_path, g_free);
 }
 

@@ -53,6 +53,7 @@ struct _CliContext {
   char *socket_path;       /* --socket */
   char *address;           /* --address */
   char *token;             /* --token */
+  char *ca_file;           /* --cacert */
   gboolean json;           /* --json */
   gboolean verbose;        /* --verbose */
   gboolean version;        /* --version (top level only) */

@@ -421,3 +421,22 @@ def test_a_new_address_gets_a_new_certificate_at_start(berthd_factory, tmp_path)
     second = served_certificate(b.https_port)
     assert "IP Address:10.9.8.7" in x509(second, "-ext", "subjectAltName")
     assert serial_of(second) != serial_of(first)
+
+
+def test_cli_over_https_trusts_the_ca_it_is_given(berthd_factory, tmp_path, run_cli):
+    b = start_tls(berthd_factory, tmp_path)
+    address = f"https://127.0.0.1:{b.https_port}"
+    rc, out, err = run_cli(["--address", address, "--cacert", b.ca, "--token", b.token,
+                            "kv", "put", "tls/cli", "over-https"])
+    assert rc == 0, err
+    assert b.consul().kv.get("tls/cli")[1]["Value"] == b"over-https"
+    # the environment names the CA just as well (Consul's variable too)
+    rc, out, err = run_cli(["--address", address, "--token", b.token, "kv", "get", "tls/cli"],
+                           env={"CONSUL_CACERT": str(b.ca)})
+    assert rc == 0 and "over-https" in out, err
+    # without it, the system's CAs do not vouch for berthd's certificate
+    rc, out, err = run_cli(["--address", address, "--token", b.token, "kv", "get", "tls/cli"])
+    assert rc != 0 and err.strip()
+    rc, out, err = run_cli(["--address", address, "--cacert", tmp_path / "missing.pem",
+                            "kv", "get", "tls/cli"])
+    assert rc != 0 and "missing.pem" in err
