@@ -6,6 +6,7 @@
 
 #include "scheduler-db.h"
 #include "scheduler-http-private.h"
+#include "scheduler-validate.h"
 
 /* /v2/apps: reads from the store, writes through scheduler-apps.c. */
 
@@ -113,6 +114,138 @@ deploy (SchedulerPlugin *self, BerthRequest *req, const char *path_id)
     scheduler_http_run (self, req, op);
 }
 
+/* One element of PUT /v2/apps: validated over the app's current
+ * definition (a partial update, as PUT /v2/apps/<id>), its problems
+ * added to @details under "/(<i>)". */
+static JsonObject *
+validate_element (SchedulerPlugin *self, JsonNode *node, guint i, GHashTable *seen, JsonArray *details,
+                  GError **error)
+{
+  const SchedulerLimits *limits = scheduler_plugin_get_limits (self);
+  g_autoptr(JsonArray) problems = NULL;
+  g_autoptr(SchedulerApp) current = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *prefix = g_strdup_printf ("/(%u)", i);
+  g_autofree char *id = NULL;
+  JsonObject *def;
+
+  if (JSON_NODE_HOLDS_OBJECT (node) &&
+      scheduler_json_is_string (json_object_get_member (json_node_get_object (node), "id")))
+    id = scheduler_app_normalize_id (json_object_get_string_member (json_node_get_object (node), "id"), NULL);
+  if (id != NULL && scheduler_app_id_is_valid (id))
+    {
+      if (g_hash_table_contains (seen, id))
+        {
+          g_autofree char *path = g_strconcat (prefix, "/id", NULL);
+          scheduler_detail_add (details, path, _("an app may appear only once in the list"));
+          return NULL;
+        }
+      g_hash_table_add (seen, g_strdup (id));
+      current = scheduler_db_load_app (scheduler_http_store (self), id, limits, &local);
+      if (current == NULL && !g_error_matches (local, BERTH_ERROR, BERTH_ERROR_NOT_FOUND) &&
+          !g_error_matches (local, BERTH_ERROR, BERTH_ERROR_UNPROCESSABLE))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+    }
+  else
+    g_clear_pointer (&id, g_free);
+  def = scheduler_app_validate (node, current != NULL ? current->def : NULL, id, limits, &problems);
+  if (def != NULL && !scheduler_apps_check_script_checks (def, limits, prefix, details))
+    g_clear_pointer (&def, json_object_unref);
+  for (guint j = 0; problems != NULL && j < json_array_get_length (problems); j++)
+    {
+      JsonObject *d = json_array_get_object_element (problems, j);
+      JsonArray *errors = json_object_get_array_member (d, "errors");
+      g_autofree char *path = g_strconcat (prefix, json_object_get_string_member (d, "path"), NULL);
+      for (guint k = 0; errors != NULL && k < json_array_get_length (errors); k++)
+        scheduler_detail_add (details, path, json_array_get_string_element (errors, k));
+    }
+  return def;
+}
+
+/* PUT /v2/apps [definitions]: each app created or updated (merged over
+ * its current definition), all in one write with one version. */
+static void
+put_apps (SchedulerPlugin *self, BerthRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) body = berth_request_parse_json (req, &error);
+  g_autoptr(JsonArray) details = json_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) defs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(SchedulerAppOp) batch = NULL;
+  g_autofree char *version = NULL;
+  JsonArray *list;
+
+  if (body == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (body) || json_array_get_length (json_node_get_array (body)) == 0)
+    {
+      scheduler_detail_add (details, "/", JSON_NODE_HOLDS_ARRAY (body) ? _("error.minLength: at least one app")
+                                                                        : _("error.expected.jsarray"));
+      scheduler_http_respond_invalid (req, g_steal_pointer (&details));
+      return;
+    }
+  list = json_node_get_array (body);
+  if (json_array_get_length (list) > scheduler_plugin_get_limits (self)->max_entries)
+    {
+      scheduler_detail_addf (details, "/", _("error.maxSize: at most %u elements"),
+                             scheduler_plugin_get_limits (self)->max_entries);
+      scheduler_http_respond_invalid (req, g_steal_pointer (&details));
+      return;
+    }
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *def = validate_element (self, json_array_get_element (list, i), i, seen, details, &error);
+      if (error != NULL)
+        {
+          berth_request_respond_error (req, error);
+          return;
+        }
+      if (def != NULL)
+        g_ptr_array_add (defs, def);
+    }
+  if (json_array_get_length (details) > 0)
+    {
+      scheduler_http_respond_invalid (req, g_steal_pointer (&details));
+      return;
+    }
+  version = scheduler_app_next_version (NULL);
+  batch = scheduler_apps_batch ("/", version, berth_request_get_caller (req));
+  /* one version for all, after every app's current one */
+  for (guint i = 0; i < defs->len; i++)
+    {
+      g_autoptr(SchedulerApp) current = scheduler_db_load_app (scheduler_http_store (self),
+                                                               json_object_get_string_member (g_ptr_array_index (defs, i), "id"),
+                                                               scheduler_plugin_get_limits (self), NULL);
+      if (current != NULL && current->version != NULL && strcmp (current->version, version) >= 0)
+        {
+          g_free (version);
+          version = scheduler_app_next_version (current->version);
+        }
+    }
+  for (guint i = 0; i < defs->len; i++)
+    {
+      SchedulerAppOp *op = scheduler_apps_deploy_definition (self, g_ptr_array_index (defs, i), FALSE, version,
+                                                             batch->caller, &error);
+      if (op == NULL)
+        {
+          berth_request_respond_error (req, error);
+          return;
+        }
+      g_ptr_array_add (batch->ops, op);
+    }
+  g_free (batch->version);
+  batch->version = g_steal_pointer (&version);
+  if (scheduler_http_authorize_op (req, batch) && scheduler_http_flags (req, batch))
+    scheduler_http_run (self, req, batch);
+}
+
 void
 scheduler_http_handle_apps (BerthRequest *req, gpointer user_data)
 {
@@ -122,7 +255,7 @@ scheduler_http_handle_apps (BerthRequest *req, gpointer user_data)
   if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
     list_apps (self, req);
   else if (g_str_equal (method, "PUT"))
-    scheduler_http_respond_not_implemented (req, _("updating several apps at once is"));
+    put_apps (self, req);
   else
     deploy (self, req, NULL);
 }

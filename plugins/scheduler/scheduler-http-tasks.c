@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "scheduler-db.h"
 #include "scheduler-http-private.h"
@@ -64,7 +65,7 @@ scheduler_http_handle_tasks (BerthRequest *req, gpointer user_data)
   scheduler_http_respond_tasks (user_data, req, NULL);
 }
 
-/* POST /v2/tasks/delete {"ids": [...]} (?scale=true) */
+/* POST /v2/tasks/delete {"ids": [...]} (?scale=true, ?force, ?wipe) */
 void
 scheduler_http_handle_tasks_delete (BerthRequest *req, gpointer user_data)
 {
@@ -74,6 +75,7 @@ scheduler_http_handle_tasks_delete (BerthRequest *req, gpointer user_data)
   g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
   g_auto(GStrv) list = NULL;
   g_autoptr(SchedulerAppOp) op = NULL;
+  gboolean wipe = FALSE;
   JsonArray *array;
 
   if (body == NULL)
@@ -105,8 +107,22 @@ scheduler_http_handle_tasks_delete (BerthRequest *req, gpointer user_data)
         return;
     }
   op = scheduler_apps_kill_tasks (self, NULL, (const char * const *) list, FALSE, berth_request_get_caller (req));
-  if (scheduler_http_flags (req, op))
-    scheduler_http_run (self, req, op);
+  if (!scheduler_http_flags (req, op))
+    return;
+  /* ?wipe: the task's reservations and persistent volumes go too; Berth
+   * has neither (apps with them are refused), so a wipe is a kill, and
+   * like Marathon not one that also scales */
+  if (!berth_request_get_query_boolean (req, "wipe", &wipe, &error))
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  if (wipe && op->scale)
+    {
+      berth_request_respond_message (req, 400, _("You cannot use scale and wipe at the same time."));
+      return;
+    }
+  scheduler_http_run (self, req, op);
 }
 
 void
@@ -176,8 +192,76 @@ scheduler_http_handle_queue (BerthRequest *req, gpointer user_data)
   scheduler_http_respond_object (req, 200, o);
 }
 
+/* DELETE /v2/queue/<app>/delay: the app's launch backoff starts over,
+ * so that an app whose tasks kept failing is launched again now. */
+typedef struct {
+  BerthRequest    *request;
+  SchedulerPlugin *plugin;
+  char            *app_id;
+} DelayReset;
+
+static void
+delay_reset_free (DelayReset *r)
+{
+  g_object_unref (r->request);
+  g_object_unref (r->plugin);
+  g_free (r->app_id);
+  g_free (r);
+}
+
+static gboolean
+delay_reset_write (BerthTxn *txn, gpointer user_data, GError **error)
+{
+  DelayReset *r = user_data;
+  g_autoptr(SchedulerApp) app = scheduler_db_load_app (berth_txn_get_store (txn), r->app_id,
+                                                       scheduler_plugin_get_limits (r->plugin), error);
+
+  return app != NULL && scheduler_db_set_backoff (txn, r->app_id, 0, 0, NULL, error);
+}
+
+static void
+delay_reset_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DelayReset *r = user_data;
+  g_autoptr(GError) error = NULL;
+  SchedulerController *controller = scheduler_plugin_get_controller (r->plugin);
+
+  if (berth_store_write_finish (BERTH_STORE (source), result, &error) == 0 && error != NULL)
+    berth_request_respond_error (r->request, error);
+  else
+    {
+      if (controller != NULL)
+        scheduler_controller_kick (controller);
+      berth_request_respond (r->request, 204, NULL, NULL);
+    }
+  delay_reset_free (r);
+}
+
 void
 scheduler_http_handle_queue_delay (BerthRequest *req, gpointer user_data)
 {
-  scheduler_http_respond_not_implemented (req, _("resetting a launch delay is"));
+  SchedulerPlugin *self = user_data;
+  g_autofree char *path = scheduler_app_normalize_id (berth_request_get_param (req, "path"), NULL);
+  DelayReset *r;
+
+  if (!g_str_has_suffix (path, "/delay"))
+    {
+      berth_request_respond_message (req, 404, _("Not found: DELETE /v2/queue/<app>/delay resets an app's delay"));
+      return;
+    }
+  path[strlen (path) - strlen ("/delay")] = '\0';
+  if (!scheduler_app_id_is_valid (path))
+    {
+      JsonArray *details = json_array_new ();
+      scheduler_detail_add (details, "/id", _("error.path.invalid"));
+      scheduler_http_respond_invalid (req, details);
+      return;
+    }
+  if (!scheduler_http_authorize_app (req, path, BERTH_ACCESS_WRITE))
+    return;
+  r = g_new0 (DelayReset, 1);
+  r->request = g_object_ref (req);
+  r->plugin = g_object_ref (self);
+  r->app_id = g_steal_pointer (&path);
+  berth_store_write_async (scheduler_http_store (self), delay_reset_write, r, NULL, NULL, delay_reset_done_cb, r);
 }

@@ -9,6 +9,9 @@
 #include "scheduler-http.h"
 #include "scheduler-http-private.h"
 
+/* The Marathon REST API version /v2/info announces. */
+#define SCHEDULER_MARATHON_API_VERSION "1.11.0"
+
 /* The Marathon-compatible API under /v2 (and /ping): a thin adapter.
  * Reads answer from the store at once; writes are operations of the app
  * life cycle (scheduler-apps.c) prepared from the request and its caller,
@@ -260,10 +263,13 @@ handle_info (BerthRequest *req, gpointer user_data)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
   json_builder_add_string_value (b, "berth");
+  /* version: the Marathon API Berth speaks (clients gate features on
+   * it); Berth's own in buildref, as a field clients know (marathon-python
+   * refuses an /v2/info with members it does not know) */
   json_builder_set_member_name (b, "version");
-  json_builder_add_string_value (b, BERTH_VERSION);
+  json_builder_add_string_value (b, SCHEDULER_MARATHON_API_VERSION);
   json_builder_set_member_name (b, "buildref");
-  json_builder_add_string_value (b, BERTH_VERSION);
+  json_builder_add_string_value (b, "berth-" BERTH_VERSION);
   json_builder_set_member_name (b, "elected");
   json_builder_add_boolean_value (b, TRUE);
   json_builder_set_member_name (b, "leader");
