@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "scheduler-app.h"
+#include "scheduler-app-extra.h"
 #include "scheduler-constraints.h"
 #include "scheduler-validate.h"
 
@@ -571,7 +572,10 @@ scheduler_app_validate (JsonNode *body_node, JsonObject *current, const char *pa
   json_object_set_object_member (def, "labels", check_string_map (&c, "labels"));
   json_object_set_member (def, "ipAddress", json_node_new (JSON_NODE_NULL));
   json_object_set_string_member (def, "version", "");
-  json_object_set_string_member (def, "killSelection", "YOUNGEST_FIRST");
+  json_object_set_string_member (def, "killSelection",
+                                 scheduler_app_check_kill_selection (member (&c, "killSelection"), details));
+  json_object_set_member (def, "unreachableStrategy",
+                          scheduler_app_check_unreachable (member (&c, "unreachableStrategy"), details));
   set_number (def, "taskKillGracePeriodSeconds", number (&c, "taskKillGracePeriodSeconds", 3, 0, 86400, TRUE),
               TRUE);
   json_object_set_boolean_member (def, "requirePorts", FALSE);
@@ -580,6 +584,9 @@ scheduler_app_validate (JsonNode *body_node, JsonObject *current, const char *pa
     json_array_add_int_element (ports, json_object_get_int_member (json_array_get_object_element (pds, i), "port"));
   json_object_set_array_member (def, "ports", ports);
   json_object_set_array_member (def, "portDefinitions", json_array_ref (pds));
+  json_object_set_array_member (def, "readinessChecks",
+                                scheduler_app_check_readiness (member (&c, "readinessChecks"), def, limits, details));
+  scheduler_app_check_residency (json_object_get_member (c.body, "residency"), member (&c, "container"), details);
   if (json_array_get_length (details) > 0)
     {
       *details_out = g_steal_pointer (&details);

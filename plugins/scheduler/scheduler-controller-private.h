@@ -29,6 +29,7 @@ struct _SchedulerController {
   gint64           next_batch_ms;  /* no launch before (monotonic ms) */
   BerthStore      *store;
   SchedulerHealth *health;
+  SchedulerReadiness *readiness;
   gulong           changed_id;
   guint            idle_id;
   guint            timer_id;

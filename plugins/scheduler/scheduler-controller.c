@@ -7,6 +7,7 @@
 
 #include "scheduler-controller.h"
 #include "scheduler-controller-private.h"
+#include "scheduler-app-extra.h"
 #include "scheduler-db.h"
 #include "scheduler-placement.h"
 #include "scheduler-validate.h"
@@ -29,7 +30,8 @@
  *    minimumHealthCapacity stays met;
  *  - a task that failed its health check too often is killed (replaced);
  *  - a deployment is done when the app has exactly its instances, all of
- *    the current config and ready (running and healthy).
+ *    the current config and ready (running, healthy, and past its
+ *    readiness check: scheduler-readiness.c).
  *
  * Tasks are killed by writing desired_state=killed: the runtime of their
  * node does the rest. Nothing here depends on memory surviving a restart:
@@ -238,7 +240,8 @@ scheduler_controller_task_ready (SchedulerController *self, SchedulerApp *app, B
   JsonArray *checks;
   const SchedulerHealthState *h;
 
-  if (berth_task_get_state (task) != BERTH_TASK_STATE_RUNNING)
+  if (berth_task_get_state (task) != BERTH_TASK_STATE_RUNNING ||
+      !scheduler_readiness_is_ready (self->readiness, app, task))
     return FALSE;
   checks = json_object_get_array_member (app->def, "healthChecks");
   if (checks == NULL || json_array_get_length (checks) == 0)
@@ -421,6 +424,7 @@ pass (SchedulerController *self)
   self->usage = g_steal_pointer (&usage_now);
   if (self->health != NULL)
     scheduler_health_sync (self->health, apps, tasks);
+  scheduler_readiness_sync (self->readiness, apps, tasks);
 
   b = g_new0 (Batch, 1);
   b->ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
@@ -479,12 +483,13 @@ pass (SchedulerController *self)
           g_ptr_array_add (g_strcmp0 (berth_task_get_version (task), app->config_version) == 0 ? current : old,
                            task);
         }
+      /* too many: killSelection says which go (youngest first by default) */
       g_ptr_array_sort (current, compare_newest_first);
       while (current->len > n)
         {
-          BerthTask *task = g_ptr_array_index (current, 0);
-          add_op (b, OP_KILL, berth_task_get_id (task));
-          g_ptr_array_remove_index (current, 0);
+          guint at = scheduler_app_kill_selection (app->def) == SCHEDULER_KILL_OLDEST_FIRST ? current->len - 1 : 0;
+          add_op (b, OP_KILL, berth_task_get_id (g_ptr_array_index (current, at)));
+          g_ptr_array_remove_index (current, at);
         }
       for (guint j = 0; j < current->len; j++)
         if (scheduler_controller_task_ready (self, app, g_ptr_array_index (current, j)))
@@ -662,6 +667,7 @@ scheduler_controller_new (BerthContext *context, const SchedulerLimits *limits)
   self->store = g_object_ref (berth_context_get_store (context));
   self->health = scheduler_health_new (context, limits, health_changed_cb, self);
   scheduler_health_set_store (self->health, self->store);
+  self->readiness = scheduler_readiness_new (health_changed_cb, self);
   self->queue = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) queue_entry_free);
   self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->usage = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -684,6 +690,7 @@ scheduler_controller_free (SchedulerController *self)
   g_clear_handle_id (&self->safety_id, g_source_remove);
   g_clear_handle_id (&self->soon_id, g_source_remove);
   g_clear_pointer (&self->health, scheduler_health_free);
+  g_clear_pointer (&self->readiness, scheduler_readiness_free);
   g_hash_table_unref (self->queue);
   g_hash_table_unref (self->seen);
   g_hash_table_unref (self->usage);
@@ -695,4 +702,10 @@ SchedulerHealth *
 scheduler_controller_get_health (SchedulerController *self)
 {
   return self->health;
+}
+
+SchedulerReadiness *
+scheduler_controller_get_readiness (SchedulerController *self)
+{
+  return self->readiness;
 }

@@ -6,6 +6,7 @@
 #include "scheduler-app.h"
 #include "scheduler-events.h"
 #include "scheduler-health.h"
+#include "scheduler-readiness.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,7 @@ SchedulerController *scheduler_controller_new        (BerthContext          *con
 void                 scheduler_controller_free       (SchedulerController *self);
 void                 scheduler_controller_kick       (SchedulerController *self);
 SchedulerHealth     *scheduler_controller_get_health (SchedulerController *self);
+SchedulerReadiness  *scheduler_controller_get_readiness (SchedulerController *self);
 JsonArray           *scheduler_controller_queue_json (SchedulerController *self,
                                                       GPtrArray           *apps);
 JsonNode            *scheduler_controller_app_json   (SchedulerController *self,

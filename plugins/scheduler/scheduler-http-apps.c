@@ -10,22 +10,36 @@
 
 /* /v2/apps: reads from the store, writes through scheduler-apps.c. */
 
-/* ?embed=apps.tasks / app.tasks (the parameter may repeat) */
+/* ?embed=apps.<what> / app.<what> (the parameter may repeat): tasks,
+ * readiness (readinessCheckResults); the counts (apps.counts) are always
+ * there. */
 static gboolean
-wants_tasks (BerthRequest *req)
+wants_embed (BerthRequest *req, const char *what)
 {
   g_auto(GStrv) embed = berth_request_dup_query_all (req, "embed");
 
   for (guint i = 0; embed != NULL && embed[i] != NULL; i++)
-    if (g_str_has_suffix (embed[i], ".tasks"))
+    if (g_str_has_suffix (embed[i], what))
       return TRUE;
   return FALSE;
+}
+
+static JsonNode *
+app_json (SchedulerPlugin *self, SchedulerApp *app, GPtrArray *tasks, gboolean embed_tasks, gboolean readiness)
+{
+  SchedulerController *controller = scheduler_plugin_get_controller (self);
+  JsonNode *node = scheduler_controller_app_json (controller, app, tasks, embed_tasks);
+
+  if (readiness)
+    json_object_set_array_member (json_node_get_object (node), "readinessCheckResults",
+                                  scheduler_readiness_results_json (scheduler_controller_get_readiness (controller),
+                                                                    app->id));
+  return node;
 }
 
 static void
 list_apps (SchedulerPlugin *self, BerthRequest *req)
 {
-  SchedulerController *controller = scheduler_plugin_get_controller (self);
   BerthStore *store = scheduler_http_store (self);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) apps = NULL;
@@ -33,7 +47,8 @@ list_apps (SchedulerPlugin *self, BerthRequest *req)
   g_autoptr(JsonObject) o = NULL;
   const char *cmd = berth_request_get_query (req, "cmd");
   const char *id = berth_request_get_query (req, "id");
-  gboolean embed = wants_tasks (req);
+  gboolean embed = wants_embed (req, ".tasks");
+  gboolean readiness = wants_embed (req, ".readiness");
   JsonArray *list;
 
   apps = scheduler_db_load_apps (store, scheduler_plugin_get_limits (self), &error);
@@ -55,7 +70,7 @@ list_apps (SchedulerPlugin *self, BerthRequest *req)
         continue;
       if (!scheduler_http_may_read_app (req, app->id))
         continue;
-      json_array_add_element (list, scheduler_controller_app_json (controller, app, tasks, embed));
+      json_array_add_element (list, app_json (self, app, tasks, embed, readiness));
     }
   o = json_object_new ();
   json_object_set_array_member (o, "apps", list);
@@ -66,7 +81,6 @@ list_apps (SchedulerPlugin *self, BerthRequest *req)
 static void
 get_app (SchedulerPlugin *self, BerthRequest *req, const char *id)
 {
-  SchedulerController *controller = scheduler_plugin_get_controller (self);
   BerthStore *store = scheduler_http_store (self);
   g_autoptr(GError) error = NULL;
   g_autoptr(SchedulerApp) app = scheduler_db_load_app (store, id, scheduler_plugin_get_limits (self), &error);
@@ -85,7 +99,7 @@ get_app (SchedulerPlugin *self, BerthRequest *req, const char *id)
       return;
     }
   o = json_object_new ();
-  json_object_set_member (o, "app", scheduler_controller_app_json (controller, app, tasks, TRUE));
+  json_object_set_member (o, "app", app_json (self, app, tasks, TRUE, TRUE));
   berth_request_set_index (req, berth_store_get_index (store));
   scheduler_http_respond_object (req, 200, o);
 }
