@@ -230,7 +230,8 @@ put_apps (SchedulerPlugin *self, BerthRequest *req)
       return;
     }
   version = scheduler_app_next_version (NULL);
-  batch = scheduler_apps_batch ("/", version, berth_request_get_caller (req));
+  /* no group: the apps are written where their ids say */
+  batch = scheduler_apps_batch (NULL, version, berth_request_get_caller (req));
   /* one version for all, after every app's current one */
   for (guint i = 0; i < defs->len; i++)
     {

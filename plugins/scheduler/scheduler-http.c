@@ -188,7 +188,9 @@ respond_done (SchedulerPlugin *self, BerthRequest *req, SchedulerAppOp *op)
       break;
     }
   o = deployment_result (op);
-  scheduler_http_respond_object (req, op->created ? 201 : 200, o);
+  /* a batch of no group (PUT /v2/apps) answers 200 even when it created */
+  scheduler_http_respond_object (req, op->created && (op->kind != SCHEDULER_APP_OP_BATCH || op->group_id != NULL)
+                                        ? 201 : 200, o);
 }
 
 static void

@@ -70,6 +70,12 @@ def test_put_apps_refuses_bad_input_and_changes_nothing(sched):
     body = r.json()
     assert body["message"] == "Object is not valid"
     assert any(d["path"] == "/(1)/mem" for d in body["details"]), body
+    r = sched.put("/v2/apps", json=[{"id": "/fresh", "cmd": SLEEP, "mem": 8, "cpus": 0.01, "instances": 0}])
+    assert r.status_code == 200, r.text
+    assert set(r.json()) == {"version", "deploymentId"}
+    sched.wait_deployments("/fresh")
+    sched.client.delete_app("/fresh")
+    sched.wait_deployments("/fresh")
     r = sched.put("/v2/apps", json={"id": "/notalist", "cmd": SLEEP})
     assert r.status_code == 422
     assert r.json()["details"][0]["path"] == "/"
