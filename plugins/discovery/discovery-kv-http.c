@@ -10,7 +10,8 @@
 #include "discovery-wan.h"
 
 /* Consul's /v1/kv/<key>: GET (single, ?recurse, ?keys[&separator], ?raw,
- * blocking), PUT (?flags, ?cas) and DELETE (?recurse, ?cas). */
+ * blocking), PUT (?flags, ?cas, ?acquire, ?release) and DELETE (?recurse,
+ * ?cas). */
 
 typedef struct {
   char     *key;
@@ -247,17 +248,34 @@ cas_param (BerthRequest *req, guint64 *cas, GError **error)
   return berth_request_get_query_uint64 (req, "cas", 0, cas, error);
 }
 
+/* ?acquire=<session> / ?release=<session>: the lock verbs. An empty or
+ * unknown session is refused (400); whether the lock was taken or given
+ * back is the answer, true or false. */
 static gboolean
-reject_sessions (BerthRequest *req)
+lock_param (BerthRequest *req, KvOp *op, GError **error)
 {
-  if (berth_request_has_query (req, "acquire") || berth_request_has_query (req, "release"))
+  gboolean acquire = berth_request_has_query (req, "acquire");
+  gboolean release = berth_request_has_query (req, "release");
+  const char *session;
+
+  if (!acquire && !release)
+    return TRUE;
+  if (acquire && release)
     {
-      g_autoptr(GError) error = g_error_new_literal (BERTH_ERROR, BERTH_ERROR_NOT_IMPLEMENTED,
-                                                     _("Sessions (?acquire, ?release) are not implemented yet"));
-      berth_request_respond_error (req, error);
-      return TRUE;
+      g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                           _("“acquire” and “release” cannot be used together"));
+      return FALSE;
     }
-  return FALSE;
+  session = berth_request_get_query (req, acquire ? "acquire" : "release");
+  if (session == NULL || *session == '\0')
+    {
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Invalid value for “%s”: a session id is required"),
+                   acquire ? "acquire" : "release");
+      return FALSE;
+    }
+  op->verb = acquire ? KV_VERB_LOCK : KV_VERB_UNLOCK;
+  op->session = g_strdup (session);
+  return TRUE;
 }
 
 static void
@@ -276,8 +294,6 @@ kv_put_cb (BerthRequest *req, gpointer user_data)
       berth_request_respond_message (req, 400, _("Missing key name"));
       return;
     }
-  if (reject_sessions (req))
-    return;
   if (!discovery_kv_check_key (key, discovery_plugin_get_max_key_bytes (plugin), &error) ||
       !berth_request_get_query_uint64 (req, "flags", 0, &flags, &error) ||
       !cas_param (req, &cas, &error))
@@ -300,6 +316,12 @@ kv_put_cb (BerthRequest *req, gpointer user_data)
   w->op.value = g_bytes_ref (body);
   w->op.flags = flags;
   w->op.index = cas;
+  if (!lock_param (req, &w->op, &error))
+    {
+      kv_write_free (w);
+      berth_request_respond_error (req, error);
+      return;
+    }
   submit (req, w);
 }
 

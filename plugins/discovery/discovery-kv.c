@@ -28,6 +28,9 @@ static const struct {
   { "delete", KV_VERB_DELETE },
   { "delete-cas", KV_VERB_DELETE_CAS },
   { "delete-tree", KV_VERB_DELETE_TREE },
+  { "lock", KV_VERB_LOCK },
+  { "unlock", KV_VERB_UNLOCK },
+  { "check-session", KV_VERB_CHECK_SESSION },
 };
 
 gboolean
@@ -47,6 +50,7 @@ kv_op_clear (KvOp *op)
 {
   g_clear_pointer (&op->key, g_free);
   g_clear_pointer (&op->value, g_bytes_unref);
+  g_clear_pointer (&op->session, g_free);
 }
 
 /* Binds [prefix, upper) to parameters @lo and @lo + 1; an empty prefix or
@@ -351,6 +355,173 @@ check_index (BerthStore *store, const KvOp *op, GError **error)
   return TRUE;
 }
 
+/* Consul's locks: a key held by a session (?acquire, the txn verb
+ * "lock"). A holder re-acquiring updates the value; another session is
+ * refused; each new holder bumps LockIndex. While a key's lock delay runs
+ * (after its session was invalidated) nobody may acquire it. */
+static gboolean
+kv_lock_delayed (BerthStore *store, const char *key, gboolean *delayed, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = berth_store_prepare (store, "SELECT 1 FROM kv_lock_delays WHERE key = ?1 AND until_us > ?2",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_blob (stmt, 1, key, (int) strlen (key), SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, g_get_real_time ());
+  return berth_store_step (store, stmt, delayed, error);
+}
+
+static gboolean
+kv_write_lock (BerthTxn *txn, const KvOp *op, const char *session, guint64 lock_index,
+               GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gsize len = 0;
+  const void *data = op->value != NULL ? g_bytes_get_data (op->value, &len) : NULL;
+
+  stmt = berth_store_prepare (store,
+                              "INSERT INTO kv (key, value, flags, create_index, modify_index, lock_index, session) "
+                              "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE "
+                              "SET value = ?2, flags = ?3, modify_index = ?4, lock_index = ?5, session = ?6",
+                              error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_blob (stmt, 1, op->key, (int) strlen (op->key), SQLITE_TRANSIENT);
+  if (data != NULL)
+    sqlite3_bind_blob (stmt, 2, data, (int) len, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_zeroblob (stmt, 2, 0);
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) op->flags);
+  sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) berth_txn_get_index (txn));
+  sqlite3_bind_int64 (stmt, 5, (sqlite3_int64) lock_index);
+  if (session != NULL)
+    sqlite3_bind_text (stmt, 6, session, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, 6);
+  if (!berth_store_step (store, stmt, NULL, error))
+    return FALSE;
+  sqlite3_reset (stmt);
+  if (!exec_key (store, "DELETE FROM kv_tombstones WHERE key = ?1", op->key, -1, error))
+    return FALSE;
+  berth_txn_changed (txn, "kv", op->key);
+  return TRUE;
+}
+
+/* The session must exist (the sessions table of discovery-session.c). */
+static gboolean
+valid_session (BerthStore *store, const char *session, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean have_row = FALSE;
+
+  if (session == NULL || *session == '\0')
+    {
+      g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Missing session"));
+      return FALSE;
+    }
+  stmt = berth_store_prepare (store, "SELECT 1 FROM sessions WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, session, -1, SQLITE_TRANSIENT);
+  if (!berth_store_step (store, stmt, &have_row, error))
+    return FALSE;
+  if (!have_row)
+    g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Invalid session “%s”"), session);
+  return have_row;
+}
+
+static gboolean
+kv_lock (BerthTxn *txn, const KvOp *op, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(BerthKvEntry) entry = NULL;
+  gboolean delayed = FALSE;
+  const char *holder;
+
+  if (!valid_session (store, op->session, error) ||
+      !kv_lock_delayed (store, op->key, &delayed, error))
+    return FALSE;
+  if (delayed)
+    return conflict (error, _("Key “%s” is in its lock delay"), op->key);
+  entry = discovery_kv_get (store, op->key, NULL);
+  holder = entry != NULL ? berth_kv_entry_get_session (entry) : NULL;
+  if (holder != NULL && g_strcmp0 (holder, op->session) == 0)
+    return kv_write_lock (txn, op, op->session, berth_kv_entry_get_lock_index (entry), error);
+  if (holder != NULL)
+    return conflict (error, _("Key “%s” is locked by another session"), op->key);
+  return kv_write_lock (txn, op, op->session,
+                        (entry != NULL ? berth_kv_entry_get_lock_index (entry) : 0) + 1, error);
+}
+
+static gboolean
+kv_unlock (BerthTxn *txn, const KvOp *op, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(BerthKvEntry) entry = NULL;
+
+  if (!valid_session (store, op->session, error))
+    return FALSE;
+  entry = discovery_kv_get (store, op->key, NULL);
+  if (entry == NULL || g_strcmp0 (berth_kv_entry_get_session (entry), op->session) != 0)
+    return conflict (error, _("Key “%s” is not locked by session “%s”"), op->key, op->session);
+  return kv_write_lock (txn, op, NULL, berth_kv_entry_get_lock_index (entry), error);
+}
+
+/* A session is invalidated: the keys it holds are released (or deleted,
+ * for Behavior "delete"), and none of them may be acquired again for
+ * @lock_delay_ns. */
+gboolean
+discovery_kv_release_session (BerthTxn *txn, const char *session, gboolean delete_keys,
+                              guint64 lock_delay_ns, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  gboolean have_row = TRUE;
+
+  stmt = berth_store_prepare (store, "SELECT key FROM kv WHERE session = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, session, -1, SQLITE_TRANSIENT);
+  while (TRUE)
+    {
+      if (!berth_store_step (store, stmt, &have_row, error))
+        return FALSE;
+      if (!have_row)
+        break;
+      g_ptr_array_add (keys, column_key (stmt, 0));
+    }
+  sqlite3_reset (stmt);
+
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const char *key = g_ptr_array_index (keys, i);
+
+      if (delete_keys)
+        {
+          if (!kv_delete (txn, key, error))
+            return FALSE;
+        }
+      else
+        {
+          if (!exec_key (store, "UPDATE kv SET session = NULL, modify_index = ?2 WHERE key = ?1",
+                         key, (gint64) berth_txn_get_index (txn), error))
+            return FALSE;
+          berth_txn_changed (txn, "kv", key);
+        }
+      if (lock_delay_ns > 0 &&
+          !exec_key (store,
+                     "INSERT INTO kv_lock_delays (key, until_us) VALUES (?1, ?2) "
+                     "ON CONFLICT (key) DO UPDATE SET until_us = ?2",
+                     key, g_get_real_time () + (gint64) (lock_delay_ns / 1000), error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Applies one op inside a write. A failed precondition (cas, check-index,
  * check-not-exists, get of a missing key) is a BERTH_ERROR_CONFLICT or
  * NOT_FOUND error, so that the write rolls back. Entries the op returns
@@ -434,6 +605,33 @@ discovery_kv_apply (BerthTxn *txn, const KvOp *op, GPtrArray *results, GError **
     case KV_VERB_DELETE_TREE:
       return kv_delete_tree (txn, op->key, error);
 
+    case KV_VERB_LOCK:
+    case KV_VERB_UNLOCK:
+      if (!(op->verb == KV_VERB_LOCK ? kv_lock (txn, op, error) : kv_unlock (txn, op, error)))
+        return FALSE;
+      if (results == NULL)
+        return TRUE;
+      entry = discovery_kv_get (store, op->key, error);
+      if (entry == NULL)
+        return FALSE;
+      berth_kv_entry_set_value (entry, NULL);
+      g_ptr_array_add (results, g_steal_pointer (&entry));
+      return TRUE;
+
+    case KV_VERB_CHECK_SESSION:
+      entry = discovery_kv_get (store, op->key, error);
+      if (entry == NULL)
+        return FALSE;
+      if (g_strcmp0 (berth_kv_entry_get_session (entry), op->session) != 0)
+        return conflict (error, _("Failed session check for key “%s”: its session is “%s”, not “%s”"),
+                         op->key,
+                         berth_kv_entry_get_session (entry) != NULL ? berth_kv_entry_get_session (entry) : "",
+                         op->session != NULL ? op->session : "");
+      berth_kv_entry_set_value (entry, NULL);
+      if (results != NULL)
+        g_ptr_array_add (results, g_steal_pointer (&entry));
+      return TRUE;
+
     default:
       g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Unknown KV verb"));
       return FALSE;
@@ -452,6 +650,14 @@ discovery_kv_reap_tombstones (BerthTxn *txn, gpointer user_data, GError **error)
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, g_get_real_time () / G_USEC_PER_SEC - TOMBSTONE_TTL_SECONDS);
+  if (!berth_store_step (store, stmt, NULL, error))
+    return FALSE;
+  sqlite3_reset (stmt);
+  /* lock delays that have run out */
+  stmt = berth_store_prepare (store, "DELETE FROM kv_lock_delays WHERE until_us < ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, g_get_real_time ());
   return berth_store_step (store, stmt, NULL, error);
 }
 
@@ -487,6 +693,7 @@ discovery_kv_authorize_op (BerthRequest *req, const KvOp *op, GError **error)
     case KV_VERB_GET_TREE:
     case KV_VERB_CHECK_INDEX:
     case KV_VERB_CHECK_NOT_EXISTS:
+    case KV_VERB_CHECK_SESSION:
       access = BERTH_ACCESS_READ;
       break;
     case KV_VERB_SET:
@@ -494,6 +701,8 @@ discovery_kv_authorize_op (BerthRequest *req, const KvOp *op, GError **error)
     case KV_VERB_DELETE:
     case KV_VERB_DELETE_CAS:
     case KV_VERB_DELETE_TREE:
+    case KV_VERB_LOCK:
+    case KV_VERB_UNLOCK:
     default:
       access = BERTH_ACCESS_WRITE;
       break;

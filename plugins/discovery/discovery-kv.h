@@ -16,6 +16,9 @@ typedef enum {
   KV_VERB_DELETE,
   KV_VERB_DELETE_CAS,
   KV_VERB_DELETE_TREE,
+  KV_VERB_LOCK,            /* ?acquire= */
+  KV_VERB_UNLOCK,          /* ?release= */
+  KV_VERB_CHECK_SESSION,
 } KvVerb;
 
 typedef struct {
@@ -24,6 +27,7 @@ typedef struct {
   GBytes  *value;
   guint64  flags;
   guint64  index;
+  char    *session;   /* lock, unlock, check-session */
 } KvOp;
 
 gboolean      discovery_kv_verb_from_string (const char   *name,
@@ -53,6 +57,11 @@ gboolean      discovery_kv_apply            (BerthTxn     *txn,
                                              GError      **error);
 gboolean      discovery_kv_authorize_op     (BerthRequest *req,
                                              const KvOp   *op,
+                                             GError      **error);
+gboolean      discovery_kv_release_session  (BerthTxn     *txn,
+                                             const char   *session,
+                                             gboolean      delete_keys,
+                                             guint64      lock_delay_ns,
                                              GError      **error);
 gboolean      discovery_kv_reap_tombstones  (BerthTxn     *txn,
                                              gpointer      user_data,

@@ -14,6 +14,7 @@
 #include "discovery-kv-http.h"
 #include "discovery-plugin.h"
 #include "discovery-schema.h"
+#include "discovery-session.h"
 #include "discovery-txn.h"
 #include "discovery-wan.h"
 
@@ -37,6 +38,7 @@ struct _DiscoveryPlugin {
   DiscoveryChecks *checks;
   DiscoveryDns    *dns;
   DiscoveryAutoreg *autoreg;
+  DiscoverySessions *sessions;
 };
 
 G_DEFINE_FINAL_TYPE (DiscoveryPlugin, discovery_plugin, BERTH_TYPE_PLUGIN)
@@ -63,6 +65,12 @@ DiscoveryChecks *
 discovery_plugin_get_checks (DiscoveryPlugin *self)
 {
   return self->checks;
+}
+
+DiscoverySessions *
+discovery_plugin_get_sessions (DiscoveryPlugin *self)
+{
+  return self->sessions;
 }
 
 /* The agent's node in the catalog: this berthd's node. */
@@ -146,6 +154,8 @@ discovery_plugin_startup (BerthPlugin *plugin, GError **error)
     }
   discovery_kv_http_add_routes (self);
   discovery_txn_add_routes (self);
+  self->sessions = discovery_sessions_new (ctx);
+  discovery_session_add_routes (self);
   discovery_agent_add_routes (self);
   self->reap_id = g_timeout_add_seconds (REAP_INTERVAL_SECONDS, reap_cb, self);
   return TRUE;
@@ -156,6 +166,7 @@ discovery_plugin_shutdown (BerthPlugin *plugin)
 {
   DiscoveryPlugin *self = DISCOVERY_PLUGIN (plugin);
   g_clear_handle_id (&self->reap_id, g_source_remove);
+  g_clear_pointer (&self->sessions, discovery_sessions_free);
   g_clear_pointer (&self->autoreg, discovery_autoreg_free);
   g_clear_pointer (&self->dns, discovery_dns_free);
   g_clear_pointer (&self->checks, discovery_checks_free);

@@ -76,6 +76,29 @@ const char * const discovery_migrations[] = {
   "  address TEXT NOT NULL,"
   "  create_index INTEGER NOT NULL,"
   "  modify_index INTEGER NOT NULL) WITHOUT ROWID;",
+  /* 3: Consul's sessions, the lock each key may be held under (kv.session,
+   * indexed here) and the lock delays of keys whose session was
+   * invalidated. sessions_index holds the index of the newest session
+   * change, for blocking queries on the session lists. */
+  "CREATE TABLE sessions ("
+  "  id TEXT PRIMARY KEY,"
+  "  name TEXT NOT NULL DEFAULT '',"
+  "  node TEXT NOT NULL,"
+  "  lock_delay_ns INTEGER NOT NULL,"
+  "  behavior TEXT NOT NULL,"
+  "  ttl TEXT NOT NULL DEFAULT '',"
+  "  node_checks TEXT NOT NULL DEFAULT '[]',"
+  "  service_checks TEXT NOT NULL DEFAULT '[]',"
+  "  create_index INTEGER NOT NULL,"
+  "  modify_index INTEGER NOT NULL) WITHOUT ROWID;"
+  "CREATE INDEX sessions_node ON sessions (node);"
+  "CREATE TABLE sessions_index ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 0),"
+  "  modify_index INTEGER NOT NULL);"
+  "CREATE INDEX kv_session ON kv (session) WHERE session IS NOT NULL;"
+  "CREATE TABLE kv_lock_delays ("
+  "  key BLOB PRIMARY KEY,"
+  "  until_us INTEGER NOT NULL) WITHOUT ROWID;",
   NULL
 };
 

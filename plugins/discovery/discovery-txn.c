@@ -8,7 +8,8 @@
 #include "discovery-txn.h"
 #include "discovery-wan.h"
 
-/* PUT /v1/txn: Consul's transactions, KV verbs only. All operations apply
+/* PUT /v1/txn: Consul's transactions, KV verbs only (with the session
+ * verbs lock, unlock and check-session). All operations apply
  * in one store write, or none does: the first failing operation rolls the
  * whole write back and is reported with its position. */
 
@@ -18,6 +19,7 @@ typedef struct {
   GArray       *ops;       /* KvOp */
   GPtrArray    *results;   /* BerthKvEntry */
   guint         failed_op;
+  gboolean      op_failed;   /* the error is the failed op's, for Errors */
   BerthRequest *request;
 } TxnWrite;
 
@@ -58,12 +60,6 @@ parse_op (JsonNode *node, guint i, guint64 max_value, guint64 max_key, KvOp *op,
   if (local_error != NULL)
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Operation %u: "), i);
-      return FALSE;
-    }
-  if (g_strcmp0 (verb, "lock") == 0 || g_strcmp0 (verb, "unlock") == 0)
-    {
-      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_IMPLEMENTED,
-                   _("Operation %u: sessions are not implemented yet"), i);
       return FALSE;
     }
   if (verb == NULL || !discovery_kv_verb_from_string (verb, &op->verb))
@@ -116,6 +112,23 @@ parse_op (JsonNode *node, guint i, guint64 max_value, guint64 max_key, KvOp *op,
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Operation %u: "), i);
       return FALSE;
     }
+  if (op->verb == KV_VERB_LOCK || op->verb == KV_VERB_UNLOCK || op->verb == KV_VERB_CHECK_SESSION)
+    {
+      const char *session = discovery_json_string (kv, "Session", &local_error);
+
+      if (local_error != NULL)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Operation %u: "), i);
+          return FALSE;
+        }
+      if (session == NULL || *session == '\0')
+        {
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Operation %u: %s needs a Session"),
+                       i, verb);
+          return FALSE;
+        }
+      op->session = g_strdup (session);
+    }
   if ((op->verb == KV_VERB_CAS || op->verb == KV_VERB_DELETE_CAS) &&
       discovery_json_member (kv, "Index") == NULL)
     {
@@ -136,6 +149,7 @@ txn_write_func (BerthTxn *txn, gpointer user_data, GError **error)
       if (!discovery_kv_apply (txn, &g_array_index (t->ops, KvOp, i), t->results, error))
         {
           t->failed_op = i;
+          t->op_failed = TRUE;
           g_ptr_array_set_size (t->results, 0);
           return FALSE;
         }
@@ -154,8 +168,12 @@ txn_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   guint64 index;
 
   index = berth_store_write_finish (BERTH_STORE (source), result, &error);
-  if (error != NULL && !g_error_matches (error, BERTH_ERROR, BERTH_ERROR_CONFLICT) &&
-      !g_error_matches (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND))
+  /* an operation that failed (a precondition, a lock not taken, an
+   * invalid session) is reported in Errors; anything else is the write's */
+  if (error != NULL &&
+      !(t->op_failed && (g_error_matches (error, BERTH_ERROR, BERTH_ERROR_CONFLICT) ||
+                         g_error_matches (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND) ||
+                         g_error_matches (error, BERTH_ERROR, BERTH_ERROR_INVALID))))
     {
       berth_request_respond_error (req, error);
       txn_write_free (t);
