@@ -353,6 +353,12 @@ handle_events (BerthRequest *req, gpointer user_data)
 }
 
 static void
+handle_subscriptions (BerthRequest *req, gpointer user_data)
+{
+  scheduler_subscriptions_handle (scheduler_plugin_get_subscriptions (user_data), req);
+}
+
+static void
 handle_not_implemented (BerthRequest *req, gpointer user_data)
 {
   scheduler_http_respond_not_implemented (req, berth_request_get_path (req));
@@ -382,8 +388,11 @@ static const BerthRouteSpec routes[] = {
   { BERTH_METHOD_POST | BERTH_METHOD_PUT | BERTH_METHOD_DELETE, "/v2/groups/*_path", "app",
     BERTH_ACCESS_WRITE, handle_groups },
   { BERTH_METHOD_GET, "/v2/events", "app", BERTH_ACCESS_READ, handle_events },
-  { BERTH_METHOD_GET | BERTH_METHOD_POST | BERTH_METHOD_DELETE, "/v2/eventSubscriptions", "app",
-    BERTH_ACCESS_WRITE, handle_not_implemented },
+  /* a callback receives the events of every app: the handler asks for
+   * the root group ("/", every app) */
+  { BERTH_METHOD_GET, "/v2/eventSubscriptions", "app", BERTH_ACCESS_READ, handle_subscriptions },
+  { BERTH_METHOD_POST | BERTH_METHOD_DELETE, "/v2/eventSubscriptions", "app", BERTH_ACCESS_WRITE,
+    handle_subscriptions },
   { BERTH_METHOD_GET | BERTH_METHOD_POST | BERTH_METHOD_PUT | BERTH_METHOD_DELETE, "/v2/pods/*path", "app",
     BERTH_ACCESS_WRITE, handle_not_implemented },
 };

@@ -18,6 +18,7 @@ struct _SchedulerPlugin {
   BerthPlugin          parent_instance;
   SchedulerEvents     *events;
   SchedulerController *controller;
+  SchedulerSubscriptions *subscriptions;
   SchedulerLimits      limits;
 };
 
@@ -33,6 +34,12 @@ const SchedulerLimits *
 scheduler_plugin_get_limits (SchedulerPlugin *self)
 {
   return &self->limits;
+}
+
+SchedulerSubscriptions *
+scheduler_plugin_get_subscriptions (SchedulerPlugin *self)
+{
+  return self->subscriptions;
 }
 
 SchedulerEvents *
@@ -53,6 +60,7 @@ scheduler_plugin_startup (BerthPlugin *plugin, GError **error)
   scheduler_limits_load (&self->limits, ctx);
   self->events = scheduler_events_new (berth_context_get_event_bus (ctx));
   self->controller = scheduler_controller_new (ctx, &self->limits);
+  self->subscriptions = scheduler_subscriptions_new (ctx, &self->limits);
   scheduler_http_add_routes (self);
   return TRUE;
 }
@@ -63,6 +71,7 @@ scheduler_plugin_shutdown (BerthPlugin *plugin)
   SchedulerPlugin *self = SCHEDULER_PLUGIN (plugin);
 
   g_clear_pointer (&self->controller, scheduler_controller_free);
+  g_clear_pointer (&self->subscriptions, scheduler_subscriptions_free);
   g_clear_pointer (&self->events, scheduler_events_free);
 }
 
@@ -72,6 +81,7 @@ scheduler_plugin_finalize (GObject *object)
   SchedulerPlugin *self = SCHEDULER_PLUGIN (object);
 
   g_clear_pointer (&self->controller, scheduler_controller_free);
+  g_clear_pointer (&self->subscriptions, scheduler_subscriptions_free);
   g_clear_pointer (&self->events, scheduler_events_free);
   G_OBJECT_CLASS (scheduler_plugin_parent_class)->finalize (object);
 }

@@ -6,6 +6,7 @@
 #include "scheduler-controller.h"
 #include "scheduler-events.h"
 #include "scheduler-limits.h"
+#include "scheduler-subscriptions.h"
 
 G_BEGIN_DECLS
 
@@ -15,5 +16,6 @@ G_DECLARE_FINAL_TYPE (SchedulerPlugin, scheduler_plugin, SCHEDULER, PLUGIN, Bert
 SchedulerController *scheduler_plugin_get_controller (SchedulerPlugin *self);
 SchedulerEvents     *scheduler_plugin_get_events     (SchedulerPlugin *self);
 const SchedulerLimits *scheduler_plugin_get_limits   (SchedulerPlugin *self);
+SchedulerSubscriptions *scheduler_plugin_get_subscriptions (SchedulerPlugin *self);
 
 G_END_DECLS

@@ -32,5 +32,9 @@ const char * const scheduler_migrations[] = {
   "  previous TEXT,"
   "  created_at TEXT NOT NULL,"
   "  create_index INTEGER NOT NULL) WITHOUT ROWID;",
+  /* 2: HTTP callback event subscribers (/v2/eventSubscriptions) */
+  "CREATE TABLE event_subscriptions ("
+  "  callback_url TEXT PRIMARY KEY,"
+  "  created_index INTEGER NOT NULL) WITHOUT ROWID;",
   NULL
 };

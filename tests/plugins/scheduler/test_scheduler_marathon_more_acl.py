@@ -92,3 +92,18 @@ def test_new_endpoints_need_write_on_every_app(acl):
     assert r.status_code == 403
     assert b.admin.get_app("/team-b/web").instances == 1
     assert b_task.id in [t.id for t in b.admin.list_tasks("/team-b/web")]
+
+
+def test_event_subscriptions_need_every_app(acl):
+    b = acl
+    url = "http://127.0.0.1:9/callback"
+    # a callback gets the events of every app: a team's token may not subscribe
+    r = requests.post(b.url + "/v2/eventSubscriptions", params={"callbackUrl": url}, headers=b.team, timeout=10)
+    assert r.status_code == 403, r.text
+    r = requests.get(b.url + "/v2/eventSubscriptions", headers=b.team, timeout=10)
+    assert r.status_code == 403
+    assert b.admin.list_event_subscriptions() == []
+    assert b.admin.create_event_subscription(url)["callbackUrl"] == url
+    r = requests.delete(b.url + "/v2/eventSubscriptions", params={"callbackUrl": url}, headers=b.team, timeout=10)
+    assert r.status_code == 403
+    assert b.admin.list_event_subscriptions() == [url]
