@@ -10,6 +10,7 @@
 #include "discovery-catalog-parse.h"
 #include "discovery-checks.h"
 #include "discovery-json.h"
+#include "discovery-query.h"
 #include "discovery-wan.h"
 #include <berth-store-raw.h>
 
@@ -91,7 +92,7 @@ services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, G
     }
   answer->json = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer->json, object);
-  return TRUE;
+  return discovery_query_filter_values (req, object, error);
 }
 
 static gboolean
@@ -129,7 +130,7 @@ checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GEr
     }
   answer->json = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer->json, object);
-  return TRUE;
+  return discovery_query_filter_values (req, object, error);
 }
 
 /* The agent's reads block on its node: every service and check of this

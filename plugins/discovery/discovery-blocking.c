@@ -248,7 +248,8 @@ discovery_blocking_serve (BerthRequest *request, const char *topic, const char *
 
   if (!berth_request_get_query_uint64 (request, "index", 0, &q->min_index, &error) ||
       !berth_request_get_query_duration (request, "wait", DEFAULT_WAIT_MS, &wait_ms, &error) ||
-      !discovery_query_flags (request, read_flags, flags, &error))
+      !discovery_query_flags (request, read_flags, flags, &error) ||
+      !discovery_query_consistency (request, &error))
     {
       berth_request_respond_error (request, error);
       query_free (q);

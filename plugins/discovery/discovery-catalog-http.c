@@ -9,6 +9,7 @@
 #include "discovery-catalog-http.h"
 #include "discovery-catalog-parse.h"
 #include "discovery-json.h"
+#include "discovery-query.h"
 #include "discovery-wan.h"
 
 /* Consul's /v1/catalog/...: register and deregister (nodes, services,
@@ -285,9 +286,12 @@ services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, G
                                                       (GDestroyNotify) g_ptr_array_unref);
   g_autoptr(GHashTable) node_ok = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GList) names = NULL;
+  g_autoptr(DiscoveryFilter) filter = NULL;
   JsonObject *object;
 
   answer->index = catalog_index (store, "service", NULL);
+  if (!discovery_query_filter (req, &filter, error))
+    return FALSE;
   services = catalog_list_services (store, NULL, NULL, error);
   if (services == NULL)
     return FALSE;
@@ -308,6 +312,18 @@ services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, G
         }
       if (!GPOINTER_TO_INT (ok))
         continue;
+      /* Consul filters the instances (as /v1/catalog/service rows) */
+      if (filter != NULL)
+        {
+          g_autoptr(CatalogNode) n = catalog_get_node (store, s->node, NULL);
+          g_autoptr(JsonNode) row = n != NULL ? catalog_service_row_to_json (n, s) : NULL;
+          gboolean keep = FALSE;
+
+          if (row != NULL && !discovery_filter_match (filter, row, &keep, error))
+            return FALSE;
+          if (!keep)
+            continue;
+        }
       set = g_hash_table_lookup (tags, s->name);
       if (set == NULL)
         {
@@ -376,6 +392,9 @@ service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GE
     }
   answer->json = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (answer->json, array);
+  if (!discovery_query_filter_array (req, array, error))
+    return FALSE;
+  discovery_query_near (req, array, "Node", NULL);
   return TRUE;
 }
 
@@ -397,6 +416,9 @@ nodes_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GErr
       json_array_add_element (array, catalog_node_to_json (g_ptr_array_index (nodes, i)));
   answer->json = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (answer->json, array);
+  if (!discovery_query_filter_array (req, array, error))
+    return FALSE;
+  discovery_query_near (req, array, "Node", NULL);
   return TRUE;
 }
 
@@ -438,7 +460,8 @@ node_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GErro
   json_object_set_object_member (object, "Services", map);
   answer->json = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer->json, object);
-  return TRUE;
+  /* Consul filters the node's services */
+  return discovery_query_filter_values (req, map, error);
 }
 
 static void

@@ -6,6 +6,7 @@
 #include "discovery-acl.h"
 #include "discovery-blocking.h"
 #include "discovery-health.h"
+#include "discovery-query.h"
 #include "discovery-wan.h"
 
 /* Consul's /v1/health/...: service instances with their checks, and checks
@@ -138,6 +139,9 @@ health_service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *ans
     }
   answer->json = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (answer->json, array);
+  if (!discovery_query_filter_array (req, array, error))
+    return FALSE;
+  discovery_query_near (req, array, "Node", "Node");
   return TRUE;
 }
 
@@ -193,6 +197,10 @@ checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GEr
     if (!discovery_acl_may_read_check (req, g_ptr_array_index (checks, i - 1)))
       g_ptr_array_remove_index (checks, i - 1);
   answer->json = checks_to_json (checks);
+  if (!discovery_query_filter_array (req, json_node_get_array (answer->json), error))
+    return FALSE;
+  if (service != NULL || node == NULL)
+    discovery_query_near (req, json_node_get_array (answer->json), "Node", NULL);
   return TRUE;
 }
 

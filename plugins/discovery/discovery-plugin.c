@@ -9,6 +9,7 @@
 #include "discovery-catalog-http.h"
 #include "discovery-checks.h"
 #include "discovery-dns.h"
+#include "discovery-event.h"
 #include "discovery-health.h"
 #include "discovery-kv.h"
 #include "discovery-kv-http.h"
@@ -154,6 +155,7 @@ discovery_plugin_startup (BerthPlugin *plugin, GError **error)
     }
   discovery_kv_http_add_routes (self);
   discovery_txn_add_routes (self);
+  discovery_event_add_routes (self);
   self->sessions = discovery_sessions_new (ctx);
   discovery_session_add_routes (self);
   discovery_agent_add_routes (self);
@@ -166,6 +168,7 @@ discovery_plugin_shutdown (BerthPlugin *plugin)
 {
   DiscoveryPlugin *self = DISCOVERY_PLUGIN (plugin);
   g_clear_handle_id (&self->reap_id, g_source_remove);
+  discovery_event_shutdown (self);
   g_clear_pointer (&self->sessions, discovery_sessions_free);
   g_clear_pointer (&self->autoreg, discovery_autoreg_free);
   g_clear_pointer (&self->dns, discovery_dns_free);

@@ -214,6 +214,22 @@ SchedulerAppOp *
 scheduler_apps_deploy (SchedulerPlugin *self, JsonNode *body, const char *path_id, BerthCaller *caller,
                        JsonArray **details, GError **error)
 {
+  return scheduler_apps_deploy_full (self, body, path_id, TRUE, caller, details, error);
+}
+
+/**
+ * scheduler_apps_deploy_full:
+ * @merge: whether @body is merged over the current definition (a
+ *   partial update), or replaces it (Marathon's ?partialUpdate=false)
+ *
+ * scheduler_apps_deploy(), with the choice of merging.
+ *
+ * Returns: (transfer full) (nullable): the operation to run
+ */
+SchedulerAppOp *
+scheduler_apps_deploy_full (SchedulerPlugin *self, JsonNode *body, const char *path_id, gboolean merge,
+                            BerthCaller *caller, JsonArray **details, GError **error)
+{
   const SchedulerLimits *limits = scheduler_plugin_get_limits (self);
   g_autoptr(JsonArray) problems = NULL;
   g_autoptr(SchedulerApp) current = NULL;
@@ -245,7 +261,8 @@ scheduler_apps_deploy (SchedulerPlugin *self, JsonNode *body, const char *path_i
           body = rollback;
         }
     }
-  def = scheduler_app_validate (body, current != NULL ? current->def : NULL, path_id, limits, &problems);
+  def = scheduler_app_validate (body, current != NULL && (merge || rollback != NULL) ? current->def : NULL, path_id,
+                                limits, &problems);
   if (def == NULL)
     goto invalid;
   problems = json_array_new ();

@@ -60,6 +60,13 @@ SchedulerAppOp *scheduler_apps_deploy       (SchedulerPlugin  *plugin,
                                              BerthCaller      *caller,
                                              JsonArray       **details,
                                              GError          **error);
+SchedulerAppOp *scheduler_apps_deploy_full  (SchedulerPlugin  *plugin,
+                                             JsonNode         *body,
+                                             const char       *path_id,
+                                             gboolean          merge,
+                                             BerthCaller      *caller,
+                                             JsonArray       **details,
+                                             GError          **error);
 SchedulerAppOp *scheduler_apps_deploy_definition (SchedulerPlugin *plugin,
                                                  JsonObject      *def,
                                                  gboolean         create,

@@ -104,6 +104,23 @@ get_app (SchedulerPlugin *self, BerthRequest *req, const char *id)
   scheduler_http_respond_object (req, 200, o);
 }
 
+/* ?partialUpdate (true when absent): a PUT merges its body over the
+ * current definition, or with false replaces it; answers 400 when it is
+ * not a boolean. */
+static gboolean
+partial_update (BerthRequest *req, gboolean *partial)
+{
+  g_autoptr(GError) error = NULL;
+
+  *partial = TRUE;
+  if (berth_request_get_query (req, "partialUpdate") == NULL)
+    return TRUE;
+  if (berth_request_get_query_boolean (req, "partialUpdate", partial, &error))
+    return TRUE;
+  berth_request_respond_error (req, error);
+  return FALSE;
+}
+
 /* POST /v2/apps, PUT/PATCH /v2/apps/<id> */
 static void
 deploy (SchedulerPlugin *self, BerthRequest *req, const char *path_id)
@@ -112,13 +129,18 @@ deploy (SchedulerPlugin *self, BerthRequest *req, const char *path_id)
   g_autoptr(JsonArray) details = NULL;
   g_autoptr(JsonNode) body = berth_request_parse_json (req, &error);
   g_autoptr(SchedulerAppOp) op = NULL;
+  gboolean partial = TRUE;
 
   if (body == NULL)
     {
       berth_request_respond_error (req, error);
       return;
     }
-  op = scheduler_apps_deploy (self, body, path_id, berth_request_get_caller (req), &details, &error);
+  /* PATCH always merges */
+  if (g_str_equal (berth_request_get_method (req), "PUT") && !partial_update (req, &partial))
+    return;
+  op = scheduler_apps_deploy_full (self, body, path_id, partial || path_id == NULL, berth_request_get_caller (req),
+                                   &details, &error);
   if (op == NULL && details != NULL)
     scheduler_http_respond_invalid (req, g_steal_pointer (&details));
   else if (op == NULL)
@@ -129,11 +151,11 @@ deploy (SchedulerPlugin *self, BerthRequest *req, const char *path_id)
 }
 
 /* One element of PUT /v2/apps: validated over the app's current
- * definition (a partial update, as PUT /v2/apps/<id>), its problems
- * added to @details under "/(<i>)". */
+ * definition with @merge (a partial update, as PUT /v2/apps/<id>), on
+ * its own without; its problems added to @details under "/(<i>)". */
 static JsonObject *
-validate_element (SchedulerPlugin *self, JsonNode *node, guint i, GHashTable *seen, JsonArray *details,
-                  GError **error)
+validate_element (SchedulerPlugin *self, JsonNode *node, guint i, gboolean merge, GHashTable *seen,
+                  JsonArray *details, GError **error)
 {
   const SchedulerLimits *limits = scheduler_plugin_get_limits (self);
   g_autoptr(JsonArray) problems = NULL;
@@ -165,7 +187,7 @@ validate_element (SchedulerPlugin *self, JsonNode *node, guint i, GHashTable *se
     }
   else
     g_clear_pointer (&id, g_free);
-  def = scheduler_app_validate (node, current != NULL ? current->def : NULL, id, limits, &problems);
+  def = scheduler_app_validate (node, current != NULL && merge ? current->def : NULL, id, limits, &problems);
   if (def != NULL && !scheduler_apps_check_script_checks (def, limits, prefix, details))
     g_clear_pointer (&def, json_object_unref);
   for (guint j = 0; problems != NULL && j < json_array_get_length (problems); j++)
@@ -191,8 +213,11 @@ put_apps (SchedulerPlugin *self, BerthRequest *req)
   g_autoptr(GPtrArray) defs = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   g_autoptr(SchedulerAppOp) batch = NULL;
   g_autofree char *version = NULL;
+  gboolean partial;
   JsonArray *list;
 
+  if (!partial_update (req, &partial))
+    return;
   if (body == NULL)
     {
       berth_request_respond_error (req, error);
@@ -215,7 +240,8 @@ put_apps (SchedulerPlugin *self, BerthRequest *req)
     }
   for (guint i = 0; i < json_array_get_length (list); i++)
     {
-      JsonObject *def = validate_element (self, json_array_get_element (list, i), i, seen, details, &error);
+      JsonObject *def = validate_element (self, json_array_get_element (list, i), i, partial, seen, details,
+                                          &error);
       if (error != NULL)
         {
           berth_request_respond_error (req, error);

@@ -103,6 +103,28 @@ def test_patch_merges_fields(sched):
     assert sched.client.get_app("/patched").instances == 2
 
 
+def test_put_without_partial_update_replaces(sched):
+    sched.client.create_app("/whole", MarathonApp(cmd=SLEEP, cpus=0.01, mem=8, instances=2, env={"A": "1"}))
+    sched.wait_deployments("/whole")
+    r = sched.put("/v2/apps/whole?partialUpdate=maybe", json={"cmd": "sleep 999"})
+    assert r.status_code == 400
+    # merged by default
+    r = sched.put("/v2/apps/whole", json={"cmd": "sleep 999"})
+    assert r.status_code == 200, r.text
+    assert sched.client.get_app("/whole").env == {"A": "1"}
+    sched.wait_deployments("/whole")
+    # replaced: what the body leaves out takes Marathon's defaults
+    r = sched.put("/v2/apps/whole?partialUpdate=false", json={"cmd": "sleep 998", "cpus": 0.01, "mem": 8})
+    assert r.status_code == 200, r.text
+    app = sched.client.get_app("/whole")
+    assert app.cmd == "sleep 998" and app.env == {} and app.instances == 1
+    sched.wait_deployments("/whole")
+    r = sched.put("/v2/apps?partialUpdate=false", json=[{"id": "/whole", "cmd": SLEEP, "cpus": 0.01, "mem": 8,
+                                                         "instances": 0}])
+    assert r.status_code == 200, r.text
+    assert sched.client.get_app("/whole").instances == 0
+
+
 def test_reset_delay_relaunches_a_crash_looping_app(sched):
     r = sched.post("/v2/apps", json={"id": "/crashy", "cmd": "sleep 0.3; exit 1", "cpus": 0.01, "mem": 8,
                                      "instances": 1, "backoffSeconds": 300, "backoffFactor": 1})
