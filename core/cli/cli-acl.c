@@ -66,9 +66,12 @@ acl_send (CliContext *ctx,
 static const char *
 member_string (JsonNode *node, const char *member)
 {
+  const char *value;
+
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     return "";
-  return json_object_get_string_member_with_default (json_node_get_object (node), member, "");
+  value = json_object_get_string_member_with_default (json_node_get_object (node), member, "");
+  return value != NULL ? value : "";
 }
 
 static char *
@@ -103,11 +106,11 @@ print_token (CliContext *ctx, JsonNode *token, GError **error)
   if (ctx->json)
     return cli_output_json (token, error);
   names = policy_names (token);
-  printf (_("AccessorID:  %s\n"), member_string (token, "AccessorID"));
-  printf (_("SecretID:    %s\n"), member_string (token, "SecretID"));
-  printf (_("Description: %s\n"), member_string (token, "Description"));
-  printf (_("Policies:    %s\n"), names);
-  printf (_("Created:     %s\n"), member_string (token, "CreateTime"));
+  g_print (_("AccessorID:  %s\n"), member_string (token, "AccessorID"));
+  g_print (_("SecretID:    %s\n"), member_string (token, "SecretID"));
+  g_print (_("Description: %s\n"), member_string (token, "Description"));
+  g_print (_("Policies:    %s\n"), names);
+  g_print (_("Created:     %s\n"), member_string (token, "CreateTime"));
   return TRUE;
 }
 
@@ -116,10 +119,10 @@ print_policy (CliContext *ctx, JsonNode *policy, GError **error)
 {
   if (ctx->json)
     return cli_output_json (policy, error);
-  printf (_("ID:          %s\n"), member_string (policy, "ID"));
-  printf (_("Name:        %s\n"), member_string (policy, "Name"));
-  printf (_("Description: %s\n"), member_string (policy, "Description"));
-  printf (_("Rules:\n%s\n"), member_string (policy, "Rules"));
+  g_print (_("ID:          %s\n"), member_string (policy, "ID"));
+  g_print (_("Name:        %s\n"), member_string (policy, "Name"));
+  g_print (_("Description: %s\n"), member_string (policy, "Description"));
+  g_print (_("Rules:\n%s\n"), member_string (policy, "Rules"));
   return TRUE;
 }
 
@@ -151,7 +154,7 @@ bootstrap_run (CliContext *ctx, const char *const *args, guint n_args)
     return cli_context_fail (ctx, error);
   if (ctx->json)
     return cli_output_json (root, &error) ? CLI_EXIT_OK : cli_context_fail (ctx, error);
-  printf ("%s\n", member_string (root, "SecretID"));
+  g_print ("%s\n", member_string (root, "SecretID"));
   return CLI_EXIT_OK;
 }
 
@@ -234,7 +237,7 @@ delete_run (CliContext *ctx, const char *prefix, const char *id, const char *wha
   if (root == NULL)
     return cli_context_fail (ctx, error);
   if (ctx->verbose)
-    printf (_("Deleted %s %s\n"), what, id);
+    g_print (_("Deleted %s %s\n"), what, id);
   return CLI_EXIT_OK;
 }
 
