@@ -138,11 +138,14 @@ def test_unknown_datacenter_is_consuls_500(seeded, method, path):
     assert kv_snapshot(node) == before
 
 
-@pytest.mark.parametrize("query", ["acquire=abc", "release=abc", "acquire=", "release="])
-def test_sessions_are_501_not_a_write(seeded, query):
+@pytest.mark.parametrize("query,text", [("acquire=abc", "Invalid session"),
+                                        ("release=abc", "Invalid session"),
+                                        ("acquire=", "session id is required"),
+                                        ("release=", "session id is required")])
+def test_unknown_session_is_not_a_write(seeded, query, text):
     node, before = seeded
     r = node.put(f"/v1/kv/target?{query}", data=b"overwritten")
-    assert "not implemented" in message(r, 501)
+    assert text in message(r, 400)
     assert kv_snapshot(node) == before
 
 
