@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "discovery-acl.h"
+#include "discovery-agent.h"
 #include "discovery-blocking.h"
 #include "discovery-catalog.h"
 #include "discovery-catalog-http.h"
@@ -125,6 +126,9 @@ checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GEr
   for (guint i = 0; i < checks->len; i++)
     {
       CatalogCheck *c = g_ptr_array_index (checks, i);
+      /* the node's Serf check is the servers', not the agent's */
+      if (discovery_agent_is_serf_check (c->id, c->service_id))
+        continue;
       if (discovery_acl_may_read_check (req, c))
         json_object_set_member (object, c->id, catalog_check_to_json (c));
     }
@@ -358,27 +362,10 @@ service_maintenance_cb (BerthRequest *req, gpointer user_data)
 /* ---- members ---------------------------------------------------------- */
 
 static void
-add_member (JsonArray *array, const char *name, const char *addr, const char *dc)
+add_member (JsonArray *array, const char *name, const char *node_id, const char *addr, const char *dc,
+            gboolean wan)
 {
-  JsonObject *m = json_object_new ();
-  JsonObject *tags = json_object_new ();
-
-  json_object_set_string_member (m, "Name", name);
-  json_object_set_string_member (m, "Addr", addr);
-  json_object_set_int_member (m, "Port", 8301);
-  json_object_set_string_member (tags, "dc", dc);
-  json_object_set_string_member (tags, "role", "consul");
-  json_object_set_string_member (tags, "vsn", "2");
-  json_object_set_string_member (tags, "build", BERTH_VERSION);
-  json_object_set_object_member (m, "Tags", tags);
-  json_object_set_int_member (m, "Status", 1);
-  json_object_set_int_member (m, "ProtocolMin", 1);
-  json_object_set_int_member (m, "ProtocolMax", 5);
-  json_object_set_int_member (m, "ProtocolCur", 2);
-  json_object_set_int_member (m, "DelegateMin", 2);
-  json_object_set_int_member (m, "DelegateMax", 5);
-  json_object_set_int_member (m, "DelegateCur", 4);
-  json_array_add_object_element (array, m);
+  json_array_add_object_element (array, discovery_agent_member_json (name, node_id, addr, dc, wan));
 }
 
 static void
@@ -400,7 +387,8 @@ members_cb (BerthRequest *req, gpointer user_data)
                                                berth_node_get_datacenter (self));
       gboolean have_row = TRUE;
 
-      add_member (array, name, berth_node_get_address (self), berth_node_get_datacenter (self));
+      add_member (array, name, berth_node_get_id (self), berth_node_get_address (self),
+                  berth_node_get_datacenter (self), TRUE);
       stmt = berth_store_prepare (store, "SELECT datacenter, address FROM wan_links ORDER BY datacenter",
                                   NULL);
       while (stmt != NULL && berth_store_step (store, stmt, &have_row, NULL) && have_row)
@@ -411,7 +399,7 @@ members_cb (BerthRequest *req, gpointer user_data)
           char *colon = strrchr (host, ':');
           if (colon != NULL)
             *colon = '\0';
-          add_member (array, member, host, dc);
+          add_member (array, member, "", host, dc, TRUE);
         }
     }
   else
@@ -424,10 +412,11 @@ members_cb (BerthRequest *req, gpointer user_data)
         {
           CatalogNode *n = g_ptr_array_index (nodes, i);
           if (g_strcmp0 (n->datacenter, own_dc) == 0 && berth_request_may_read (req, "node", n->name))
-            add_member (array, n->name, n->address, n->datacenter);
+            add_member (array, n->name, n->id, n->address, n->datacenter, FALSE);
         }
       if (nodes == NULL || nodes->len == 0)
-        add_member (array, berth_node_get_name (self), berth_node_get_address (self), own_dc);
+        add_member (array, berth_node_get_name (self), berth_node_get_id (self),
+                    berth_node_get_address (self), own_dc, FALSE);
     }
   json_node_take_array (root, array);
   respond_json_take (req, root);

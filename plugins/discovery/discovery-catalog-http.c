@@ -133,6 +133,12 @@ catalog_register_cb (BerthRequest *req, gpointer user_data)
     dc = discovery_json_string (o, "Datacenter", &error);
   if (error != NULL)
     goto fail;
+  /* a registration names the datacenter it is for: another one's goes there */
+  if (dc != NULL && *dc != '\0' && g_ascii_strcasecmp (dc, berth_node_get_datacenter (self_node)) != 0)
+    {
+      discovery_wan_forward (user_data, req, dc);
+      return;
+    }
   if (*node == '\0' || *address == '\0')
     {
       g_set_error_literal (&error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Missing node name or address"));

@@ -304,7 +304,8 @@ get_duration (JsonObject *o, const char *name, JsonBuilder *b, guint64 *ms, GErr
   return TRUE;
 }
 
-#define MIN_INTERVAL_MS 100
+/* Consul's checks.MinInterval: a shorter interval is raised to it */
+#define MIN_INTERVAL_MS 1000
 
 /* The runnable part of a check: Type and what it needs, normalised. */
 static gboolean
@@ -436,9 +437,16 @@ parse_definition (JsonObject *o, char **type, char **definition, GError **error)
   if ((g_str_equal (*type, "http") || g_str_equal (*type, "tcp") || g_str_equal (*type, "script")) &&
       interval < MIN_INTERVAL_MS)
     {
-      g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
-                   _("Interval must be at least %d ms for %s checks"), MIN_INTERVAL_MS, *type);
-      return FALSE;
+      if (interval == 0)
+        {
+          g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
+                       _("Interval must be > 0 for %s checks"), *type);
+          return FALSE;
+        }
+      g_warning (_("Check interval of %" G_GUINT64_FORMAT " ms is below the minimum of 1s: raised to 1s"),
+                 interval);
+      json_builder_set_member_name (b, "Interval");
+      json_builder_add_string_value (b, "1s");
     }
   if (success > 0)
     {

@@ -46,4 +46,15 @@ gboolean dns_query_may_read      (Query        *q,
                                   const char   *resource,
                                   const char   *name);
 
+/* Answers with the instances of Consul's health entries @entries of
+ * datacenter @dc, or NXDOMAIN when there are none; then finishes @q. */
+void     dns_answer_health_entries (Query      *q,
+                                    JsonArray  *entries,
+                                    const char *dc,
+                                    guint32     ttl);
+void     dns_answer_nxdomain     (Query        *q);
+/* <name>.query.<domain>: a prepared query (discovery-prepared-dns.c) */
+void     dns_prepared_lookup     (Query        *q,
+                                  const char   *name);
+
 G_END_DECLS

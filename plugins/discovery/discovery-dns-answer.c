@@ -17,6 +17,7 @@
  *   _<name>._<tag|tcp>.service[.<dc>].<domain>  RFC 2782
  *   <node>.node[.<dc>].<domain>             the node's address
  *   <hex>.addr.<dc>.<domain>                the address in the name
+ *   <name>.query[.<dc>].<domain>            a prepared query's instances
  *   <d>.<c>.<b>.<a>.in-addr.arpa            PTR to the node with that address
  *
  * Only instances that are passing or warning, shuffled. Unknown names:
@@ -151,6 +152,12 @@ nxdomain (Query *q)
   dns_query_finish (q);
 }
 
+void
+dns_answer_nxdomain (Query *q)
+{
+  nxdomain (q);
+}
+
 /* Parses the address and builds the SRV target of an instance of
  * datacenter @dc. */
 static void
@@ -173,9 +180,8 @@ instance_prepare (Instance *inst, const char *dc, const char *domain)
 
 /* Answers a service lookup from its healthy instances. */
 static void
-answer_instances (Query *q, GPtrArray *instances)
+answer_instances_ttl (Query *q, GPtrArray *instances, guint32 ttl)
 {
-  guint32 ttl = q->dns->ttl;
   guint added = 0;
 
   if (instances->len == 0)
@@ -216,6 +222,12 @@ answer_instances (Query *q, GPtrArray *instances)
   if (added == 0)
     add_soa (q);   /* the name exists, not with this type */
   dns_query_finish (q);
+}
+
+static void
+answer_instances (Query *q, GPtrArray *instances)
+{
+  answer_instances_ttl (q, instances, q->dns->ttl);
 }
 
 static GPtrArray *
@@ -291,7 +303,6 @@ static void
 remote_service_cb (guint status, GBytes *body, gpointer user_data)
 {
   Query *q = user_data;
-  g_autoptr(GPtrArray) instances = instances_new ();
   g_autoptr(JsonNode) root = NULL;
 
   q->dns->pending--;
@@ -309,9 +320,19 @@ remote_service_cb (guint status, GBytes *body, gpointer user_data)
       dns_query_finish (q);
       return;
     }
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (root)); i++)
+  dns_answer_health_entries (q, json_node_get_array (root), q->dc, q->dns->ttl);
+}
+
+/* Answers from Consul's health entries (of /v1/health/service/<name>, or
+ * of a prepared query) of datacenter @dc, with @ttl. */
+void
+dns_answer_health_entries (Query *q, JsonArray *entries, const char *dc, guint32 ttl)
+{
+  g_autoptr(GPtrArray) instances = instances_new ();
+
+  for (guint i = 0; i < json_array_get_length (entries); i++)
     {
-      JsonNode *e = json_array_get_element (json_node_get_array (root), i);
+      JsonNode *e = json_array_get_element (entries, i);
       JsonObject *node, *service;
       const char *addr;
       Instance *inst;
@@ -328,10 +349,10 @@ remote_service_cb (guint status, GBytes *body, gpointer user_data)
       addr = discovery_json_text (service, "Address", "");
       inst->address = g_strdup (*addr != '\0' ? addr : inst->node_address);
       inst->port = (guint16) discovery_json_int (service, "Port", 0, 65535, 0);
-      instance_prepare (inst, q->dc, q->dns->domain);
+      instance_prepare (inst, dc, q->dns->domain);
       g_ptr_array_add (instances, inst);
     }
-  answer_instances (q, instances);
+  answer_instances_ttl (q, instances, ttl);
 }
 
 static void
@@ -559,7 +580,7 @@ in_domain (Query *q, char *const *labels, guint n)
   g_free (q->dc);
   q->dc = g_strdup (q->dns->datacenter);
   if (n >= 2 && !g_str_equal (kind, "service") && !g_str_equal (kind, "node") &&
-      !g_str_equal (kind, "addr"))
+      !g_str_equal (kind, "addr") && !g_str_equal (kind, "query"))
     {
       g_free (q->dc);
       q->dc = g_strdup (labels[n - 1]);
@@ -609,6 +630,12 @@ in_domain (Query *q, char *const *labels, guint n)
         local_node (q, labels[0]);
       else
         remote_node (q, labels[0]);
+      return;
+    }
+  if (g_str_equal (kind, "query") && end == 1)
+    {
+      /* <name>.query[.<dc>]: executed where it is asked (discovery-prepared-dns.c) */
+      dns_prepared_lookup (q, labels[0]);
       return;
     }
   if (g_str_equal (kind, "addr") && end == 1)

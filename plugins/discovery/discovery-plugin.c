@@ -14,6 +14,7 @@
 #include "discovery-kv.h"
 #include "discovery-kv-http.h"
 #include "discovery-plugin.h"
+#include "discovery-prepared.h"
 #include "discovery-schema.h"
 #include "discovery-session.h"
 #include "discovery-txn.h"
@@ -93,6 +94,9 @@ register_self (DiscoveryPlugin *self, GError **error)
   old = catalog_get_node (berth_context_get_store (ctx), reg->node_name, NULL);
   reg->node->tagged_json = g_strdup (old != NULL ? old->tagged_json : "{}");
   reg->node->meta_json = g_strdup (old != NULL ? old->meta_json : "{}");
+  /* the member's own check, as a Consul server keeps one for each member */
+  reg->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) catalog_check_free);
+  g_ptr_array_add (reg->checks, discovery_agent_serf_check ());
   return berth_store_write_sync (berth_context_get_store (ctx), catalog_write_register, reg, error) != 0;
 }
 
@@ -159,6 +163,8 @@ discovery_plugin_startup (BerthPlugin *plugin, GError **error)
   self->sessions = discovery_sessions_new (ctx);
   discovery_session_add_routes (self);
   discovery_agent_add_routes (self);
+  discovery_coordinate_add_routes (self);
+  discovery_prepared_add_routes (self);
   self->reap_id = g_timeout_add_seconds (REAP_INTERVAL_SECONDS, reap_cb, self);
   return TRUE;
 }

@@ -99,6 +99,20 @@ const char * const discovery_migrations[] = {
   "CREATE TABLE kv_lock_delays ("
   "  key BLOB PRIMARY KEY,"
   "  until_us INTEGER NOT NULL) WITHOUT ROWID;",
+  /* 4: prepared queries: the normalised definition as JSON (Consul's
+   * shape without ID and indexes), its name (unique, case-insensitive,
+   * checked on write) and whether it is a template, for the lookups by
+   * name; prepared_queries_index holds the index of the newest change. */
+  "CREATE TABLE prepared_queries ("
+  "  id TEXT PRIMARY KEY,"
+  "  name TEXT NOT NULL DEFAULT '',"
+  "  template INTEGER NOT NULL DEFAULT 0,"
+  "  definition TEXT NOT NULL,"
+  "  create_index INTEGER NOT NULL,"
+  "  modify_index INTEGER NOT NULL) WITHOUT ROWID;"
+  "CREATE INDEX prepared_queries_name ON prepared_queries (name);"
+  "CREATE TABLE prepared_queries_index ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 0),"
+  "  modify_index INTEGER NOT NULL);",
   NULL
 };
-

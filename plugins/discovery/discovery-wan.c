@@ -323,8 +323,8 @@ pass_token (SoupMessage *msg, BerthRequest *req)
     soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Consul-Token", token);
 }
 
-static void
-forward (DiscoveryPlugin *plugin, BerthRequest *req, const char *dc)
+void
+discovery_wan_forward (DiscoveryPlugin *plugin, BerthRequest *req, const char *dc)
 {
   g_autofree char *address = discovery_wan_lookup (plugin, dc);
   g_autofree char *query = NULL;
@@ -373,7 +373,7 @@ route_cb (BerthRequest *req, gpointer user_data)
   if (dc == NULL || *dc == '\0' || g_ascii_strcasecmp (dc, berth_node_get_datacenter (self)) == 0)
     data->handler (req, data->plugin);
   else
-    forward (data->plugin, req, dc);
+    discovery_wan_forward (data->plugin, req, dc);
 }
 
 /* Adds discovery routes: each goes through route_cb(), which forwards

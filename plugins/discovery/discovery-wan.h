@@ -15,6 +15,12 @@ void      discovery_wan_add_routes   (DiscoveryPlugin      *plugin,
 void      discovery_wan_setup        (DiscoveryPlugin      *plugin);
 void      discovery_wan_shutdown     (DiscoveryPlugin      *plugin);
 
+/* Sends @request as it is (minus ?dc) to datacenter @dc and relays the
+ * answer; 500 "No path to datacenter" without a link or an answer */
+void      discovery_wan_forward      (DiscoveryPlugin      *plugin,
+                                      BerthRequest         *request,
+                                      const char           *dc);
+
 /* The HTTP address ("host:port") of datacenter @dc, or NULL */
 char     *discovery_wan_lookup       (DiscoveryPlugin      *plugin,
                                       const char           *dc);

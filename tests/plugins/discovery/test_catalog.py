@@ -176,7 +176,8 @@ def test_catalog_and_health_queries(node):
     assert [e["Service"]["ID"] for e in entries] == ["web0"]
     _, entries = c.health.service("web", tag="b")
     assert [e["Service"]["ID"] for e in entries] == ["web1"]
-    assert entries[0]["Checks"][0]["Status"] == "warning"
+    # the node's serfHealth check and the service's
+    assert [x["Status"] for x in entries[0]["Checks"] if x["ServiceID"]] == ["warning"]
     assert entries[0]["Node"]["Node"] == "node1"
 
     _, checks = c.health.checks("web")
@@ -184,12 +185,12 @@ def test_catalog_and_health_queries(node):
     _, crit = c.health.state("critical")
     assert [x["CheckID"] for x in crit] == ["service:web2"]
     _, passing = c.health.state("passing")
-    assert [x["CheckID"] for x in passing] == ["service:web0"]
+    assert [x["CheckID"] for x in passing] == ["serfHealth", "service:web0"]
     _, anyst = c.health.state("any")
-    assert len(anyst) == 3
+    assert len(anyst) == 4
     assert node.get("/v1/health/state/bogus").status_code == 400
     _, nodechecks = c.health.node("node1")
-    assert len(nodechecks) == 3
+    assert len(nodechecks) == 4
 
     _, nodes = c.catalog.nodes()
     assert [n["Node"] for n in nodes] == ["node1"]
@@ -302,7 +303,8 @@ def test_blocking_query_woken_by_health_change_not_kv(node):
     assert c.agent.service.register("web", service_id="web1", check=consul.Check.ttl("60s"))
     assert c.agent.service.register("other", service_id="o1", check=consul.Check.ttl("60s"))
     index, entries = c.health.service("web")
-    assert entries[0]["Checks"][0]["Status"] == "critical"
+    # the service's check (the node's serfHealth passes)
+    assert [x["Status"] for x in entries[0]["Checks"] if x["ServiceID"]] == ["critical"]
 
     t, res = _blocking(node, "/v1/health/service/web", index)
     time.sleep(0.3)
@@ -318,7 +320,7 @@ def test_blocking_query_woken_by_health_change_not_kv(node):
     r = res["reply"]
     assert r.status_code == 200
     assert int(r.headers["X-Consul-Index"]) > int(index)
-    assert r.json()[0]["Checks"][0]["Status"] == "passing"
+    assert [x["Status"] for x in r.json()[0]["Checks"] if x["ServiceID"]] == ["passing"]
 
     # python-consul's own blocking call returns at once when the index is old
     index2, entries = c.health.service("web", index=index, wait="5s")
@@ -356,7 +358,7 @@ def test_blocking_catalog_services_and_nodes(node):
     assert t.is_alive()
     c.agent.check.register("x", check=consul.Check.ttl("60s"))
     t.join(10)
-    assert len(res["reply"].json()) == 1
+    assert [x["CheckID"] for x in res["reply"].json()] == ["serfHealth", "x"]
 
 
 def test_catalog_survives_restart(node):
