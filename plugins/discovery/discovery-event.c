@@ -6,6 +6,7 @@
 
 #include "discovery-catalog.h"
 #include "discovery-event.h"
+#include "discovery-query.h"
 #include "discovery-wan.h"
 
 /* Consul's user events. `PUT /v1/event/fire/:name` (the body is the
@@ -419,7 +420,8 @@ list_cb (BerthRequest *req, gpointer user_data)
   if (name != NULL && *name == '\0')
     name = NULL;
   if (!berth_request_get_query_uint64 (req, "index", 0, &min_index, &error) ||
-      !berth_request_get_query_duration (req, "wait", DEFAULT_WAIT_MS, &wait_ms, &error))
+      !berth_request_get_query_duration (req, "wait", DEFAULT_WAIT_MS, &wait_ms, &error) ||
+      !discovery_query_consistency (req, &error))
     {
       berth_request_respond_error (req, error);
       return;

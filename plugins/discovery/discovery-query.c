@@ -120,8 +120,9 @@ discovery_query_near (BerthRequest *request, JsonArray *array, const char *membe
   rest = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      JsonNode *entry = json_array_dup_element (array, i);
-      g_ptr_array_add (g_strcmp0 (entry_node (entry, member, inner), near) == 0 ? first : rest, entry);
+      JsonNode *entry = json_array_get_element (array, i);
+      g_ptr_array_add (g_strcmp0 (entry_node (entry, member, inner), near) == 0 ? first : rest,
+                       json_node_ref (entry));
     }
   if (first->len == 0)
     return;

@@ -45,6 +45,10 @@ def test_fire_and_list(node):
     assert [e["ID"] for e in events] == [fired["ID"]]
     assert int(index) == id_index(fired["ID"])
     assert c.event.list(name="nothing")[1] == []
+    r = node.get("/v1/event/list?stale&name=deploy")
+    assert r.status_code == 200 and len(r.json()) == 1
+    assert r.headers["X-Consul-Effective-Consistency"] == "stale"
+    assert node.get("/v1/event/list?stale&consistent").status_code == 400
 
 
 def test_blocking_list_wakes_on_a_new_event(node):
