@@ -426,17 +426,24 @@ def test_a_new_address_gets_a_new_certificate_at_start(berthd_factory, tmp_path)
 def test_cli_over_https_trusts_the_ca_it_is_given(berthd_factory, tmp_path, run_cli):
     b = start_tls(berthd_factory, tmp_path)
     address = f"https://127.0.0.1:{b.https_port}"
+    env = {}
+    if b.SANITIZED:
+        # LeakSanitizer's tracer itself crashes (SIGSEGV) at the exit of a
+        # client that loaded glib-networking's GnuTLS backend: the leak
+        # check cannot run for these few CLI calls (berthd's still does)
+        env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
     rc, out, err = run_cli(["--address", address, "--cacert", b.ca, "--token", b.token,
-                            "kv", "put", "tls/cli", "over-https"])
+                            "kv", "put", "tls/cli", "over-https"], env=env)
     assert rc == 0, err
     assert b.consul().kv.get("tls/cli")[1]["Value"] == b"over-https"
     # the environment names the CA just as well (Consul's variable too)
     rc, out, err = run_cli(["--address", address, "--token", b.token, "kv", "get", "tls/cli"],
-                           env={"CONSUL_CACERT": str(b.ca)})
+                           env={**env, "CONSUL_CACERT": str(b.ca)})
     assert rc == 0 and "over-https" in out, err
     # without it, the system's CAs do not vouch for berthd's certificate
-    rc, out, err = run_cli(["--address", address, "--token", b.token, "kv", "get", "tls/cli"])
+    rc, out, err = run_cli(["--address", address, "--token", b.token, "kv", "get", "tls/cli"],
+                           env=env)
     assert rc != 0 and err.strip()
     rc, out, err = run_cli(["--address", address, "--cacert", tmp_path / "missing.pem",
-                            "kv", "get", "tls/cli"])
+                            "kv", "get", "tls/cli"], env=env)
     assert rc != 0 and "missing.pem" in err
