@@ -93,7 +93,7 @@ services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, G
     }
   answer->json = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer->json, object);
-  return discovery_query_filter_values (req, object, error);
+  return discovery_query_filter_values (req, DISCOVERY_FILTER_SERVICE, object, error);
 }
 
 static gboolean
@@ -134,7 +134,7 @@ checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GEr
     }
   answer->json = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer->json, object);
-  return discovery_query_filter_values (req, object, error);
+  return discovery_query_filter_values (req, DISCOVERY_FILTER_CHECK, object, error);
 }
 
 /* The agent's reads block on its node: every service and check of this

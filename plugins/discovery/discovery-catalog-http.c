@@ -296,7 +296,7 @@ services_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, G
   JsonObject *object;
 
   answer->index = catalog_index (store, "service", NULL);
-  if (!discovery_query_filter (req, &filter, error))
+  if (!discovery_query_filter (req, DISCOVERY_FILTER_SERVICE_NODE, &filter, error))
     return FALSE;
   services = catalog_list_services (store, NULL, NULL, error);
   if (services == NULL)
@@ -398,7 +398,7 @@ service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GE
     }
   answer->json = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (answer->json, array);
-  if (!discovery_query_filter_array (req, array, error))
+  if (!discovery_query_filter_array (req, DISCOVERY_FILTER_SERVICE_NODE, array, error))
     return FALSE;
   discovery_query_near (req, array, "Node", NULL);
   return TRUE;
@@ -422,7 +422,7 @@ nodes_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GErr
       json_array_add_element (array, catalog_node_to_json (g_ptr_array_index (nodes, i)));
   answer->json = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (answer->json, array);
-  if (!discovery_query_filter_array (req, array, error))
+  if (!discovery_query_filter_array (req, DISCOVERY_FILTER_NODE, array, error))
     return FALSE;
   discovery_query_near (req, array, "Node", NULL);
   return TRUE;
@@ -467,7 +467,7 @@ node_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GErro
   answer->json = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (answer->json, object);
   /* Consul filters the node's services */
-  return discovery_query_filter_values (req, map, error);
+  return discovery_query_filter_values (req, DISCOVERY_FILTER_SERVICE, map, error);
 }
 
 static void

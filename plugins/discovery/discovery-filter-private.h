@@ -34,6 +34,7 @@ struct _FilterNode {
   FilterNode *right;     /* AND, OR */
   /* MATCH */
   FilterOp    op;
+  guint       at;        /* byte offset of the selector in the text */
   char      **selector;  /* member names, NULL-terminated */
   char       *value;     /* as written (unquoted); NULL for is (not) empty */
   GRegex     *regex;     /* for (not) matches */
@@ -41,8 +42,13 @@ struct _FilterNode {
 
 struct _DiscoveryFilter {
   FilterNode *root;
+  char       *text;
 };
 
 void filter_node_free (FilterNode *node);
+void filter_position  (const char *text,
+                       guint       offset,
+                       guint      *line,
+                       guint      *column);
 
 G_END_DECLS

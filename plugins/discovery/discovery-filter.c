@@ -73,6 +73,23 @@ describe (const char *at)
   return g_strdup_printf ("“%.*s”", (int) (end - at), at);
 }
 
+/* The line and column (from 1, in characters) of byte @offset. */
+void
+filter_position (const char *text, guint offset, guint *line, guint *column)
+{
+  *line = *column = 1;
+  for (const char *c = text; c < text + offset && *c != '\0'; c = g_utf8_next_char (c))
+    {
+      if (*c == '\n')
+        {
+          (*line)++;
+          *column = 1;
+        }
+      else
+        (*column)++;
+    }
+}
+
 static gboolean fail (Parser *parser, const char *at, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
 /* Records the first error, at @at; always FALSE. */
@@ -80,21 +97,12 @@ static gboolean
 fail (Parser *parser, const char *at, const char *format, ...)
 {
   g_autofree char *what = NULL;
-  guint line = 1, column = 1;
+  guint line, column;
   va_list args;
 
   if (parser->error != NULL)
     return FALSE;
-  for (const char *c = parser->text; c < at; c = g_utf8_next_char (c))
-    {
-      if (*c == '\n')
-        {
-          line++;
-          column = 1;
-        }
-      else
-        column++;
-    }
+  filter_position (parser->text, (guint) (at - parser->text), &line, &column);
   va_start (args, format);
   what = g_strdup_vprintf (format, args);
   va_end (args);
@@ -314,10 +322,11 @@ parse_value (Parser *parser)
 static FilterNode *parse_or (Parser *parser);
 
 static FilterNode *
-match_new (FilterOp op, char **selector, char *value)
+match_new (Parser *parser, const char *selector_at, FilterOp op, char **selector, char *value)
 {
   FilterNode *node = node_new (FILTER_MATCH, NULL, NULL);
 
+  node->at = (guint) (selector_at - parser->text);
   node->op = op;
   node->selector = selector;
   node->value = value;
@@ -330,6 +339,7 @@ parse_in (Parser *parser, char *value)
 {
   g_autofree char *owned = value;
   FilterOp op;
+  const char *selector_at;
   char **selector;
 
   if (take_word (parser, "not", FALSE) && take_word (parser, "in", TRUE))
@@ -342,9 +352,10 @@ parse_in (Parser *parser, char *value)
       fail (parser, parser->p, _("expected “in” or “not in” after a value, found %s"), found);
       return NULL;
     }
+  selector_at = parser->p;
   if ((selector = parse_selector (parser)) == NULL)
     return NULL;
-  return match_new (op, selector, g_steal_pointer (&owned));
+  return match_new (parser, selector_at, op, selector, g_steal_pointer (&owned));
 }
 
 static FilterNode *
@@ -387,7 +398,7 @@ parse_match (Parser *parser)
       skip_ws (parser);
       if ((value = parse_value (parser)) == NULL)
         return NULL;
-      return match_new (op, g_steal_pointer (&selector), value);
+      return match_new (parser, start, op, g_steal_pointer (&selector), value);
     }
   if (ws && take_word (parser, "is", FALSE))
     {
@@ -399,7 +410,7 @@ parse_match (Parser *parser)
           return NULL;
         }
       parser->p += strlen ("empty");
-      return match_new (op, g_steal_pointer (&selector), NULL);
+      return match_new (parser, start, op, g_steal_pointer (&selector), NULL);
     }
   if (ws)
     {
@@ -425,7 +436,7 @@ parse_match (Parser *parser)
       value = parse_value (parser);
       if (value == NULL)
         return NULL;
-      node = match_new (op, g_steal_pointer (&selector), value);
+      node = match_new (parser, start, op, g_steal_pointer (&selector), value);
       if (op == FILTER_OP_MATCHES || op == FILTER_OP_NOT_MATCHES)
         {
           g_autoptr(GError) regex_error = NULL;
@@ -593,6 +604,7 @@ discovery_filter_new (const char *expression, GError **error)
     }
   filter = g_new0 (DiscoveryFilter, 1);
   filter->root = root;
+  filter->text = g_strdup (expression);
   return filter;
 }
 
@@ -602,6 +614,7 @@ discovery_filter_free (DiscoveryFilter *filter)
   if (filter == NULL)
     return;
   filter_node_free (filter->root);
+  g_free (filter->text);
   g_free (filter);
 }
 

@@ -22,9 +22,21 @@ G_BEGIN_DECLS
 
 typedef struct _DiscoveryFilter DiscoveryFilter;
 
+/* What a list answers, for the selectors it takes. */
+typedef enum {
+  DISCOVERY_FILTER_NODE,          /* /v1/catalog/nodes */
+  DISCOVERY_FILTER_SERVICE,       /* a node's or the agent's services */
+  DISCOVERY_FILTER_SERVICE_NODE,  /* /v1/catalog/service/:name rows */
+  DISCOVERY_FILTER_CHECK,         /* health checks */
+  DISCOVERY_FILTER_HEALTH_ENTRY,  /* /v1/health/service/:name entries */
+} DiscoveryFilterItem;
+
 DiscoveryFilter *discovery_filter_new       (const char       *expression,
                                              GError          **error);
 void             discovery_filter_free      (DiscoveryFilter  *filter);
+gboolean         discovery_filter_validate  (DiscoveryFilter  *filter,
+                                             DiscoveryFilterItem item,
+                                             GError          **error);
 
 gboolean         discovery_filter_match     (DiscoveryFilter  *filter,
                                              JsonNode         *item,

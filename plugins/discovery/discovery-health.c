@@ -139,7 +139,7 @@ health_service_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *ans
     }
   answer->json = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (answer->json, array);
-  if (!discovery_query_filter_array (req, array, error))
+  if (!discovery_query_filter_array (req, DISCOVERY_FILTER_HEALTH_ENTRY, array, error))
     return FALSE;
   discovery_query_near (req, array, "Node", "Node");
   return TRUE;
@@ -197,7 +197,8 @@ checks_read (BerthRequest *req, gpointer user_data, DiscoveryAnswer *answer, GEr
     if (!discovery_acl_may_read_check (req, g_ptr_array_index (checks, i - 1)))
       g_ptr_array_remove_index (checks, i - 1);
   answer->json = checks_to_json (checks);
-  if (!discovery_query_filter_array (req, json_node_get_array (answer->json), error))
+  if (!discovery_query_filter_array (req, DISCOVERY_FILTER_CHECK, json_node_get_array (answer->json),
+                                     error))
     return FALSE;
   if (service != NULL || node == NULL)
     discovery_query_near (req, json_node_get_array (answer->json), "Node", NULL);

@@ -49,7 +49,8 @@ discovery_query_consistency (BerthRequest *request, GError **error)
 }
 
 gboolean
-discovery_query_filter (BerthRequest *request, DiscoveryFilter **out, GError **error)
+discovery_query_filter (BerthRequest *request, DiscoveryFilterItem item, DiscoveryFilter **out,
+                        GError **error)
 {
   const char *text;
 
@@ -62,24 +63,28 @@ discovery_query_filter (BerthRequest *request, DiscoveryFilter **out, GError **e
   if (text == NULL || *text == '\0')
     return TRUE;
   *out = discovery_filter_new (text, error);
+  if (*out != NULL && !discovery_filter_validate (*out, item, error))
+    g_clear_pointer (out, discovery_filter_free);
   return *out != NULL;
 }
 
 gboolean
-discovery_query_filter_array (BerthRequest *request, JsonArray *array, GError **error)
+discovery_query_filter_array (BerthRequest *request, DiscoveryFilterItem item, JsonArray *array,
+                              GError **error)
 {
   g_autoptr(DiscoveryFilter) filter = NULL;
 
-  return discovery_query_filter (request, &filter, error) &&
+  return discovery_query_filter (request, item, &filter, error) &&
          discovery_filter_array (filter, array, error);
 }
 
 gboolean
-discovery_query_filter_values (BerthRequest *request, JsonObject *object, GError **error)
+discovery_query_filter_values (BerthRequest *request, DiscoveryFilterItem item, JsonObject *object,
+                               GError **error)
 {
   g_autoptr(DiscoveryFilter) filter = NULL;
 
-  return discovery_query_filter (request, &filter, error) &&
+  return discovery_query_filter (request, item, &filter, error) &&
          discovery_filter_values (filter, object, error);
 }
 

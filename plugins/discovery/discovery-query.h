@@ -20,17 +20,21 @@ gboolean discovery_query_flags         (BerthRequest     *request,
 gboolean discovery_query_consistency   (BerthRequest     *request,
                                         GError          **error);
 
-/* ?filter: the parsed expression (NULL without one). */
-gboolean discovery_query_filter        (BerthRequest     *request,
-                                        DiscoveryFilter **out,
-                                        GError          **error);
+/* ?filter: the parsed expression (NULL without one), its selectors
+ * checked against the fields of @item. */
+gboolean discovery_query_filter        (BerthRequest        *request,
+                                        DiscoveryFilterItem  item,
+                                        DiscoveryFilter    **out,
+                                        GError             **error);
 /* ?filter applied to a list answer, or to the values of a map answer. */
-gboolean discovery_query_filter_array  (BerthRequest     *request,
-                                        JsonArray        *array,
-                                        GError          **error);
-gboolean discovery_query_filter_values (BerthRequest     *request,
-                                        JsonObject       *object,
-                                        GError          **error);
+gboolean discovery_query_filter_array  (BerthRequest        *request,
+                                        DiscoveryFilterItem  item,
+                                        JsonArray           *array,
+                                        GError             **error);
+gboolean discovery_query_filter_values (BerthRequest        *request,
+                                        DiscoveryFilterItem  item,
+                                        JsonObject          *object,
+                                        GError             **error);
 
 /* ?near=_agent (or a node's name): the entries of that node first, the
  * others in their order. @member names each entry's node, or the object

@@ -239,6 +239,47 @@ test_array_and_values (void)
   g_assert_cmpuint (json_array_get_length (array), ==, 2);
 }
 
+static void
+assert_valid (const char *expression, DiscoveryFilterItem item, const char *problem)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DiscoveryFilter) filter = discovery_filter_new (expression, &error);
+
+  g_assert_no_error (error);
+  if (problem == NULL)
+    {
+      g_assert_true (discovery_filter_validate (filter, item, &error));
+      g_assert_no_error (error);
+      return;
+    }
+  g_assert_false (discovery_filter_validate (filter, item, &error));
+  g_assert_error (error, BERTH_ERROR, BERTH_ERROR_INVALID);
+  if (strstr (error->message, problem) == NULL)
+    g_error ("“%s”: “%s” lacks “%s”", expression, error->message, problem);
+}
+
+static void
+test_validate (void)
+{
+  assert_valid ("Service.Tags contains x and Checks.Status == passing and Node.Meta.rack == r",
+                DISCOVERY_FILTER_HEALTH_ENTRY, NULL);
+  assert_valid ("Checks.0.Status == passing or Service.Proxy.DestinationServiceName == x",
+                DISCOVERY_FILTER_HEALTH_ENTRY, NULL);
+  assert_valid ("ServiceTaggedAddresses.lan.Address == x and ServiceMeta[\"any key\"] is empty",
+                DISCOVERY_FILTER_SERVICE_NODE, NULL);
+  assert_valid ("Servic == x", DISCOVERY_FILTER_HEALTH_ENTRY,
+                "1:1 (0): Selector “Servic” is not valid; here: Checks, Node, Service");
+  assert_valid ("Node == a or\n  not Service.Nme == x", DISCOVERY_FILTER_HEALTH_ENTRY,
+                "2:7 (19): Selector “Service.Nme” is not valid; here: Address, Connect,");
+  assert_valid ("ServicePort.x == 1", DISCOVERY_FILTER_SERVICE_NODE, "it has nothing below it");
+  assert_valid ("ServiceTaggedAddresses.lan.Foo == 1", DISCOVERY_FILTER_SERVICE_NODE,
+                "here: Address, Port");
+  assert_valid ("x in CreateIndex", DISCOVERY_FILTER_NODE, "1:6 (5): Selector “CreateIndex”");
+  assert_valid ("Status == passing and Definition.HTTP is not empty", DISCOVERY_FILTER_CHECK, NULL);
+  assert_valid ("Tags contains x and Port == 1", DISCOVERY_FILTER_SERVICE, NULL);
+  assert_valid ("ServiceName == x", DISCOVERY_FILTER_SERVICE, "Selector “ServiceName”");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -250,5 +291,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/discovery/filter/match", test_match);
   g_test_add_func ("/discovery/filter/match-errors", test_match_errors);
   g_test_add_func ("/discovery/filter/array-and-values", test_array_and_values);
+  g_test_add_func ("/discovery/filter/validate", test_validate);
   return g_test_run ();
 }

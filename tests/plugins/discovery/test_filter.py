@@ -225,3 +225,32 @@ def test_consistency_modes(node):
     assert "Cannot specify ?stale with ?consistent" in r.json()["message"]
     r = node.get("/v1/catalog/nodes?cached=perhaps")
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize("path,expression,selector", [
+    ("/v1/catalog/nodes", "Nodee == node1", "Nodee"),
+    ("/v1/catalog/nodes", "CreateIndex == 1", "CreateIndex"),
+    ("/v1/catalog/service/web", "Service == web", "Service"),      # a row's is ServiceName
+    ("/v1/catalog/services", "Tags contains primary", "Tags"),     # instances: ServiceTags
+    ("/v1/catalog/node/node1", "ServiceName == web", "ServiceName"),
+    ("/v1/health/service/web", "Node.Nmae == node1", "Node.Nmae"),
+    ("/v1/health/service/web", "Status == passing", "Status"),     # that is Checks.Status
+    ("/v1/health/checks/web", "Service == web", "Service"),
+    ("/v1/agent/services", "ServicePort == 8080", "ServicePort"),
+    ("/v1/agent/checks", "Port == 1", "Port"),
+])
+def test_unknown_selector_is_400(node, path, expression, selector):
+    """Each list takes the selectors of its items, as Consul documents
+    them per endpoint: another is refused, not matched against nothing."""
+    r = get(node, path, expression)
+    assert r.status_code == 400, r.text
+    assert f"Selector “{selector}” is not valid" in r.json()["message"], r.json()
+    assert "1:1 (0)" in r.json()["message"]
+
+
+def test_empty_lists_still_check_selectors(node):
+    # nothing to evaluate, the expression is still checked
+    r = get(node, "/v1/health/service/nothing", "Service.Tagz contains x")
+    assert r.status_code == 400 and "Service.Tagz" in r.json()["message"]
+    r = get(node, "/v1/health/service/nothing", "Service.Tags contains x")
+    assert r.status_code == 200 and r.json() == []
