@@ -4,7 +4,14 @@
 #include <glib/gi18n.h>
 
 #include "scheduler-app-extra.h"
+#include "scheduler-apps.h"
 #include "scheduler-validate.h"
+
+/* The checks of an app definition beyond its fields' types and ranges
+ * (scheduler-app-validate.c): how its tasks are replaced and killed
+ * (readinessChecks, killSelection, unreachableStrategy), what Berth
+ * refuses (resident tasks, persistent volumes, command health checks on
+ * the host without enable_script_checks). */
 
 /* killSelection: Marathon takes YoungestFirst/OldestFirst and shows
  * YOUNGEST_FIRST/OLDEST_FIRST; both spellings are read. */
@@ -215,4 +222,45 @@ scheduler_app_check_readiness (JsonNode *n, JsonObject *def, const SchedulerLimi
       json_array_add_object_element (out, o);
     }
   return out;
+}
+
+static gboolean
+is_command_check (JsonObject *check)
+{
+  const char *protocol = json_object_get_string_member_with_default (check, "protocol", "HTTP");
+  return g_str_equal (protocol, "COMMAND") || g_str_equal (protocol, "MESOS_COMMAND");
+}
+
+/* A COMMAND health check of an app without a container would run on the
+ * host: only with [berthd] enable_script_checks (the switch discovery's
+ * script checks use). Those of container apps run inside the container.
+ * Adds a detail per refused check; returns whether there was none. */
+gboolean
+scheduler_apps_check_script_checks (JsonObject *def, const SchedulerLimits *limits, const char *prefix,
+                                    JsonArray *details)
+{
+  JsonNode *container = json_object_get_member (def, "container");
+  JsonNode *checks = json_object_get_member (def, "healthChecks");
+  gboolean ok = TRUE;
+
+  if (limits->enable_script_checks || checks == NULL || !JSON_NODE_HOLDS_ARRAY (checks))
+    return TRUE;
+  if (container != NULL && JSON_NODE_HOLDS_OBJECT (container) &&
+      json_object_get_member (json_node_get_object (container), "docker") != NULL &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (json_node_get_object (container), "docker")))
+    return TRUE;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (checks)); i++)
+    {
+      JsonNode *n = json_array_get_element (json_node_get_array (checks), i);
+      g_autofree char *path = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (n) || !is_command_check (json_node_get_object (n)))
+        continue;
+      path = g_strdup_printf ("%s/healthChecks(%u)/protocol", prefix != NULL ? prefix : "", i);
+      scheduler_detail_add (details, path,
+                            _("Command health checks of apps without a container run on the host: "
+                              "set enable_script_checks = true in [berthd] to allow them"));
+      ok = FALSE;
+    }
+  return ok;
 }

@@ -32,6 +32,7 @@ op_clear (gpointer data)
   g_clear_pointer (&op->killed, g_ptr_array_unref);
   g_clear_pointer (&op->ops, g_ptr_array_unref);
   g_free (op->group_id);
+  g_free (op->use_deployment);
 }
 
 SchedulerAppOp *
@@ -61,49 +62,6 @@ static BerthStore *
 store_of (SchedulerPlugin *self)
 {
   return berth_context_get_store (berth_plugin_get_context (BERTH_PLUGIN (self)));
-}
-
-/* ---- checks ------------------------------------------------------------ */
-
-static gboolean
-is_command_check (JsonObject *check)
-{
-  const char *protocol = json_object_get_string_member_with_default (check, "protocol", "HTTP");
-  return g_str_equal (protocol, "COMMAND") || g_str_equal (protocol, "MESOS_COMMAND");
-}
-
-/* A COMMAND health check of an app without a container would run on the
- * host: only with [berthd] enable_script_checks (the switch discovery's
- * script checks use). Those of container apps run inside the container.
- * Adds a detail per refused check; returns whether there was none. */
-gboolean
-scheduler_apps_check_script_checks (JsonObject *def, const SchedulerLimits *limits, const char *prefix,
-                                    JsonArray *details)
-{
-  JsonNode *container = json_object_get_member (def, "container");
-  JsonNode *checks = json_object_get_member (def, "healthChecks");
-  gboolean ok = TRUE;
-
-  if (limits->enable_script_checks || checks == NULL || !JSON_NODE_HOLDS_ARRAY (checks))
-    return TRUE;
-  if (container != NULL && JSON_NODE_HOLDS_OBJECT (container) &&
-      json_object_get_member (json_node_get_object (container), "docker") != NULL &&
-      JSON_NODE_HOLDS_OBJECT (json_object_get_member (json_node_get_object (container), "docker")))
-    return TRUE;
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (checks)); i++)
-    {
-      JsonNode *n = json_array_get_element (json_node_get_array (checks), i);
-      g_autofree char *path = NULL;
-
-      if (!JSON_NODE_HOLDS_OBJECT (n) || !is_command_check (json_node_get_object (n)))
-        continue;
-      path = g_strdup_printf ("%s/healthChecks(%u)/protocol", prefix != NULL ? prefix : "", i);
-      scheduler_detail_add (details, path,
-                            _("Command health checks of apps without a container run on the host: "
-                              "set enable_script_checks = true in [berthd] to allow them"));
-      ok = FALSE;
-    }
-  return ok;
 }
 
 /* ---- preparing --------------------------------------------------------- */
@@ -383,6 +341,9 @@ scheduler_apps_kill_tasks (SchedulerPlugin *self, const char *app_id, const char
 
 /**
  * scheduler_apps_cancel_deployment:
+ * @app_id: (nullable): the app of the deployment to cancel (a
+ *   deployment of several apps: one operation per app, in a batch), or
+ *   %NULL for its only app
  *
  * With force the deployment stops where it is; without, the app goes
  * back to the definition it had before (a new deployment).
@@ -390,11 +351,13 @@ scheduler_apps_kill_tasks (SchedulerPlugin *self, const char *app_id, const char
  * Returns: (transfer full): the operation to run
  */
 SchedulerAppOp *
-scheduler_apps_cancel_deployment (SchedulerPlugin *self, const char *deployment_id, BerthCaller *caller)
+scheduler_apps_cancel_deployment (SchedulerPlugin *self, const char *deployment_id, const char *app_id,
+                                  BerthCaller *caller)
 {
   SchedulerAppOp *op = op_new (SCHEDULER_APP_OP_CANCEL_DEPLOYMENT, caller);
 
   op->deployment_id = g_strdup (deployment_id);
+  op->app_id = g_strdup (app_id);
   return op;
 }
 
@@ -451,7 +414,7 @@ static gboolean
 put_deployment (SchedulerAppOp *op, BerthTxn *txn, JsonObject *previous, GError **error)
 {
   g_free (op->new_deployment);
-  op->new_deployment = g_uuid_string_random ();
+  op->new_deployment = op->use_deployment != NULL ? g_strdup (op->use_deployment) : g_uuid_string_random ();
   return scheduler_db_put_deployment (txn, op->new_deployment, op->app_id, op->version, op->action, previous,
                                       error);
 }
@@ -585,12 +548,22 @@ static gboolean
 write_cancel (SchedulerAppOp *op, const SchedulerLimits *limits, BerthTxn *txn, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
-  g_autoptr(SchedulerDeployment) d = scheduler_db_load_deployment (store, op->deployment_id, NULL, error);
+  /* the row of the app named, or the deployment's only one */
+  g_autoptr(SchedulerDeployment) d = scheduler_db_load_deployment (store, op->app_id == NULL ? op->deployment_id
+                                                                                             : NULL,
+                                                                   op->app_id, error);
   g_autoptr(SchedulerApp) current = NULL;
 
+  if (d != NULL && !g_str_equal (d->id, op->deployment_id))
+    {
+      g_clear_pointer (&d, scheduler_deployment_free);
+      g_set_error (error, BERTH_ERROR, BERTH_ERROR_NOT_FOUND, _("DeploymentPlan %s does not exist"),
+                   op->deployment_id);
+    }
   if (d == NULL)
     return FALSE;
-  if (!scheduler_db_delete_deployment (txn, d->id, error))
+  if (!(op->app_id != NULL ? scheduler_db_finish_deployment (txn, d->id, d->app_id, error)
+                           : scheduler_db_delete_deployment (txn, d->id, error)))
     return FALSE;
   if (op->force)
     return TRUE;
@@ -641,6 +614,11 @@ write_batch (SchedulerAppOp *op, const SchedulerLimits *limits, BerthTxn *txn, G
       SchedulerAppOp *one = g_ptr_array_index (op->ops, i);
 
       one->force = op->force;
+      if (op->one_deployment && op->new_deployment != NULL)
+        {
+          g_free (one->use_deployment);
+          one->use_deployment = g_strdup (op->new_deployment);
+        }
       if (!write_op (one, limits, txn, error))
         {
           g_free (op->locked_by);
@@ -650,6 +628,8 @@ write_batch (SchedulerAppOp *op, const SchedulerLimits *limits, BerthTxn *txn, G
       op->created = op->created && one->created;
       if (op->new_deployment == NULL)
         op->new_deployment = g_strdup (one->new_deployment);
+      if (op->version == NULL)
+        op->version = g_strdup (one->version);
     }
   return TRUE;
 }
@@ -678,23 +658,25 @@ write_cb (BerthTxn *txn, gpointer user_data, GError **error)
   return write_op (r->op, scheduler_plugin_get_limits (r->plugin), txn, error);
 }
 
-/* What the write did, on the bus; @group: the group a batch wrote. */
+/* What the write did, on the bus; @group: the group a batch wrote;
+ * @announce: whether the deployment's start (or cancellation) is told
+ * (a batch of one deployment tells it once). */
 static void
-publish (SchedulerPlugin *plugin, SchedulerAppOp *op, const char *group)
+publish (SchedulerPlugin *plugin, SchedulerAppOp *op, const char *group, gboolean announce)
 {
   BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (plugin));
 
   if (op->kind == SCHEDULER_APP_OP_BATCH)
     {
       for (guint i = 0; i < op->ops->len; i++)
-        publish (plugin, g_ptr_array_index (op->ops, i), op->group_id);
+        publish (plugin, g_ptr_array_index (op->ops, i), op->group_id, !op->one_deployment || i == 0);
       return;
     }
   /* a broken app deleted or replaced by a valid definition is no longer set aside */
   if (op->kind == SCHEDULER_APP_OP_DELETE || op->kind == SCHEDULER_APP_OP_UPDATE)
     berth_context_forget_broken (ctx, "app", op->app_id);
 
-  if (op->kind == SCHEDULER_APP_OP_CANCEL_DEPLOYMENT)
+  if (op->kind == SCHEDULER_APP_OP_CANCEL_DEPLOYMENT && announce)
     berth_context_publish (ctx, SCHEDULER_TOPIC_DEPLOYMENT, op->caller,
                            scheduler_event_deployment ("cancelled", op->deployment_id, NULL, NULL, NULL));
   if (op->event_action != NULL && op->app_id != NULL &&
@@ -713,7 +695,7 @@ publish (SchedulerPlugin *plugin, SchedulerAppOp *op, const char *group)
         json_object_set_string_member (e, "group", group);
       berth_context_publish (ctx, SCHEDULER_TOPIC_APP, op->caller, e);
     }
-  if (op->new_deployment != NULL)
+  if (op->new_deployment != NULL && announce)
     berth_context_publish (ctx, SCHEDULER_TOPIC_DEPLOYMENT, op->caller,
                            scheduler_event_deployment ("started", op->new_deployment, op->app_id, op->version,
                                                        op->action));
@@ -738,7 +720,7 @@ write_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_new_error (task, BERTH_ERROR, BERTH_ERROR_UNAVAILABLE, _("The scheduler is shutting down"));
       return;
     }
-  publish (r->plugin, r->op, NULL);
+  publish (r->plugin, r->op, NULL, TRUE);
   scheduler_controller_kick (controller);
   g_task_return_boolean (task, TRUE);
 }

@@ -40,7 +40,9 @@ typedef struct {
   gboolean     tasks_by_app;   /* kill: every task of app_id */
   char        *deployment_id;  /* cancel: the deployment */
   gboolean     must_exist;     /* update: NOT_FOUND when the app is gone meanwhile */
-  GPtrArray   *ops;            /* batch: SchedulerAppOp* (create, update, delete), one write */
+  GPtrArray   *ops;            /* batch: SchedulerAppOp* (create, update, delete, cancel), one write */
+  gboolean     one_deployment; /* batch: its apps in one deployment (Marathon's plan), not one each */
+  char        *use_deployment; /* the deployment id to write (a batch's), or NULL for a new one */
   char        *group_id;       /* batch: the group written (its app events name it) */
   /* results */
   gboolean     created;        /* a new app (batch: every app new) */
@@ -95,6 +97,7 @@ SchedulerAppOp *scheduler_apps_kill_tasks   (SchedulerPlugin  *plugin,
                                              BerthCaller      *caller);
 SchedulerAppOp *scheduler_apps_cancel_deployment (SchedulerPlugin *plugin,
                                                   const char      *deployment_id,
+                                                  const char      *app_id,
                                                   BerthCaller     *caller);
 
 void            scheduler_apps_run_async    (SchedulerPlugin     *plugin,

@@ -53,6 +53,7 @@ typedef struct {
   OpKind      kind;
   BerthTask  *task;
   char       *id;
+  char       *app_id;       /* OP_DEPLOYMENT_DONE: the app deployed */
   gdouble     delay;
   gint64      launch_after_ms;
   JsonObject *failure;
@@ -77,6 +78,7 @@ op_free (Op *op)
 {
   g_clear_object (&op->task);
   g_free (op->id);
+  g_free (op->app_id);
   g_clear_pointer (&op->failure, json_object_unref);
   g_free (op);
 }
@@ -147,7 +149,7 @@ apply_ops (BerthTxn *txn, gpointer user_data, GError **error)
           ok = scheduler_db_set_backoff (txn, op->id, op->delay, op->launch_after_ms, op->failure, error);
           break;
         case OP_DEPLOYMENT_DONE:
-          ok = scheduler_db_delete_deployment (txn, op->id, error);
+          ok = scheduler_db_finish_deployment (txn, op->id, op->app_id, error);
           break;
         default:
           g_assert_not_reached ();
@@ -362,6 +364,38 @@ launch (SchedulerController *self, Batch *b, SchedulerApp *app, guint n, GPtrArr
   return 0;
 }
 
+/* App @app_id of deployment @id is deployed; @done counts, per
+ * deployment, its apps deployed in this pass. */
+static void
+deployment_done (Batch *b, GHashTable *done, const char *id, const char *app_id)
+{
+  Op *op = add_op (b, OP_DEPLOYMENT_DONE, id);
+
+  op->app_id = g_strdup (app_id);
+  g_hash_table_insert (done, (gpointer) id, GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (done, id)) + 1));
+}
+
+/* A deployment succeeds when its last app is deployed. */
+static void
+deployments_succeeded (Batch *b, GHashTable *done, GPtrArray *deployments)
+{
+  for (guint i = 0; i < deployments->len; i++)
+    {
+      SchedulerDeployment *d = g_ptr_array_index (deployments, i);
+      guint rows = 0, first = G_MAXUINT;
+
+      for (guint j = 0; j < deployments->len; j++)
+        if (g_str_equal (((SchedulerDeployment *) g_ptr_array_index (deployments, j))->id, d->id))
+          {
+            rows++;
+            first = MIN (first, j);
+          }
+      if (first == i && GPOINTER_TO_UINT (g_hash_table_lookup (done, d->id)) == rows)
+        add_event (b, SCHEDULER_TOPIC_DEPLOYMENT,
+                   scheduler_event_deployment ("success", d->id, d->app_id, d->version, NULL));
+    }
+}
+
 static void
 pass (SchedulerController *self)
 {
@@ -376,6 +410,7 @@ pass (SchedulerController *self)
   g_autoptr(GHashTable) backoff_changed = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) seen_now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GHashTable) usage_now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GHashTable) done = g_hash_table_new (g_str_hash, g_str_equal);
   Batch *b;
   gint64 now_ms = g_get_real_time () / 1000;
   gint64 mono_ms = g_get_monotonic_time () / 1000;
@@ -575,9 +610,7 @@ pass (SchedulerController *self)
         {
           add_event (b, SCHEDULER_TOPIC_DEPLOYMENT,
                      scheduler_event_deployment ("step", app->deployment_id, app->id, app->version, NULL));
-          add_op (b, OP_DEPLOYMENT_DONE, app->deployment_id);
-          add_event (b, SCHEDULER_TOPIC_DEPLOYMENT,
-                     scheduler_event_deployment ("success", app->deployment_id, app->id, app->version, NULL));
+          deployment_done (b, done, app->deployment_id, app->id);
         }
       if (g_hash_table_contains (backoff_changed, app->id))
         {
@@ -604,11 +637,9 @@ pass (SchedulerController *self)
     {
       SchedulerDeployment *d = g_ptr_array_index (deployments, i);
       if (!g_hash_table_contains (apps_by_id, d->app_id) && !g_hash_table_contains (alive_apps, d->app_id))
-        {
-          add_op (b, OP_DEPLOYMENT_DONE, d->id);
-          add_event (b, SCHEDULER_TOPIC_DEPLOYMENT, scheduler_event_deployment ("success", d->id, d->app_id, NULL, NULL));
-        }
+        deployment_done (b, done, d->id, d->app_id);
     }
+  deployments_succeeded (b, done, deployments);
   /* the queue only holds apps that exist */
   {
     GHashTableIter iter;

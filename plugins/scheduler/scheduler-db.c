@@ -40,19 +40,25 @@ add_action (JsonBuilder *b, SchedulerDeployment *d, gboolean current)
   json_builder_end_object (b);
 }
 
+/* One deployment as /v2/deployments shows it, from its rows (one per
+ * app, the same id): every app's action in one step. */
 JsonNode *
-scheduler_deployment_to_json (SchedulerDeployment *d)
+scheduler_deployment_to_json (GPtrArray *rows)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
+  SchedulerDeployment *first;
 
+  g_return_val_if_fail (rows != NULL && rows->len > 0, NULL);
+  first = g_ptr_array_index (rows, 0);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, d->id);
+  json_builder_add_string_value (b, first->id);
   json_builder_set_member_name (b, "version");
-  json_builder_add_string_value (b, d->version);
+  json_builder_add_string_value (b, first->version);
   json_builder_set_member_name (b, "affectedApps");
   json_builder_begin_array (b);
-  json_builder_add_string_value (b, d->app_id);
+  for (guint i = 0; i < rows->len; i++)
+    json_builder_add_string_value (b, ((SchedulerDeployment *) g_ptr_array_index (rows, i))->app_id);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "affectedPods");
   json_builder_begin_array (b);
@@ -62,13 +68,15 @@ scheduler_deployment_to_json (SchedulerDeployment *d)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "actions");
   json_builder_begin_array (b);
-  add_action (b, d, FALSE);
+  for (guint i = 0; i < rows->len; i++)
+    add_action (b, g_ptr_array_index (rows, i), FALSE);
   json_builder_end_array (b);
   json_builder_end_object (b);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "currentActions");
   json_builder_begin_array (b);
-  add_action (b, d, TRUE);
+  for (guint i = 0; i < rows->len; i++)
+    add_action (b, g_ptr_array_index (rows, i), TRUE);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "currentStep");
   json_builder_add_int_value (b, 1);
@@ -450,6 +458,27 @@ scheduler_db_put_deployment (BerthTxn *txn, const char *id, const char *app_id, 
   return step_changed (txn, stmt, "deployment", id, error);
 }
 
+/* The row of app @app_id in deployment @id: that app is deployed (the
+ * deployment goes on while it has other apps). */
+gboolean
+scheduler_db_finish_deployment (BerthTxn *txn, const char *id, const char *app_id, GError **error)
+{
+  BerthStore *store = berth_txn_get_store (txn);
+  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "DELETE FROM deployments WHERE id = ?1 AND app_id = ?2",
+                                                      error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, app_id, -1, SQLITE_TRANSIENT);
+  if (!step_once (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (berth_store_get_db (store)) > 0)
+    berth_txn_changed (txn, "deployment", id);
+  return TRUE;
+}
+
+/* Every row of deployment @id. */
 gboolean
 scheduler_db_delete_deployment (BerthTxn *txn, const char *id, GError **error)
 {

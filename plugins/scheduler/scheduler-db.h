@@ -17,7 +17,7 @@ typedef struct {
 
 void        scheduler_deployment_free     (SchedulerDeployment *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SchedulerDeployment, scheduler_deployment_free)
-JsonNode   *scheduler_deployment_to_json  (SchedulerDeployment *d);
+JsonNode   *scheduler_deployment_to_json  (GPtrArray           *rows);
 JsonObject *scheduler_deployment_plan_json (const char *id,
                                             const char *app_id,
                                             const char *version,
@@ -71,6 +71,10 @@ gboolean scheduler_db_put_deployment    (BerthTxn    *txn,
                                          GError     **error);
 gboolean scheduler_db_delete_deployment (BerthTxn    *txn,
                                          const char  *id,
+                                         GError     **error);
+gboolean scheduler_db_finish_deployment (BerthTxn    *txn,
+                                         const char  *id,
+                                         const char  *app_id,
                                          GError     **error);
 
 G_END_DECLS

@@ -321,6 +321,8 @@ scheduler_groups_handle (SchedulerPlugin *self, BerthRequest *req)
     }
   version = berth_task_timestamp_now ();
   batch = scheduler_apps_batch (id, version, berth_request_get_caller (req));
+  /* a group write is one deployment, as Marathon plans it */
+  batch->one_deployment = TRUE;
   if (g_str_equal (method, "DELETE"))
     {
       if (!add_group_apps (self, batch, TRUE, 0, &error))

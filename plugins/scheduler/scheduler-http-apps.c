@@ -258,6 +258,7 @@ put_apps (SchedulerPlugin *self, BerthRequest *req)
   version = scheduler_app_next_version (NULL);
   /* no group: the apps are written where their ids say */
   batch = scheduler_apps_batch (NULL, version, berth_request_get_caller (req));
+  batch->one_deployment = TRUE;
   /* one version for all, after every app's current one */
   for (guint i = 0; i < defs->len; i++)
     {

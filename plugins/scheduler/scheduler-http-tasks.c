@@ -139,12 +139,28 @@ scheduler_http_handle_deployments (BerthRequest *req, gpointer user_data)
       berth_request_respond_error (req, error);
       return;
     }
+  /* a deployment's rows (one per app), in order; the apps the caller
+   * may not read are left out, and a deployment with none of them */
   array = json_array_new ();
   for (guint i = 0; i < list->len; i++)
     {
       SchedulerDeployment *d = g_ptr_array_index (list, i);
-      if (scheduler_http_may_read_app (req, d->app_id))
-        json_array_add_element (array, scheduler_deployment_to_json (d));
+      g_autoptr(GPtrArray) rows = NULL;
+      gboolean seen = FALSE;
+
+      for (guint j = 0; j < i && !seen; j++)
+        seen = g_str_equal (((SchedulerDeployment *) g_ptr_array_index (list, j))->id, d->id);
+      if (seen)
+        continue;
+      rows = g_ptr_array_new ();
+      for (guint j = i; j < list->len; j++)
+        {
+          SchedulerDeployment *row = g_ptr_array_index (list, j);
+          if (g_str_equal (row->id, d->id) && scheduler_http_may_read_app (req, row->app_id))
+            g_ptr_array_add (rows, row);
+        }
+      if (rows->len > 0)
+        json_array_add_element (array, scheduler_deployment_to_json (rows));
     }
   root = json_node_init_array (json_node_alloc (), array);
   json_array_unref (array);
@@ -157,14 +173,39 @@ void
 scheduler_http_handle_deployment (BerthRequest *req, gpointer user_data)
 {
   const char *id = berth_request_get_param (req, "_id");
-  g_autoptr(SchedulerDeployment) d = scheduler_db_load_deployment (scheduler_http_store (user_data), id, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = scheduler_db_load_deployments (scheduler_http_store (user_data), &error);
   g_autoptr(SchedulerAppOp) op = NULL;
+  g_autoptr(GPtrArray) apps = g_ptr_array_new ();
 
-  /* the path names a deployment (`:_id`), rules the app it deploys (a
+  if (list == NULL)
+    {
+      berth_request_respond_error (req, error);
+      return;
+    }
+  /* the path names a deployment (`:_id`), rules every app it deploys (a
    * deployment that does not exist is left to the operation) */
-  if (d != NULL && !scheduler_http_authorize_app (req, d->app_id, BERTH_ACCESS_WRITE))
-    return;
-  op = scheduler_apps_cancel_deployment (user_data, id, berth_request_get_caller (req));
+  for (guint i = 0; i < list->len; i++)
+    {
+      SchedulerDeployment *d = g_ptr_array_index (list, i);
+      if (!g_str_equal (d->id, id))
+        continue;
+      if (!scheduler_http_authorize_app (req, d->app_id, BERTH_ACCESS_WRITE))
+        return;
+      g_ptr_array_add (apps, d->app_id);
+    }
+  if (apps->len <= 1)
+    op = scheduler_apps_cancel_deployment (user_data, id, NULL, berth_request_get_caller (req));
+  else
+    {
+      /* one operation per app, in one write: all of it goes back (one
+       * new deployment) or stops */
+      op = scheduler_apps_batch (NULL, NULL, berth_request_get_caller (req));
+      op->one_deployment = TRUE;
+      for (guint i = 0; i < apps->len; i++)
+        g_ptr_array_add (op->ops, scheduler_apps_cancel_deployment (user_data, id, g_ptr_array_index (apps, i),
+                                                                    berth_request_get_caller (req)));
+    }
   if (scheduler_http_flags (req, op))
     scheduler_http_run (user_data, req, op);
 }

@@ -176,8 +176,13 @@ respond_done (SchedulerPlugin *self, BerthRequest *req, SchedulerAppOp *op)
         }
       scheduler_http_respond_object (req, 200, o);
       return;
+    case SCHEDULER_APP_OP_BATCH:
     case SCHEDULER_APP_OP_CANCEL_DEPLOYMENT:
-      if (op->force)
+      /* a deployment stopped where it is (a batch of them: one of
+       * several apps) */
+      if (op->force && (op->kind == SCHEDULER_APP_OP_CANCEL_DEPLOYMENT ||
+                        (op->ops->len > 0 && ((SchedulerAppOp *) g_ptr_array_index (op->ops, 0))->kind ==
+                                               SCHEDULER_APP_OP_CANCEL_DEPLOYMENT)))
         {
           o = json_object_new ();
           scheduler_http_respond_object (req, 202, o);

@@ -36,5 +36,20 @@ const char * const scheduler_migrations[] = {
   "CREATE TABLE event_subscriptions ("
   "  callback_url TEXT PRIMARY KEY,"
   "  created_index INTEGER NOT NULL) WITHOUT ROWID;",
+  /* 3: a deployment may span several apps (PUT /v2/apps, groups): one
+   * row per app it deploys, still one deployment per app */
+  "CREATE TABLE deployments_by_app ("
+  "  id TEXT NOT NULL,"
+  "  app_id TEXT NOT NULL UNIQUE,"
+  "  version TEXT NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  previous TEXT,"
+  "  created_at TEXT NOT NULL,"
+  "  create_index INTEGER NOT NULL,"
+  "  PRIMARY KEY (id, app_id)) WITHOUT ROWID;"
+  "INSERT INTO deployments_by_app (id, app_id, version, action, previous, created_at, create_index)"
+  "  SELECT id, app_id, version, action, previous, created_at, create_index FROM deployments;"
+  "DROP TABLE deployments;"
+  "ALTER TABLE deployments_by_app RENAME TO deployments;",
   NULL
 };

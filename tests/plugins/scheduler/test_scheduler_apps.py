@@ -300,8 +300,9 @@ def test_versions_and_rollback_to_a_version(sched):
 def test_not_built_parts_answer_501(sched):
     r = sched.get("/v2/pods/x")
     assert r.status_code == 501 and "not implemented" in r.json()["message"]
-    r = sched.get("/v2/eventSubscriptions")
-    assert r.status_code == 501
+    assert "/v2/pods" in r.json()["message"]
+    r = sched.get("/v2/pods")
+    assert r.status_code == 501 and "/v2/pods" in r.json()["message"]
 
 
 def test_kill9_berthd_during_a_deployment(sched):

@@ -164,3 +164,55 @@ def test_tasks_delete_scale_and_wipe(sched):
     r = sched.post("/v2/tasks/delete?wipe=maybe", json={"ids": [after[0]["id"]]})
     assert r.status_code == 400
     assert len(sched.running("/killme")) == 2
+
+
+def never_ready(app_id):
+    """An app whose readiness check never passes (nothing listens)."""
+    return {"id": app_id, "cmd": SLEEP, "cpus": 0.01, "mem": 8, "instances": 1,
+            "portDefinitions": [{"port": 0, "name": "http-api"}],
+            "readinessChecks": [{"portName": "http-api", "intervalSeconds": 2, "timeoutSeconds": 1}]}
+
+
+def test_put_apps_is_one_deployment_cancelled_whole(sched):
+    for app_id in ("/multi/a", "/multi/b"):
+        sched.client.create_app(app_id, MarathonApp(cmd=SLEEP, cpus=0.01, mem=8, instances=0))
+    sched.wait_deployments()
+    r = sched.put("/v2/apps", json=[never_ready("/multi/a"), never_ready("/multi/b")])
+    assert r.status_code == 200, r.text
+    deployment = r.json()["deploymentId"]
+    deps = sched.get("/v2/deployments").json()
+    assert [d["id"] for d in deps] == [deployment]
+    assert sorted(deps[0]["affectedApps"]) == ["/multi/a", "/multi/b"]
+    assert sorted(a["app"] for a in deps[0]["currentActions"]) == ["/multi/a", "/multi/b"]
+    for app_id in ("/multi/a", "/multi/b"):
+        assert sched.get(f"/v2/apps{app_id}").json()["app"]["deployments"] == [{"id": deployment}]
+    # the real client sees one deployment too
+    assert [d.id for d in sched.client.list_deployments()] == [deployment]
+    sched.wait_running("/multi/a", 1)
+    sched.wait_running("/multi/b", 1)
+    # running but never ready: the deployment stays
+    time.sleep(1)
+    assert [d["id"] for d in sched.get("/v2/deployments").json()] == [deployment]
+
+    # cancelled: both apps go back, in one new deployment
+    r = sched.delete(f"/v2/deployments/{deployment}")
+    assert r.status_code == 200, r.text
+    rollback = r.json()["deploymentId"]
+    assert rollback != deployment
+    sched.wait_deployments()
+    for app_id in ("/multi/a", "/multi/b"):
+        app = sched.get(f"/v2/apps{app_id}").json()["app"]
+        assert app["instances"] == 0 and app["readinessChecks"] == []
+    sched.wait_until(lambda: not sched.tasks("/multi/a") and not sched.tasks("/multi/b"), 10, "the tasks gone")
+    assert sched.delete(f"/v2/deployments/{deployment}").status_code == 404
+
+
+def test_multi_app_deployment_stopped_with_force(sched):
+    r = sched.put("/v2/apps", json=[never_ready("/forced/a"), never_ready("/forced/b")])
+    assert r.status_code == 200, r.text
+    deployment = r.json()["deploymentId"]
+    r = sched.delete(f"/v2/deployments/{deployment}?force=true")
+    assert r.status_code == 202, r.text
+    assert sched.get("/v2/deployments").json() == []
+    # stopped where they were: the apps stay
+    assert sorted(a.id for a in sched.client.list_apps()) == ["/forced/a", "/forced/b"]
