@@ -196,3 +196,23 @@ def test_a_client_leaving_drops_its_wait_and_the_cap_counts_waits(discovery_node
     assert all(r.json()[-1]["ID"] == fired["ID"] for r in held)
     # the waits are released: blocking again is allowed
     assert c.event.list(index=id_index(fired["ID"]), wait="1s")[0] == str(id_index(fired["ID"]))
+
+
+def test_events_of_another_datacenter(discovery_node):
+    dc1 = discovery_node("alpha", dc="dc1", dns=False)
+    dc2 = discovery_node("beta", dc="dc2", dns=False)
+    assert dc1.admin_consul().agent.join(dc2.admin_addr, wan=True)
+    r = dc1.put("/v1/event/fire/deploy?dc=dc2", data=b"there")
+    assert r.status_code == 200, r.text
+    fired = r.json()
+    # received by dc2's agent, not by dc1's
+    assert [e["ID"] for e in dc2.consul().event.list()[1]] == [fired["ID"]]
+    assert dc1.consul().event.list()[1] == []
+    r = dc1.get("/v1/event/list?dc=dc2&name=deploy")
+    assert [e["Payload"] for e in r.json()] == [base64.b64encode(b"there").decode()]
+    assert int(r.headers["X-Consul-Index"]) == id_index(fired["ID"])
+    # a filter travels with the request
+    r = dc1.get("/v1/catalog/nodes", params={"dc": "dc2", "filter": "Node == beta"})
+    assert [n["Node"] for n in r.json()] == ["beta"]
+    r = dc1.get("/v1/catalog/nodes", params={"dc": "dc2", "filter": "Node == alpha"})
+    assert r.status_code == 200 and r.json() == []
