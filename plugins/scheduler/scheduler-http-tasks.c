@@ -125,6 +125,23 @@ scheduler_http_handle_tasks_delete (BerthRequest *req, gpointer user_data)
   scheduler_http_run (self, req, op);
 }
 
+/* The readiness results of each app a deployment is deploying. */
+static JsonNode *
+with_readiness (SchedulerPlugin *self, JsonNode *node)
+{
+  SchedulerController *controller = scheduler_plugin_get_controller (self);
+  JsonArray *actions = json_object_get_array_member (json_node_get_object (node), "currentActions");
+
+  for (guint i = 0; controller != NULL && actions != NULL && i < json_array_get_length (actions); i++)
+    {
+      JsonObject *a = json_array_get_object_element (actions, i);
+      json_object_set_array_member (a, "readinessCheckResults",
+                                    scheduler_readiness_results_json (scheduler_controller_get_readiness (controller),
+                                                                      json_object_get_string_member (a, "app")));
+    }
+  return node;
+}
+
 void
 scheduler_http_handle_deployments (BerthRequest *req, gpointer user_data)
 {
@@ -160,7 +177,7 @@ scheduler_http_handle_deployments (BerthRequest *req, gpointer user_data)
             g_ptr_array_add (rows, row);
         }
       if (rows->len > 0)
-        json_array_add_element (array, scheduler_deployment_to_json (rows));
+        json_array_add_element (array, with_readiness (self, scheduler_deployment_to_json (rows)));
     }
   root = json_node_init_array (json_node_alloc (), array);
   json_array_unref (array);

@@ -52,8 +52,11 @@ def test_readiness_check_holds_the_deployment(sched, tmp_path):
     listed = sched.client.list_apps(embed_readiness=True)[0]
     assert listed.readiness_check_results[0]["ready"] is False
     assert app["tasksRunning"] == 1 and app["tasksStaged"] == 0
-    # running, but not ready: the deployment waits
-    assert [d for d in sched.get("/v2/deployments").json() if "/warm" in d["affectedApps"]]
+    # running, but not ready: the deployment waits, and says why
+    deps = [d for d in sched.get("/v2/deployments").json() if "/warm" in d["affectedApps"]]
+    assert deps
+    results = deps[0]["currentActions"][0]["readinessCheckResults"]
+    assert results[0]["taskId"] == res[0]["taskId"] and results[0]["ready"] is False
     flag.write_text("")
     sched.wait_deployments("/warm", timeout=15)
     res = sched.client.get_app("/warm").readiness_check_results
