@@ -184,6 +184,8 @@ check_register_cb (BerthRequest *req, gpointer user_data)
 static void
 check_deregister_cb (BerthRequest *req, gpointer user_data)
 {
+  if (discovery_agent_refuse_serf_check (req, berth_request_get_param (req, "_id")))
+    return;
   discovery_catalog_submit_deregistration (req, self_name (req), NULL, berth_request_get_param (req, "_id"));
 }
 
@@ -194,6 +196,8 @@ update_check (BerthRequest *req, DiscoveryPlugin *plugin, const char *status, co
   g_autoptr(GError) error = NULL;
   CatalogCheckUpdate *u;
 
+  if (discovery_agent_refuse_serf_check (req, id))
+    return;
   /* the check's service (or this node, for a node-level check) */
   if (!discovery_acl_check_write (req, self_name (req), id, &error))
     {

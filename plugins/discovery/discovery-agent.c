@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "discovery-agent.h"
 #include "discovery-catalog.h"
 #include "discovery-wan.h"
@@ -62,6 +64,19 @@ discovery_agent_is_serf_check (const char *check_id, const char *service_id)
 {
   return g_strcmp0 (check_id, DISCOVERY_SERF_CHECK_ID) == 0 &&
          (service_id == NULL || *service_id == '\0');
+}
+
+gboolean
+discovery_agent_refuse_serf_check (BerthRequest *req, const char *check_id)
+{
+  g_autofree char *message = NULL;
+
+  if (!discovery_agent_is_serf_check (check_id, NULL))
+    return FALSE;
+  /* the servers' check, not one of the agent's: unknown to the agent */
+  message = g_strdup_printf (_("Unknown check ID “%s”"), check_id);
+  berth_request_respond_message (req, 404, message);
+  return TRUE;
 }
 
 JsonObject *

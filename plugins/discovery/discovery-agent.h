@@ -18,6 +18,10 @@ char         *discovery_agent_leader_address   (BerthContext    *context);
 CatalogCheck *discovery_agent_serf_check       (void);
 gboolean      discovery_agent_is_serf_check    (const char      *check_id,
                                                 const char      *service_id);
+/* TRUE after answering 404 when @check_id is the node's Serf check, which
+ * the agent's check endpoints do not know */
+gboolean      discovery_agent_refuse_serf_check (BerthRequest  *request,
+                                                 const char    *check_id);
 /* one entry of /v1/agent/members (@wan: of the WAN pool) */
 JsonObject   *discovery_agent_member_json      (const char      *name,
                                                 const char      *node_id,

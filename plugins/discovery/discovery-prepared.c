@@ -6,6 +6,7 @@
 
 #include "discovery-json.h"
 #include "discovery-prepared.h"
+#include "discovery-session.h"
 #include <berth-store-raw.h>
 
 /* Prepared query definitions: what a client sends is checked and kept
@@ -13,7 +14,7 @@
  * prepared_queries.definition; names are unique, and a template
  * (Template.Type "name_prefix_match") answers every name its own name
  * prefixes, rendered with ${name.full}, ${name.prefix}, ${name.suffix} and
- * ${match(N)} of its Regexp. */
+ * ${match(N)} of its Regexp. A query bound to a Session ends with it. */
 
 #define TEMPLATE_TYPE "name_prefix_match"
 #define MAX_NAME      512
@@ -297,13 +298,6 @@ prepared_parse (JsonObject *body, GError **error)
       g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Query name cannot be a UUID"));
       return NULL;
     }
-  if (*session != '\0')
-    {
-      /* a query tied to a session goes when the session goes: not kept */
-      g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_NOT_IMPLEMENTED,
-                           _("Prepared queries bound to a Session are not implemented"));
-      return NULL;
-    }
   json_object_set_string_member (out, "Name", name);
   json_object_set_string_member (out, "Session", session);
   json_object_set_string_member (out, "Token", token);
@@ -331,6 +325,10 @@ query_from_row (sqlite3_stmt *stmt)
 }
 
 #define COLUMNS "id, name, template, definition, create_index, modify_index"
+/* A query bound to a session goes with it: the rows of sessions that
+ * ended are neither read (LIVE) nor kept past the next write (purge()). */
+#define LIVE "(json_extract (definition, '$.Session') = ''" \
+             " OR json_extract (definition, '$.Session') IN (SELECT id FROM sessions))"
 
 GPtrArray *
 prepared_list (BerthStore *store, GError **error)
@@ -338,7 +336,8 @@ prepared_list (BerthStore *store, GError **error)
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   g_return_val_if_fail (BERTH_IS_STORE (store), NULL);
-  stmt = berth_store_prepare (store, "SELECT " COLUMNS " FROM prepared_queries ORDER BY create_index", error);
+  stmt = berth_store_prepare (store, "SELECT " COLUMNS " FROM prepared_queries WHERE " LIVE
+                              " ORDER BY create_index", error);
   if (stmt == NULL)
     return NULL;
   return berth_store_collect (store, stmt, query_from_row, (GDestroyNotify) prepared_query_free, error);
@@ -352,7 +351,7 @@ prepared_get (BerthStore *store, const char *id, GError **error)
   PreparedQuery *q;
 
   g_return_val_if_fail (BERTH_IS_STORE (store), NULL);
-  stmt = berth_store_prepare (store, "SELECT " COLUMNS " FROM prepared_queries WHERE id = ?1", error);
+  stmt = berth_store_prepare (store, "SELECT " COLUMNS " FROM prepared_queries WHERE id = ?1 AND " LIVE, error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
@@ -616,6 +615,36 @@ check_name (BerthStore *store, PreparedQuery *q, GError **error)
 }
 
 static gboolean
+purge (BerthStore *store, GError **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "DELETE FROM prepared_queries WHERE NOT " LIVE,
+                                                      error);
+
+  return stmt != NULL && berth_store_step (store, stmt, NULL, error);
+}
+
+/* The session a query names must exist when it is written. */
+static gboolean
+check_session (BerthStore *store, PreparedQuery *q, GError **error)
+{
+  const char *session = discovery_json_text (q->def, "Session", "");
+  g_autoptr(Session) found = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (*session == '\0')
+    return TRUE;
+  found = discovery_session_get (store, session, &local);
+  if (found != NULL)
+    return TRUE;
+  if (!g_error_matches (local, BERTH_ERROR, BERTH_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return invalid (error, _("Invalid session “%s”"), session);
+}
+
+static gboolean
 write_row (BerthTxn *txn, PreparedQuery *q, gboolean create, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
@@ -623,7 +652,7 @@ write_row (BerthTxn *txn, PreparedQuery *q, gboolean create, GError **error)
   g_autoptr(JsonNode) def = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *text = NULL;
 
-  if (!check_name (store, q, error))
+  if (!purge (store, error) || !check_session (store, q, error) || !check_name (store, q, error))
     return FALSE;
   json_node_set_object (def, q->def);
   text = json_to_string (def, FALSE);
@@ -668,7 +697,7 @@ prepared_write_delete (BerthTxn *txn, gpointer query, GError **error)
   BerthStore *store = berth_txn_get_store (txn);
   g_autoptr(sqlite3_stmt) stmt = berth_store_prepare (store, "DELETE FROM prepared_queries WHERE id = ?1", error);
 
-  if (stmt == NULL)
+  if (stmt == NULL || !purge (store, error))
     return FALSE;
   sqlite3_bind_text (stmt, 1, q->id, -1, SQLITE_TRANSIENT);
   if (!berth_store_step (store, stmt, NULL, error))

@@ -77,6 +77,12 @@ def test_serf_health_check(node):
     assert [x["CheckID"] for x in checks] == ["serfHealth"]
     # not one of the agent's own checks
     assert c.agent.checks() == {}
+    for path in ("/v1/agent/check/fail/serfHealth", "/v1/agent/check/deregister/serfHealth"):
+        r = node.put(path)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["message"] == "Unknown check ID “serfHealth”"
+    _, checks = c.health.node("node1")
+    assert [(x["CheckID"], x["Status"]) for x in checks] == [("serfHealth", "passing")]
 
     # a service on the node carries the node's check in its health
     assert c.agent.service.register("web", service_id="web1", port=80,

@@ -97,7 +97,10 @@ def test_bad_definitions_change_nothing(node):
         ({"Name": "a", "Service": {"Service": "web"}, "DNS": {"TTL": "soon"}}, 400, "TTL"),
         ({"Name": "a", "Service": {"Service": "web"}, "Template": {"Type": "other"}}, 400,
          "Template"),
-        ({"Name": "a", "Service": {"Service": "web"}, "Session": "x"}, 501, "Session"),
+        ({"Name": "a", "Service": {"Service": "web"},
+          "Session": "9d2d5e0c-2a2a-4b1e-8f4c-000000000000"}, 400, "session"),
+        ({"Name": "a", "Service": {"Service": "web", "Connect": {"Enabled": True}}}, 501,
+         "Connect"),
     ]
     for body, status, word in cases:
         r = node.request("POST", "/v1/query", json=body)
@@ -251,3 +254,22 @@ def test_failover(discovery_node):
     assert r.status_code == 200, r.text
     result = c1.query.execute("db-near")
     assert (result["Datacenter"], result["Failovers"]) == ("dc2", 1)
+
+
+def test_query_ends_with_its_session(node, web):
+    c = web
+    session = c.session.create(name="owner")
+    r = node.request("POST", "/v1/query", json={
+        "Name": "owned", "Session": session, "Service": {"Service": "web"}})
+    assert r.status_code == 200, r.text
+    qid = r.json()["ID"]
+    (q,) = c.query.get(qid)
+    assert q["Session"] == session
+    assert ids(c.query.execute("owned")) == ["web1", "web2", "web3", "web5"]
+    assert c.session.destroy(session)
+    assert c.query.list() == []
+    assert node.get(f"/v1/query/{qid}").status_code == 404
+    assert node.get("/v1/query/owned/execute").status_code == 404
+    # its name is free again
+    r = node.request("POST", "/v1/query", json={"Name": "owned", "Service": {"Service": "web"}})
+    assert r.status_code == 200, r.text
