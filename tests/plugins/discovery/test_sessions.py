@@ -183,9 +183,15 @@ def test_ttl_expiry(node, wait_until):
     c.session.renew(sid)
     time.sleep(6)
     assert c.session.info(sid)[1] is not None
+    # a restart keeps it, and its TTL starts again from the start
+    node.restart()
+    c = node.consul()
+    started = time.monotonic()
+    assert c.session.info(sid)[1] is not None
     # not renewed: gone after twice the TTL
     wait_until(lambda: c.session.info(sid)[1] is None, timeout=25, interval=0.5,
                what="the session to expire")
+    assert time.monotonic() - started >= 2 * 10 - 2
     assert c.kv.get("ttl/lock")[1].get("Session") is None
 
 
