@@ -140,8 +140,9 @@ probe_cb (gpointer user_data)
   g_clear_object (&tr->cancellable);
   tr->cancellable = g_cancellable_new ();
   tr->probe = berth_probe_new_http ("GET", tr->uri);
-  /* as Marathon's HTTPS checks: the task's certificate is not verified
-   * (tasks rarely have one a CA vouches for at their host:port) */
+  /* the task's certificate is not verified, as for Marathon's HTTPS
+   * health checks (tasks rarely have one a CA vouches for at their
+   * host:port): readiness says the task answers, not who it is */
   if (g_str_has_prefix (tr->uri, "https:"))
     berth_probe_set_tls_skip_verify (tr->probe, TRUE);
   berth_probe_set_timeout (tr->probe, (guint) CLAMP (timeout, 1, 86400) * 1000);
