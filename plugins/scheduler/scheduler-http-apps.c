@@ -136,11 +136,24 @@ deploy (SchedulerPlugin *self, BerthRequest *req, const char *path_id)
       berth_request_respond_error (req, error);
       return;
     }
-  /* PATCH always merges */
+  /* PATCH always merges, over an app that exists (a broken one is
+   * replaced with PUT) */
   if (g_str_equal (berth_request_get_method (req), "PUT") && !partial_update (req, &partial))
     return;
+  if (g_str_equal (berth_request_get_method (req), "PATCH") && scheduler_app_id_is_valid (path_id))
+    {
+      g_autoptr(SchedulerApp) current = scheduler_db_load_app (scheduler_http_store (self), path_id,
+                                                               scheduler_plugin_get_limits (self), &error);
+      if (current == NULL)
+        {
+          berth_request_respond_error (req, error);
+          return;
+        }
+    }
   op = scheduler_apps_deploy_full (self, body, path_id, partial || path_id == NULL, berth_request_get_caller (req),
                                    &details, &error);
+  if (op != NULL && g_str_equal (berth_request_get_method (req), "PATCH"))
+    op->must_exist = TRUE;
   if (op == NULL && details != NULL)
     scheduler_http_respond_invalid (req, g_steal_pointer (&details));
   else if (op == NULL)

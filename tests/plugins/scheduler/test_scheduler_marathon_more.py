@@ -101,6 +101,11 @@ def test_patch_merges_fields(sched):
     assert r.status_code == 422
     assert r.json()["details"][0]["path"] == "/instances"
     assert sched.client.get_app("/patched").instances == 2
+    # PATCH changes an app, it does not create one
+    r = requests.patch(sched.url + "/v2/apps/nosuch", json={"cmd": SLEEP, "mem": 8, "cpus": 0.01}, timeout=10)
+    assert r.status_code == 404, r.text
+    assert "does not exist" in r.json()["message"]
+    assert [a.id for a in sched.client.list_apps()] == ["/patched"]
 
 
 def test_put_without_partial_update_replaces(sched):
