@@ -239,6 +239,17 @@ def test_failover(discovery_node):
     rows = dig(dc1, "db.query.consul", "SRV")
     assert [(r[6], r[7]) for r in rows] == [("5432", "0a020005.addr.dc2.consul.")]
 
+    # a query of dc2, asked of dc1's DNS with dc2's label: executed there
+    r = dc2.request("POST", "/v1/query", json={"Name": "db-two", "Service": {"Service": "db"},
+                                                "DNS": {"TTL": "3s"}})
+    assert r.status_code == 200, r.text
+    rows = dig(dc1, "db-two.query.dc2.consul", "SRV")
+    assert [(r[1], r[6]) for r in rows] == [("3", "5432")]
+    q = dns.message.make_query("db-two.query.consul", "A")
+    assert dns.query.udp(q, "127.0.0.1", port=dc1.dns_port, timeout=5).rcode() == dns.rcode.NXDOMAIN
+    q = dns.message.make_query("nope.query.dc2.consul", "A")
+    assert dns.query.udp(q, "127.0.0.1", port=dc1.dns_port, timeout=5).rcode() == dns.rcode.NXDOMAIN
+
     # healthy here: no failover
     assert c1.agent.service.register("db", service_id="db1", port=5433,
                                      check=consul.Check.ttl("600s"))
