@@ -275,8 +275,9 @@ put_apps (SchedulerPlugin *self, BerthRequest *req)
   /* one version for all, after every app's current one */
   for (guint i = 0; i < defs->len; i++)
     {
+      JsonObject *def = g_ptr_array_index (defs, i);
       g_autoptr(SchedulerApp) current = scheduler_db_load_app (scheduler_http_store (self),
-                                                               json_object_get_string_member (g_ptr_array_index (defs, i), "id"),
+                                                               json_object_get_string_member (def, "id"),
                                                                scheduler_plugin_get_limits (self), NULL);
       if (current != NULL && current->version != NULL && strcmp (current->version, version) >= 0)
         {
