@@ -165,6 +165,26 @@ def test_critical_check_invalidates_session(node, wait_until):
     assert c.kv.get("guarded")[1].get("Session") is None
 
 
+def test_service_check_invalidates_session(node, wait_until):
+    c = node.consul()
+    assert c.agent.service.register("web", port=80, check=consul.Check.ttl("60s")) is True
+    c.agent.check.ttl_pass("service:web")
+    r = node.put("/v1/session/create", json={
+        "NodeChecks": [], "ServiceChecks": [{"ID": "service:web"}], "LockDelay": "0s"})
+    assert r.status_code == 200, r.text
+    sid = r.json()["ID"]
+    _, s = c.session.info(sid)
+    assert s["ServiceChecks"] == [{"ID": "service:web", "Namespace": ""}]
+    assert s["NodeChecks"] is None
+    assert c.kv.put("web/leader", "me", acquire=sid) is True
+    c.agent.check.ttl_warn("service:web")
+    time.sleep(0.5)
+    assert c.session.info(sid)[1] is not None   # warning is not critical
+    c.agent.check.ttl_fail("service:web")
+    wait_until(lambda: c.session.info(sid)[1] is None, what="the session to be invalidated")
+    assert c.kv.get("web/leader")[1].get("Session") is None
+
+
 def test_deregistered_check_invalidates_session(node, wait_until):
     c = node.consul()
     c.agent.check.register("gone", check=consul.Check.ttl("60s"))
