@@ -18,7 +18,9 @@
  * near as any other: no round trips are measured, so in name order), then
  * those of Datacenters — each for /v1/health/service/<service> with the
  * caller's token, filtered the same way; the first with instances
- * answers. Failovers counts the datacenters asked. */
+ * answers. Failovers counts the datacenters asked. A query that keeps a
+ * Token is executed with it (its ACLs filter, it goes to the failover
+ * datacenters), as Consul does; otherwise with the caller's. */
 
 typedef struct {
   DiscoveryPlugin    *plugin;
@@ -31,6 +33,7 @@ typedef struct {
   gpointer            user_data;
   GPtrArray          *datacenters;   /* still to ask */
   guint               failovers;
+  BerthCaller        *stored;        /* the query's own Token, or NULL */
 } Run;
 
 static void
@@ -39,6 +42,7 @@ run_free (Run *run)
   prepared_query_free (run->query);
   g_free (run->token);
   g_clear_pointer (&run->datacenters, g_ptr_array_unref);
+  g_clear_object (&run->stored);
   g_free (run);
 }
 
@@ -271,6 +275,18 @@ failover_datacenters (Run *run, BerthStore *store, const char *own)
   return dcs;
 }
 
+/* What the query's own Token may read */
+static gboolean
+stored_may_read (gpointer data, const char *resource, const char *name)
+{
+  Run *run = data;
+  BerthContext *ctx = berth_plugin_get_context (BERTH_PLUGIN (run->plugin));
+
+  if (berth_context_get_service (ctx, BERTH_TYPE_AUTHORITY) == NULL)
+    return TRUE;
+  return berth_context_authorize (ctx, run->stored, resource, name, BERTH_ACCESS_READ, NULL);
+}
+
 void
 prepared_execute (DiscoveryPlugin *plugin, PreparedQuery *query, const char *token, PreparedMayRead may_read,
                   gpointer may_read_data, guint64 limit, PreparedResultFunc func, gpointer user_data)
@@ -297,6 +313,16 @@ prepared_execute (DiscoveryPlugin *plugin, PreparedQuery *query, const char *tok
   run->limit = limit;
   run->func = func;
   run->user_data = user_data;
+  /* a query that keeps a Token runs with it, whoever executes it */
+  if (*discovery_json_text (query->def, "Token", "") != '\0')
+    {
+      run->stored = berth_caller_new_tcp ("prepared-query", FALSE);
+      berth_caller_set_token (run->stored, discovery_json_text (query->def, "Token", ""));
+      g_free (run->token);
+      run->token = g_strdup (discovery_json_text (query->def, "Token", ""));
+      run->may_read = may_read = stored_may_read;
+      run->may_read_data = may_read_data = run;
+    }
   service = service_def (query) != NULL ? discovery_json_text (service_def (query), "Service", "") : "";
 
   all = json_array_new ();

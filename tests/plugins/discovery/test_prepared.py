@@ -186,26 +186,23 @@ def test_acls(node, web):
     nothing = make_token(node, "nothing", 'query_prefix "" { policy = "read" }\n')
     t = node.consul(token=team)
 
-    def create(token, name):
+    def create(token, name, keep_token=False):
         # python-consul puts a token in the body only: the header says who asks
+        body = {"Name": name, "Service": {"Service": "web", "Tags": ["prod"]}}
+        if keep_token:
+            body["Token"] = token
         return requests.post(f"{node.url}/v1/query", headers={"X-Consul-Token": token},
-                             json={"Name": name, "Token": token,
-                                   "Service": {"Service": "web", "Tags": ["prod"]}})
+                             json=body)
 
     r = create(team, "team-web")
     assert r.status_code == 200, r.text
     created = r.json()
     r = create(team, "ops-web")
     assert r.status_code == 403
-    admin.query.create("web", name="ops-web")
+    admin.query.create("web", name="ops-web", token="")
     assert [q["Name"] for q in t.query.list()] == ["team-web"]
     r = requests.get(f"{node.url}/v1/query", headers={"X-Consul-Token": team})
     assert r.headers.get("X-Consul-Results-Filtered-By-ACLs") == "true"
-    # the stored token is hidden from who may not write ACLs
-    (q,) = t.query.get(created["ID"])
-    assert q["Token"] == "<hidden>"
-    (q,) = admin.query.get(created["ID"])
-    assert q["Token"] == team
 
     # executing: the results the caller may read
     assert ids(t.query.execute("team-web")) == ["web1", "web2", "web3"]
@@ -215,7 +212,18 @@ def test_acls(node, web):
         node.consul(token=nothing).query.execute("team-web")
     with pytest.raises(consul.ACLPermissionDenied):
         node.consul(token=other).query.delete(created["ID"])
-    assert len(admin.query.list()) == 2
+
+    # a query that keeps a Token runs with it, whoever executes it
+    r = create(team, "team-kept", keep_token=True)
+    assert r.status_code == 200, r.text
+    kept = r.json()["ID"]
+    assert ids(node.consul(token=other).query.execute("team-kept")) == ["web1", "web2", "web3"]
+    # the stored token is hidden from who may not write ACLs
+    (q,) = t.query.get(kept)
+    assert q["Token"] == "<hidden>"
+    (q,) = admin.query.get(kept)
+    assert q["Token"] == team
+    assert len(admin.query.list()) == 3
 
 
 def test_failover(discovery_node):
