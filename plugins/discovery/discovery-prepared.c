@@ -282,6 +282,7 @@ prepared_parse (JsonObject *body, GError **error)
 {
   g_autoptr(JsonObject) out = json_object_new ();
   const char *name = "", *session = "", *token = "";
+  g_autoptr(GError) local = NULL;
 
   g_return_val_if_fail (body != NULL, NULL);
 
@@ -301,8 +302,12 @@ prepared_parse (JsonObject *body, GError **error)
   json_object_set_string_member (out, "Name", name);
   json_object_set_string_member (out, "Session", session);
   json_object_set_string_member (out, "Token", token);
-  if (!parse_template (body, out, error) || !parse_service (body, out, error) || !parse_dns (body, out, error))
-    return NULL;
+  /* the parts tell "absent" from "wrong" by the error set: always one */
+  if (!parse_template (body, out, &local) || !parse_service (body, out, &local) || !parse_dns (body, out, &local))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
   return g_steal_pointer (&out);
 }
 

@@ -292,3 +292,31 @@ def test_query_ends_with_its_session(node, web):
     # its name is free again
     r = node.request("POST", "/v1/query", json={"Name": "owned", "Service": {"Service": "web"}})
     assert r.status_code == 200, r.text
+
+
+def test_blocking_list(node):
+    import threading
+    import time
+
+    c = node.consul()
+    r = node.get("/v1/query")
+    index = int(r.headers["X-Consul-Index"])
+    res = {}
+
+    def block():
+        res["reply"] = node.get(f"/v1/query?index={index}&wait=10s", timeout=30)
+
+    t = threading.Thread(target=block)
+    t.start()
+    time.sleep(0.3)
+    # an unrelated write does not wake it
+    assert c.kv.put("some/key", "v")
+    time.sleep(0.3)
+    assert t.is_alive()
+    start = time.monotonic()
+    c.query.create("web", name="woken")
+    t.join(10)
+    assert not t.is_alive() and time.monotonic() - start < 5
+    reply = res["reply"]
+    assert [q["Name"] for q in reply.json()] == ["woken"]
+    assert int(reply.headers["X-Consul-Index"]) > index
