@@ -322,13 +322,22 @@ handle_leader (BerthRequest *req, gpointer user_data)
   g_autofree char *leader = leader_of (req);
   JsonObject *o = json_object_new ();
 
-  if (g_str_equal (berth_request_get_method (req), "DELETE"))
-    {
-      json_object_unref (o);
-      scheduler_http_respond_not_implemented (req, _("leader abdication is"));
-      return;
-    }
   json_object_set_string_member (o, "leader", leader);
+  scheduler_http_respond_object (req, 200, o);
+  json_object_unref (o);
+}
+
+/* DELETE /v2/leader: Marathon's leader steps down and the instances elect
+ * one again. This node is the only instance: it is elected again at once,
+ * with nothing to hand over (Marathon with one instance does the same,
+ * after its election round). */
+static void
+handle_abdicate (BerthRequest *req, gpointer user_data)
+{
+  JsonObject *o = json_object_new ();
+
+  g_message ("scheduler: leadership abdicated on request; this node, the only instance, leads again");
+  json_object_set_string_member (o, "message", "Leadership abdicated");
   scheduler_http_respond_object (req, 200, o);
   json_object_unref (o);
 }
@@ -372,7 +381,8 @@ handle_not_implemented (BerthRequest *req, gpointer user_data)
 static const BerthRouteSpec routes[] = {
   { BERTH_METHOD_GET, "/ping", BERTH_RESOURCE_PUBLIC, BERTH_ACCESS_NONE, handle_ping },
   { BERTH_METHOD_GET, "/v2/info", "operator", BERTH_ACCESS_READ, handle_info },
-  { BERTH_METHOD_GET | BERTH_METHOD_DELETE, "/v2/leader", "operator", BERTH_ACCESS_READ, handle_leader },
+  { BERTH_METHOD_GET, "/v2/leader", "operator", BERTH_ACCESS_READ, handle_leader },
+  { BERTH_METHOD_DELETE, "/v2/leader", "operator", BERTH_ACCESS_WRITE, handle_abdicate },
   { BERTH_METHOD_GET, "/v2/apps", "app", BERTH_ACCESS_READ, scheduler_http_handle_apps },
   { BERTH_METHOD_POST | BERTH_METHOD_PUT, "/v2/apps", "app", BERTH_ACCESS_WRITE, scheduler_http_handle_apps },
   { BERTH_METHOD_GET, "/v2/apps/*path", "app", BERTH_ACCESS_READ, scheduler_http_handle_app_path },

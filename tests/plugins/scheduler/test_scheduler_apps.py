@@ -365,3 +365,21 @@ def test_host_ports_held_by_others_are_skipped(sched):
     finally:
         for _, s in held:
             s.close()
+
+
+def test_leader_abdication_is_an_admin_call(sched_factory, berth_env):
+    """DELETE /v2/leader (marathon-python's delete_leader): the one
+    instance steps down and leads again; it is an operator write, served in
+    the admin zone only."""
+    import marathon
+    port = berth_env.free_port()
+    s = sched_factory(extra_args=["--listen", f"admin=127.0.0.1:{port}"])
+    leader = s.client.get_leader()["leader"]
+    # not on the private listener
+    assert s.delete("/v2/leader").status_code == 404
+    admin = marathon.MarathonClient(f"http://127.0.0.1:{port}", timeout=10,
+                                    auth_token=s.berthd.token)
+    assert admin.delete_leader() == {"message": "Leadership abdicated"}
+    # and leads again (each listener names the leader as it is reached)
+    assert admin.get_leader()["leader"] == f"127.0.0.1:{port}"
+    assert s.client.get_leader()["leader"] == leader
