@@ -259,6 +259,8 @@ test_kv_verbs (void)
     { "get-tree", KV_VERB_GET_TREE }, { "check-index", KV_VERB_CHECK_INDEX },
     { "check-not-exists", KV_VERB_CHECK_NOT_EXISTS }, { "delete", KV_VERB_DELETE },
     { "delete-cas", KV_VERB_DELETE_CAS }, { "delete-tree", KV_VERB_DELETE_TREE },
+    { "lock", KV_VERB_LOCK }, { "unlock", KV_VERB_UNLOCK },
+    { "check-session", KV_VERB_CHECK_SESSION },
   };
   KvVerb verb = KV_VERB_SET;
 
@@ -270,7 +272,8 @@ test_kv_verbs (void)
   /* Consul's verbs are lower case; nothing else is one */
   verb = KV_VERB_GET;
   g_assert_false (discovery_kv_verb_from_string ("SET", &verb));
-  g_assert_false (discovery_kv_verb_from_string ("lock", &verb));
+  g_assert_false (discovery_kv_verb_from_string ("LOCK", &verb));
+  g_assert_false (discovery_kv_verb_from_string ("acquire", &verb));
   g_assert_false (discovery_kv_verb_from_string ("", &verb));
   g_assert_false (discovery_kv_verb_from_string (NULL, &verb));
   g_assert_cmpint (verb, ==, KV_VERB_GET);
