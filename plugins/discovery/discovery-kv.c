@@ -236,13 +236,28 @@ exec_key (BerthStore *store, const char *sql, const char *key, gint64 index, GEr
   return berth_store_step (store, stmt, NULL, error);
 }
 
+/* ?1 key, ?2 value, ?3 flags, ?4 the write's index: the columns every
+ * write of a key's value binds. */
+static void
+bind_row (sqlite3_stmt *stmt, BerthTxn *txn, const KvOp *op)
+{
+  gsize len = 0;
+  const void *data = op->value != NULL ? g_bytes_get_data (op->value, &len) : NULL;
+
+  sqlite3_bind_blob (stmt, 1, op->key, (int) strlen (op->key), SQLITE_TRANSIENT);
+  if (data != NULL)
+    sqlite3_bind_blob (stmt, 2, data, (int) len, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_zeroblob (stmt, 2, 0);
+  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) op->flags);
+  sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) berth_txn_get_index (txn));
+}
+
 static gboolean
 kv_set (BerthTxn *txn, const KvOp *op, GError **error)
 {
   BerthStore *store = berth_txn_get_store (txn);
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gsize len = 0;
-  const void *data = op->value != NULL ? g_bytes_get_data (op->value, &len) : NULL;
 
   stmt = berth_store_prepare (store,
                               "INSERT INTO kv (key, value, flags, create_index, modify_index) "
@@ -251,13 +266,7 @@ kv_set (BerthTxn *txn, const KvOp *op, GError **error)
                               error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_blob (stmt, 1, op->key, (int) strlen (op->key), SQLITE_TRANSIENT);
-  if (data != NULL)
-    sqlite3_bind_blob (stmt, 2, data, (int) len, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_zeroblob (stmt, 2, 0);
-  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) op->flags);
-  sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) berth_txn_get_index (txn));
+  bind_row (stmt, txn, op);
   if (!berth_store_step (store, stmt, NULL, error))
     return FALSE;
   sqlite3_reset (stmt);
@@ -379,8 +388,6 @@ kv_write_lock (BerthTxn *txn, const KvOp *op, const char *session, guint64 lock_
 {
   BerthStore *store = berth_txn_get_store (txn);
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  gsize len = 0;
-  const void *data = op->value != NULL ? g_bytes_get_data (op->value, &len) : NULL;
 
   stmt = berth_store_prepare (store,
                               "INSERT INTO kv (key, value, flags, create_index, modify_index, lock_index, session) "
@@ -389,13 +396,7 @@ kv_write_lock (BerthTxn *txn, const KvOp *op, const char *session, guint64 lock_
                               error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_blob (stmt, 1, op->key, (int) strlen (op->key), SQLITE_TRANSIENT);
-  if (data != NULL)
-    sqlite3_bind_blob (stmt, 2, data, (int) len, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_zeroblob (stmt, 2, 0);
-  sqlite3_bind_int64 (stmt, 3, (sqlite3_int64) op->flags);
-  sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) berth_txn_get_index (txn));
+  bind_row (stmt, txn, op);
   sqlite3_bind_int64 (stmt, 5, (sqlite3_int64) lock_index);
   if (session != NULL)
     sqlite3_bind_text (stmt, 6, session, -1, SQLITE_TRANSIENT);
