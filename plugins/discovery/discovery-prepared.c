@@ -186,9 +186,9 @@ parse_service (JsonObject *body, JsonObject *out, GError **error)
   json_object_set_object_member (norm, "Failover", fnorm);
   if (s == NULL)
     {
-      if (error != NULL && *error != NULL)
-        return FALSE;
-      return invalid (error, "%s", _("Must provide a Service name to query"));
+      if (error == NULL || *error == NULL)
+        g_set_error_literal (error, BERTH_ERROR, BERTH_ERROR_INVALID, _("Must provide a Service name to query"));
+      goto fail;
     }
   if (!get_string (s, "Service", &service, error) || !get_string (s, "Near", &near, error) ||
       !get_bool (s, "OnlyPassing", &only_passing, error) || !get_strings (s, "Tags", &tags, error) ||
