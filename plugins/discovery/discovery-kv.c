@@ -457,6 +457,22 @@ kv_lock (BerthTxn *txn, const KvOp *op, GError **error)
                         (entry != NULL ? berth_kv_entry_get_lock_index (entry) : 0) + 1, error);
 }
 
+/* A write's or check's result in a transaction: the key's entry as it now
+ * is, without its value (Consul answers those with the metadata only). */
+static gboolean
+add_result (BerthStore *store, const char *key, GPtrArray *results, GError **error)
+{
+  g_autoptr(BerthKvEntry) entry = NULL;
+
+  if (results == NULL)
+    return TRUE;
+  entry = discovery_kv_get (store, key, error);
+  if (entry == NULL)
+    return FALSE;
+  berth_kv_entry_set_value (entry, NULL);
+  g_ptr_array_add (results, g_steal_pointer (&entry));
+  return TRUE;
+}
 static gboolean
 kv_unlock (BerthTxn *txn, const KvOp *op, GError **error)
 {
@@ -540,16 +556,7 @@ discovery_kv_apply (BerthTxn *txn, const KvOp *op, GPtrArray *results, GError **
         return FALSE;
       G_GNUC_FALLTHROUGH;
     case KV_VERB_SET:
-      if (!kv_set (txn, op, error))
-        return FALSE;
-      if (results == NULL)
-        return TRUE;
-      entry = discovery_kv_get (store, op->key, error);
-      if (entry == NULL)
-        return FALSE;
-      berth_kv_entry_set_value (entry, NULL);
-      g_ptr_array_add (results, g_steal_pointer (&entry));
-      return TRUE;
+      return kv_set (txn, op, error) && add_result (store, op->key, results, error);
 
     case KV_VERB_GET:
       entry = discovery_kv_get (store, op->key, error);
@@ -577,15 +584,7 @@ discovery_kv_apply (BerthTxn *txn, const KvOp *op, GPtrArray *results, GError **
                        _("check-index on “%s” needs a non-zero Index"), op->key);
           return FALSE;
         }
-      if (!check_index (store, op, error))
-        return FALSE;
-      entry = discovery_kv_get (store, op->key, error);
-      if (entry == NULL)
-        return FALSE;
-      berth_kv_entry_set_value (entry, NULL);
-      if (results != NULL)
-        g_ptr_array_add (results, g_steal_pointer (&entry));
-      return TRUE;
+      return check_index (store, op, error) && add_result (store, op->key, results, error);
 
     case KV_VERB_CHECK_NOT_EXISTS:
       entry = discovery_kv_get (store, op->key, NULL);
@@ -610,14 +609,7 @@ discovery_kv_apply (BerthTxn *txn, const KvOp *op, GPtrArray *results, GError **
     case KV_VERB_UNLOCK:
       if (!(op->verb == KV_VERB_LOCK ? kv_lock (txn, op, error) : kv_unlock (txn, op, error)))
         return FALSE;
-      if (results == NULL)
-        return TRUE;
-      entry = discovery_kv_get (store, op->key, error);
-      if (entry == NULL)
-        return FALSE;
-      berth_kv_entry_set_value (entry, NULL);
-      g_ptr_array_add (results, g_steal_pointer (&entry));
-      return TRUE;
+      return add_result (store, op->key, results, error);
 
     case KV_VERB_CHECK_SESSION:
       entry = discovery_kv_get (store, op->key, error);
