@@ -14,13 +14,6 @@
  * and the bootstrap is open to anyone until it has happened once. */
 
 static void
-respond_status (BerthRequest *req, BerthError code, const char *message)
-{
-  g_autoptr(GError) error = g_error_new_literal (BERTH_ERROR, code, message);
-  berth_request_respond_error (req, error);
-}
-
-static void
 respond_true (BerthRequest *req)
 {
   g_autoptr(JsonNode) node = json_node_new (JSON_NODE_VALUE);
@@ -35,7 +28,7 @@ respond_token (BerthRequest *req, SecurityAcl *acl, const AclToken *token)
 
   if (token == NULL)
     {
-      respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL not found"));
+      security_acl_respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL not found"));
       return;
     }
   node = security_acl_json_token (acl, token, TRUE, TRUE);
@@ -49,7 +42,7 @@ respond_policy (BerthRequest *req, const AclPolicy *policy)
 
   if (policy == NULL)
     {
-      respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL policy not found"));
+      security_acl_respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL policy not found"));
       return;
     }
   node = security_acl_json_policy (policy, TRUE);
@@ -115,7 +108,7 @@ body_object (BerthRequest *req, JsonNode **root)
 
   if (g_bytes_get_size (berth_request_get_body (req)) == 0)
     {
-      respond_status (req, BERTH_ERROR_INVALID, _("Request decode failed: the body is empty"));
+      security_acl_respond_status (req, BERTH_ERROR_INVALID, _("Request decode failed: the body is empty"));
       return NULL;
     }
   *root = berth_request_parse_json (req, &error);
@@ -128,7 +121,7 @@ body_object (BerthRequest *req, JsonNode **root)
     }
   if (!JSON_NODE_HOLDS_OBJECT (*root))
     {
-      respond_status (req, BERTH_ERROR_INVALID, _("Request decode failed: expected a JSON object"));
+      security_acl_respond_status (req, BERTH_ERROR_INVALID, _("Request decode failed: expected a JSON object"));
       return NULL;
     }
   return json_node_get_object (*root);
@@ -156,7 +149,7 @@ token_put (BerthRequest *req, SecurityAcl *acl, const AclToken *existing)
     {
       if (security_acl_find_token (acl, token->accessor) != NULL)
         {
-          respond_status (req, BERTH_ERROR_CONFLICT, _("A token with this AccessorID already exists"));
+          security_acl_respond_status (req, BERTH_ERROR_CONFLICT, _("A token with this AccessorID already exists"));
           return;
         }
       token->create_time = g_get_real_time ();
@@ -179,7 +172,7 @@ find_token_param (BerthRequest *req, SecurityAcl *acl)
   const AclToken *token = security_acl_find_token (acl, berth_request_get_param (req, "id"));
 
   if (token == NULL)
-    respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL not found"));
+    security_acl_respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL not found"));
   return token;
 }
 
@@ -210,15 +203,8 @@ token_delete_cb (BerthRequest *req, gpointer user_data)
   const AclToken *token = find_token_param (req, acl);
   GPtrArray *ops;
 
-  if (token == NULL)
+  if (token == NULL || (ops = security_acl_delete_token_ops (req, token)) == NULL)
     return;
-  if (g_str_equal (token->accessor, ACL_ANONYMOUS_ACCESSOR))
-    {
-      respond_status (req, BERTH_ERROR_INVALID, _("Deletion of the anonymous token is not allowed"));
-      return;
-    }
-  ops = acl_ops_new ();
-  acl_ops_add_delete (ops, ACL_OP_DELETE_TOKEN, token->accessor);
   security_acl_write (acl, ops, req, deleted, NULL, NULL);
 }
 
@@ -236,7 +222,7 @@ token_clone_cb (BerthRequest *req, gpointer user_data)
     return;
   if (g_str_equal (token->accessor, ACL_ANONYMOUS_ACCESSOR))
     {
-      respond_status (req, BERTH_ERROR_INVALID, _("Cloning the anonymous token is not allowed"));
+      security_acl_respond_status (req, BERTH_ERROR_INVALID, _("Cloning the anonymous token is not allowed"));
       return;
     }
   clone = acl_token_copy (token);
@@ -337,12 +323,12 @@ policy_put (BerthRequest *req, SecurityAcl *acl, const AclPolicy *existing)
   if (named != NULL && g_strcmp0 (named->id, policy->id) != 0)
     {
       g_autofree char *msg = g_strdup_printf (_("A policy with name “%s” already exists"), policy->name);
-      respond_status (req, BERTH_ERROR_CONFLICT, msg);
+      security_acl_respond_status (req, BERTH_ERROR_CONFLICT, msg);
       return;
     }
   if (existing == NULL && policy->id != NULL && security_acl_find_policy (acl, policy->id) != NULL)
     {
-      respond_status (req, BERTH_ERROR_CONFLICT, _("A policy with this ID already exists"));
+      security_acl_respond_status (req, BERTH_ERROR_CONFLICT, _("A policy with this ID already exists"));
       return;
     }
   if (policy->id == NULL)
@@ -365,7 +351,7 @@ find_policy_param (BerthRequest *req, SecurityAcl *acl)
   const AclPolicy *policy = security_acl_find_policy (acl, berth_request_get_param (req, "id"));
 
   if (policy == NULL)
-    respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL policy not found"));
+    security_acl_respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL policy not found"));
   return policy;
 }
 
@@ -404,7 +390,7 @@ policy_delete_cb (BerthRequest *req, gpointer user_data)
     return;
   if (g_str_equal (policy->id, ACL_MANAGEMENT_POLICY_ID))
     {
-      respond_status (req, BERTH_ERROR_INVALID,
+      security_acl_respond_status (req, BERTH_ERROR_INVALID,
                       _("Deletion of the builtin global-management policy is not permitted"));
       return;
     }

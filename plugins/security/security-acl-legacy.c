@@ -16,13 +16,6 @@
  * management token is linked to global-management. */
 
 static void
-respond_status (BerthRequest *req, BerthError code, const char *message)
-{
-  g_autoptr(GError) error = g_error_new_literal (BERTH_ERROR, code, message);
-  berth_request_respond_error (req, error);
-}
-
-static void
 set_store_index (BerthRequest *req, SecurityAcl *acl)
 {
   berth_request_set_index (req, MAX (berth_store_get_index (berth_context_get_store (security_acl_get_context (acl))), 1));
@@ -110,7 +103,7 @@ apply_body (SecurityAcl *acl, BerthRequest *req, JsonObject *body, AclToken *tok
     }
   if (type != NULL && *type != '\0' && !g_str_equal (type, "client") && !g_str_equal (type, "management"))
     {
-      respond_status (req, BERTH_ERROR_INVALID, _("Invalid ACL Type: must be client or management"));
+      security_acl_respond_status (req, BERTH_ERROR_INVALID, _("Invalid ACL Type: must be client or management"));
       return FALSE;
     }
   if (rules != NULL && *rules != '\0')
@@ -171,7 +164,7 @@ optional_body (BerthRequest *req, JsonNode **root, JsonObject **body)
   *root = berth_request_parse_json (req, &error);
   if (*root == NULL || !JSON_NODE_HOLDS_OBJECT (*root))
     {
-      respond_status (req, BERTH_ERROR_INVALID, _("Request decode failed: expected a JSON object"));
+      security_acl_respond_status (req, BERTH_ERROR_INVALID, _("Request decode failed: expected a JSON object"));
       return FALSE;
     }
   *body = json_node_get_object (*root);
@@ -199,12 +192,12 @@ create_cb (BerthRequest *req, gpointer user_data)
     }
   if (id != NULL && *id != '\0' && security_acl_find_token_by_secret (acl, id) != NULL)
     {
-      respond_status (req, BERTH_ERROR_CONFLICT, _("A token with this ID already exists"));
+      security_acl_respond_status (req, BERTH_ERROR_CONFLICT, _("A token with this ID already exists"));
       return;
     }
   if (id != NULL && strlen (id) > 128)
     {
-      respond_status (req, BERTH_ERROR_INVALID, _("Invalid ID: longer than 128 characters"));
+      security_acl_respond_status (req, BERTH_ERROR_INVALID, _("Invalid ID: longer than 128 characters"));
       return;
     }
   token->accessor = g_uuid_string_random ();
@@ -238,14 +231,14 @@ update_cb (BerthRequest *req, gpointer user_data)
       if (error != NULL)
         berth_request_respond_error (req, error);
       else
-        respond_status (req, BERTH_ERROR_INVALID, _("Missing ACL ID"));
+        security_acl_respond_status (req, BERTH_ERROR_INVALID, _("Missing ACL ID"));
       return;
     }
   existing = security_acl_find_token_by_secret (acl, id);
   if (existing == NULL)
     {
       set_store_index (req, acl);
-      respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL not found"));
+      security_acl_respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL not found"));
       return;
     }
   token = acl_token_copy (existing);
@@ -267,7 +260,7 @@ find_param (BerthRequest *req, SecurityAcl *acl)
   if (token == NULL)
     {
       set_store_index (req, acl);
-      respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL not found"));
+      security_acl_respond_status (req, BERTH_ERROR_NOT_FOUND, _("ACL not found"));
     }
   return token;
 }
@@ -294,15 +287,8 @@ destroy_cb (BerthRequest *req, gpointer user_data)
   const AclPolicy *own;
   GPtrArray *ops;
 
-  if (token == NULL)
+  if (token == NULL || (ops = security_acl_delete_token_ops (req, token)) == NULL)
     return;
-  if (g_str_equal (token->accessor, ACL_ANONYMOUS_ACCESSOR))
-    {
-      respond_status (req, BERTH_ERROR_INVALID, _("Deletion of the anonymous token is not allowed"));
-      return;
-    }
-  ops = acl_ops_new ();
-  acl_ops_add_delete (ops, ACL_OP_DELETE_TOKEN, token->accessor);
   if ((own = own_policy (acl, token)) != NULL)
     acl_ops_add_delete (ops, ACL_OP_DELETE_POLICY, own->id);
   security_acl_write (acl, ops, req, destroyed, NULL, NULL);
@@ -321,7 +307,7 @@ clone_cb (BerthRequest *req, gpointer user_data)
     return;
   if (g_str_equal (token->accessor, ACL_ANONYMOUS_ACCESSOR))
     {
-      respond_status (req, BERTH_ERROR_INVALID, _("Cloning the anonymous token is not allowed"));
+      security_acl_respond_status (req, BERTH_ERROR_INVALID, _("Cloning the anonymous token is not allowed"));
       return;
     }
   ops = acl_ops_new ();

@@ -167,6 +167,31 @@ security_acl_new (BerthContext *context, GError **error)
   return g_steal_pointer (&self);
 }
 
+/* Answers @req with an error of BERTH_ERROR @code. */
+void
+security_acl_respond_status (BerthRequest *req, BerthError code, const char *message)
+{
+  g_autoptr(GError) error = g_error_new_literal (BERTH_ERROR, code, message);
+  berth_request_respond_error (req, error);
+}
+
+/* The operations that delete @token, or NULL (and @req answered) when it
+ * may not be deleted: the anonymous token stays. */
+GPtrArray *
+security_acl_delete_token_ops (BerthRequest *req, const AclToken *token)
+{
+  GPtrArray *ops;
+
+  if (g_str_equal (token->accessor, ACL_ANONYMOUS_ACCESSOR))
+    {
+      security_acl_respond_status (req, BERTH_ERROR_INVALID, _("Deletion of the anonymous token is not allowed"));
+      return NULL;
+    }
+  ops = acl_ops_new ();
+  acl_ops_add_delete (ops, ACL_OP_DELETE_TOKEN, token->accessor);
+  return ops;
+}
+
 AclToken *
 security_acl_new_bootstrap_token (void)
 {

@@ -46,6 +46,11 @@ const AclPolicy *security_acl_find_policy        (SecurityAcl *self,
 const AclPolicy *security_acl_find_policy_by_name (SecurityAcl *self,
                                                    const char  *name);
 AclToken        *security_acl_new_bootstrap_token (void);
+void             security_acl_respond_status     (BerthRequest   *req,
+                                                  BerthError      code,
+                                                  const char     *message);
+GPtrArray       *security_acl_delete_token_ops   (BerthRequest   *req,
+                                                  const AclToken *token);
 
 /**
  * SecurityAclWriteDone:
