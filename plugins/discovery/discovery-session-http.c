@@ -174,12 +174,18 @@ parse_create (BerthRequest *req, const char *this_node, GError **error)
     }
   if (ttl != NULL && *ttl != '\0')
     {
+      /* Consul's agent option session_ttl_min (10s) */
+      g_autofree char *min_text = berth_context_dup_config_string (berth_request_get_context (req), "discovery",
+                                                                   "session_ttl_min", "10s");
+      guint64 min_ms = SESSION_TTL_MIN_MS;
       guint64 ms = 0;
 
-      if (!berth_parse_duration (ttl, &ms, NULL) || ms < SESSION_TTL_MIN_MS || ms > SESSION_TTL_MAX_MS)
+      if (!berth_parse_duration (min_text, &min_ms, NULL) || min_ms == 0)
+        min_ms = SESSION_TTL_MIN_MS;
+      if (!berth_parse_duration (ttl, &ms, NULL) || ms < min_ms || ms > SESSION_TTL_MAX_MS)
         {
           g_set_error (error, BERTH_ERROR, BERTH_ERROR_INVALID,
-                       _("Invalid Session TTL “%s”, must be between [10s=24h0m0s]"), ttl);
+                       _("Invalid Session TTL “%s”, must be between [%s=24h0m0s]"), ttl, min_text);
           return NULL;
         }
     }

@@ -194,14 +194,22 @@ def test_deregistered_check_invalidates_session(node, wait_until):
     wait_until(lambda: c.session.info(sid)[1] is None, what="the session to be invalidated")
 
 
-def test_ttl_expiry(node, wait_until):
+def test_ttl_expiry(discovery_node, wait_until):
+    # the agent's session_ttl_min (10s by default) lowered, as Consul allows
+    node = discovery_node("node1", dns=False, extra_config="[discovery]\nsession_ttl_min = 1s\n")
+    ttl = 2
     c = node.consul()
-    sid = c.session.create(ttl=10, lock_delay=0)
+    r = node.put("/v1/session/create", json={"TTL": "500ms"})
+    assert r.status_code == 400 and "1s" in r.text
+    # python-consul refuses a TTL under 10s on its own: a plain request
+    r = node.put("/v1/session/create", json={"TTL": f"{ttl}s", "LockDelay": "0s"})
+    assert r.status_code == 200, r.text
+    sid = r.json()["ID"]
     assert c.kv.put("ttl/lock", "v", acquire=sid) is True
     # renewed: alive past the first TTL
-    time.sleep(6)
+    time.sleep(ttl * 0.6)
     c.session.renew(sid)
-    time.sleep(6)
+    time.sleep(ttl * 0.6)
     assert c.session.info(sid)[1] is not None
     # a restart keeps it, and its TTL starts again from the start
     node.restart()
@@ -209,10 +217,15 @@ def test_ttl_expiry(node, wait_until):
     started = time.monotonic()
     assert c.session.info(sid)[1] is not None
     # not renewed: gone after twice the TTL
-    wait_until(lambda: c.session.info(sid)[1] is None, timeout=25, interval=0.5,
+    wait_until(lambda: c.session.info(sid)[1] is None, timeout=4 * ttl + 5, interval=0.2,
                what="the session to expire")
-    assert time.monotonic() - started >= 2 * 10 - 2
+    assert time.monotonic() - started >= 2 * ttl - 1
     assert c.kv.get("ttl/lock")[1].get("Session") is None
+
+
+def test_default_session_ttl_min_is_consuls(node):
+    r = node.put("/v1/session/create", json={"TTL": "9s"})
+    assert r.status_code == 400 and "10s" in r.text
 
 
 def test_sessions_survive_restart(node):
