@@ -12,6 +12,7 @@ only nodes named `team-a-*`, and nothing else. Callers without a token are
 allowed everything (they play the operator here)."""
 
 import json
+import socket
 import threading
 import time
 
@@ -390,6 +391,10 @@ def test_marathon_events_show_only_readable_apps(guarded, teams):
     wait_until(lambda: len([t for t in admin.list_tasks(app_id="/team-b/web")
                             if t.state == "TASK_RUNNING"]) == 2, what="team b's second task")
     time.sleep(0.5)
+    # end the stream from our side at once (closing the response would wait
+    # for the reader's blocked read to time out)
+    r.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+    reader.join(5)
     r.close()
     app_ids = {e.get("appId") for e in seen if "appId" in e}
     plans = [s["actions"][0]["app"] for e in seen if "plan" in e for s in e["plan"]["steps"]]
