@@ -41,14 +41,18 @@ struct _SecurityAudit {
   GHashTable   *throttled;   /* client address → Throttled */
 };
 
-/* A flood of requests over the rate limit must not become a flood of
- * writes: per client address, the first 429 of each second is a row, and
- * those after it within the second are counted into that client's next
- * 429 row. */
+/* A flood of refused requests (no token, a bad one, over the rate limit)
+ * must not become a flood of writes: per client address, the first
+ * REFUSAL_ROWS_PER_SECOND refusals of each second are rows, and those
+ * after them within the second are counted into that client's next
+ * refusal row. */
 typedef struct {
   gint64 window_start;
+  guint  rows;      /* in this window */
   guint  folded;
 } Throttled;
+
+#define REFUSAL_ROWS_PER_SECOND 10
 
 #define MAX_THROTTLED_CLIENTS 16384
 
@@ -166,10 +170,10 @@ client_key (BerthCaller *caller)
   return colon != NULL ? g_strndup (address, (gsize) (colon - address)) : g_strdup (address);
 }
 
-/* Whether this 429 gets a row; *folded: how many of the client's 429s
- * before it got none. */
+/* Whether this refusal gets a row; *folded: how many of the client's
+ * refusals before it got none. */
 static gboolean
-record_rate_limited (SecurityAudit *self, BerthCaller *caller, guint *folded)
+record_refusal (SecurityAudit *self, BerthCaller *caller, guint *folded)
 {
   g_autofree char *key = client_key (caller);
   gint64 now = g_get_monotonic_time ();
@@ -179,21 +183,27 @@ record_rate_limited (SecurityAudit *self, BerthCaller *caller, guint *folded)
   if (key == NULL)
     return TRUE;
   t = g_hash_table_lookup (self->throttled, key);
-  if (t != NULL && now - t->window_start < G_USEC_PER_SEC)
-    {
-      t->folded++;
-      return FALSE;
-    }
   if (t == NULL)
     {
       if (g_hash_table_size (self->throttled) >= MAX_THROTTLED_CLIENTS)
         g_hash_table_remove_all (self->throttled);
       t = g_new0 (Throttled, 1);
+      t->window_start = now;
       g_hash_table_insert (self->throttled, g_steal_pointer (&key), t);
     }
+  if (now - t->window_start >= G_USEC_PER_SEC)
+    {
+      t->window_start = now;
+      t->rows = 0;
+    }
+  if (t->rows >= REFUSAL_ROWS_PER_SECOND)
+    {
+      t->folded++;
+      return FALSE;
+    }
+  t->rows++;
   *folded = t->folded;
   t->folded = 0;
-  t->window_start = now;
   return TRUE;
 }
 
@@ -216,9 +226,9 @@ event_cb (BerthEventBus *bus, BerthEvent *event, gpointer user_data)
       (g_strcmp0 (topic, "api.write") != 0 && g_strcmp0 (topic, "api.failed") != 0 &&
        g_strcmp0 (topic, "api.refused") != 0))
     return;
-  if (status == 429 && !record_rate_limited (self, caller, &folded))
+  if (g_strcmp0 (topic, "api.refused") == 0 && !record_refusal (self, caller, &folded))
     return;
-  operation = folded > 0 ? g_strdup_printf ("%s (+%u more refused with 429 from this client, not recorded)",
+  operation = folded > 0 ? g_strdup_printf ("%s (+%u more refused from this client, not recorded)",
                                             member_string (data, "operation") != NULL
                                               ? member_string (data, "operation") : "-", folded)
                          : g_strdup (member_string (data, "operation"));
